@@ -1,0 +1,112 @@
+"""YAML documents that remember where each value came from.
+
+Owns loading a YAML file into plain dicts/lists whose mapping keys and list items carry their
+1-based source line, so every spec error and every finding can cite ``file:line``.
+Must not import the rest of plumego_lint (it is the bottom of the specs package).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+
+class SpecError(Exception):
+    """A spec or configuration file that cannot be used at all (PLG902; the CLI exits 2)."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+class LocatedDict(dict[str, Any]):
+    """A mapping from YAML; ``line`` is where it starts, ``key_lines`` where each key is."""
+
+    line: int
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LocatedList(list[Any]):
+    """A sequence from YAML; ``item_lines[i]`` is the line of item ``i``."""
+
+    line: int
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a spec file, rendered ``path:line`` in findings (``source`` in JSON)."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def _convert(node: Node, path: str, ctor: SafeConstructor) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, MappingNode):
+        out = LocatedDict()
+        out.line = line
+        out.key_lines = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise SpecError(path, key_node.start_mark.line + 1, "mapping keys must be plain scalars")
+            key = str(ctor.construct_scalar(key_node))
+            if key in out:
+                raise SpecError(path, key_node.start_mark.line + 1, f"duplicate key {key!r}")
+            out.key_lines[key] = key_node.start_mark.line + 1
+            out[key] = _convert(value_node, path, ctor)
+        return out
+    if isinstance(node, SequenceNode):
+        seq = LocatedList()
+        seq.line = line
+        seq.item_lines = []
+        for item in node.value:
+            seq.item_lines.append(item.start_mark.line + 1)
+            seq.append(_convert(item, path, ctor))
+        return seq
+    assert isinstance(node, ScalarNode)
+    return ctor.construct_object(node, deep=True)
+
+
+def load_yaml(file: Path, display_path: str) -> Any:
+    """Parse ``file``; raise SpecError naming ``display_path`` and the line on any problem."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(display_path, 1, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(display_path, 1, f"cannot read file: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise SpecError(display_path, line, f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(display_path, 1, f"invalid YAML: {exc}") from None
+    if node is None:
+        empty = LocatedDict()
+        empty.line = 1
+        empty.key_lines = {}
+        return empty
+    try:
+        return _convert(node, display_path, SafeConstructor())
+    except ConstructorError as exc:
+        mark = exc.problem_mark
+        raise SpecError(display_path, (mark.line + 1) if mark else 1, f"invalid YAML value: {exc.problem}") from None
