@@ -1,0 +1,136 @@
+"""Configuration of the reference service: defaults < .env file < process environment < flags.
+
+Owns the ``Config`` dataclass, the small ``.env`` parser and validation. Imports only the standard
+library; handlers never import this module (main -> config -> app -> handlers -> domain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot start the service; the message names the offending setting."""
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path(".data")
+    env_file: str = ".env"
+    service_name: str = "plumego-reference"
+    version: str = "dev"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # 0 disables the limit
+    write_key: str = ""
+    request_timeout: float = 30.0
+    shutdown_timeout: float = 15.0
+    cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
+
+    def validate(self) -> Config:
+        if not self.host:
+            raise ConfigError("host must not be empty")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port {self.port} is outside 0-65535")
+        if self.max_body_bytes < 0:
+            raise ConfigError("APP_MAX_BODY_BYTES must be >= 0 (0 disables the limit)")
+        if self.request_timeout <= 0 or self.shutdown_timeout <= 0:
+            raise ConfigError("timeouts must be positive")
+        if self.rate_limit_per_second <= 0 or self.rate_limit_burst < 1:
+            raise ConfigError("rate limits must be positive")
+        return self
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines; ``#`` comments, blank lines, optional ``export`` and matching quotes."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
+    def number(name: str, kind: type[int] | type[float]) -> int | float | None:
+        if name not in env:
+            return None
+        try:
+            return kind(env[name])
+        except ValueError:
+            raise ConfigError(f"{name}={env[name]!r} is not a valid {kind.__name__}") from None
+
+    changes: dict[str, object] = {}
+    if "APP_ADDR" in env:
+        host, _, port = env["APP_ADDR"].rpartition(":")
+        if not port.isdigit():
+            raise ConfigError(f"APP_ADDR={env['APP_ADDR']!r} must be host:port")
+        changes["host"], changes["port"] = host or cfg.host, int(port)
+    for name, attr in (("APP_HOST", "host"), ("APP_SERVICE_NAME", "service_name"), ("APP_VERSION", "version")):
+        if name in env:
+            changes[attr] = env[name]
+    if "APP_WRITE_KEY" in env:  # an empty value explicitly clears a key set earlier
+        changes["write_key"] = env["APP_WRITE_KEY"]
+    if "APP_DATA_DIR" in env:
+        changes["data_dir"] = Path(env["APP_DATA_DIR"])
+    if "APP_CORS_ALLOWED_ORIGINS" in env:
+        changes["cors_allowed_origins"] = tuple(o.strip() for o in env["APP_CORS_ALLOWED_ORIGINS"].split(",") if o.strip())
+    for name, attr, kind in (("APP_PORT", "port", int), ("APP_MAX_BODY_BYTES", "max_body_bytes", int),
+                             ("APP_REQUEST_TIMEOUT", "request_timeout", float),
+                             ("APP_RATE_LIMIT_PER_SECOND", "rate_limit_per_second", float),
+                             ("APP_RATE_LIMIT_BURST", "rate_limit_burst", int)):
+        value = number(name, kind)
+        if value is not None:
+            changes[attr] = value
+    return replace(cfg, **changes)  # type: ignore[arg-type]
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reference_app", description="The Plumego reference service.")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free port)")
+    parser.add_argument("--data-dir", type=Path, help="directory for the embedded SQLite database (default ./.data)")
+    parser.add_argument("--env-file", help="dotenv file read before the environment (default .env)")
+    parser.add_argument("--write-key", help="require this X-Write-Key on writes")
+    return parser
+
+
+def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from every source, lowest precedence first, and validate it."""
+    env = dict(os.environ if environ is None else environ)
+    args = build_arg_parser().parse_args(argv)
+    cfg = Config()
+    env_file = args.env_file or env.get("APP_ENV_FILE") or cfg.env_file
+    path = Path(env_file)
+    if path.is_file():
+        try:
+            cfg = _apply_env(cfg, parse_env_file(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ConfigError(f"cannot read env file {env_file}: {exc}") from None
+    elif args.env_file:
+        raise ConfigError(f"env file {env_file} does not exist")
+    cfg = replace(_apply_env(cfg, env), env_file=env_file)
+    flags: dict[str, object] = {}
+    for attr in ("host", "port", "data_dir", "write_key"):
+        value = getattr(args, attr)
+        if value is not None:
+            flags[attr] = value
+    return replace(cfg, **flags).validate()  # type: ignore[arg-type]
