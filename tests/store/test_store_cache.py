@@ -139,8 +139,9 @@ def test_matches_lru_model(ops: list[tuple[str, str, int]], max_entries: int, ma
             model.pop(key, None)
             model[key] = (value, None if ttl is None else clock.now + ttl)
             cache.set_sync(key, value, ttl=ttl)
-            size = lambda: sum(1 + len(v) + overhead for v, _ in model.values())  # noqa: E731
-            while len(model) > max_entries or (max_bytes and size() > max_bytes):
+            while len(model) > max_entries or (
+                max_bytes and sum(1 + len(v) + overhead for v, _ in model.values()) > max_bytes
+            ):
                 model.popitem(last=False)
         elif op == "get":
             expected = model[key][0] if key in model else None
