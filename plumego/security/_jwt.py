@@ -321,6 +321,7 @@ class SigningKey:
 
     def _check_key_type(self) -> None:
         """Refuse a PEM whose key type does not match ``alg`` (an RSA key under ES256, say)."""
+        _crypto(self.alg)
         from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
         key = self._private_key() if self.private_pem is not None else self._public_key()

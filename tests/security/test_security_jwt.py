@@ -127,7 +127,7 @@ def test_fails_closed(asym_keys: dict[str, SigningKey]) -> None:
     key = manager.keys.active
     assert key is not None
     now = int(clock.now)
-    good = {"sub": "u", "token_type": "access", "iss": "plumego", "aud": "plumego-client", "iat": now, "nbf": now, "exp": now + 60}
+    good: dict[str, Any] = {"sub": "u", "token_type": "access", "iss": "plumego", "aud": "plumego-client", "iat": now, "nbf": now, "exp": now + 60}
 
     def verify(token: str) -> None:
         manager.verify(token)
@@ -162,7 +162,8 @@ def test_fails_closed(asym_keys: dict[str, SigningKey]) -> None:
     with pytest.raises(InvalidTokenError):
         verify(encode_jwt({**good, "exp": "9999999999"}, key))
     # issuer, audience, not-before, subject, payload kid, typ, crit
-    for bad in [{"iss": "evil"}, {"aud": "other"}, {"aud": ["x", "y"]}]:
+    bad_claims: list[dict[str, Any]] = [{"iss": "evil"}, {"aud": "other"}, {"aud": ["x", "y"]}]
+    for bad in bad_claims:
         with pytest.raises(InvalidTokenError):
             verify(encode_jwt({**good, **bad}, key))
     verify(encode_jwt({**good, "aud": ["x", "plumego-client"]}, key))
@@ -220,8 +221,7 @@ def test_interop_both_ways(alg: str, asym_keys: dict[str, SigningKey]) -> None:
     sign_with: Any = key.secret if key.secret is not None else key.private_pem
     payload = {"sub": "s", "iat": 1_700_000_000, "exp": 1_700_000_600, "aud": "plumego-client", "iss": "plumego"}
     ours = encode_jwt(payload, key)
-    opts = {"verify_exp": False, "verify_iat": False}
-    assert pyjwt.decode(ours, verify_with, algorithms=[alg], audience="plumego-client", options=opts)["sub"] == "s"
+    assert pyjwt.decode(ours, verify_with, algorithms=[alg], audience="plumego-client", options={"verify_exp": False, "verify_iat": False})["sub"] == "s"
     theirs = pyjwt.encode(payload, sign_with, algorithm=alg, headers={"kid": key.kid})
     ring = KeyRing([key])
     assert decode_jwt(theirs, ring, issuer="plumego", audience="plumego-client", now=1_700_000_100) == payload
@@ -285,3 +285,28 @@ def test_deeply_nested_json_is_a_token_error() -> None:
     deep = b64(b"[" * 5000 + b"]" * 5000)
     with pytest.raises(TokenError):
         decode_jwt(f"{header}.{deep}.{b64(b'x')}", KeyRing([key]), max_token_bytes=10**6)
+
+
+_NO_CRYPTO = """
+import sys
+sys.modules["cryptography"] = None  # simulate an install without the 'jwt' extra
+from plumego.security import CryptoBackendMissingError, JWTManager, SigningKey
+manager = JWTManager()
+assert manager.verify(manager.issue("u")).subject == "u"  # HMAC needs only the standard library
+try:
+    SigningKey.generate("EdDSA")
+except CryptoBackendMissingError as exc:
+    assert "plumego[jwt]" in str(exc)
+    print("clear error")
+"""
+
+
+def test_hmac_works_and_asymmetric_fails_clearly_without_cryptography() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run([sys.executable, "-c", _NO_CRYPTO], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "clear error"
