@@ -24,8 +24,9 @@ __all__ = [
     "is_https",
 ]
 
-_FRAME = {"DENY", "SAMEORIGIN"}
-_REFERRER = {
+_FRAME = frozenset({"DENY", "SAMEORIGIN"})
+_REFERRER = frozenset(
+    {
     "no-referrer",
     "no-referrer-when-downgrade",
     "origin",
@@ -34,10 +35,11 @@ _REFERRER = {
     "strict-origin",
     "strict-origin-when-cross-origin",
     "unsafe-url",
-}
-_COOP = {"unsafe-none", "same-origin-allow-popups", "same-origin", "noopener-allow-popups"}
-_CORP = {"same-site", "same-origin", "cross-origin"}
-_COEP = {"unsafe-none", "require-corp", "credentialless"}
+    }
+)
+_COOP = frozenset({"unsafe-none", "same-origin-allow-popups", "same-origin", "noopener-allow-popups"})
+_CORP = frozenset({"same-site", "same-origin", "cross-origin"})
+_COEP = frozenset({"unsafe-none", "require-corp", "credentialless"})
 
 
 class InvalidPolicyError(ValueError):
@@ -79,7 +81,7 @@ class HeaderPolicy:
     def validate(self) -> None:
         """Raise :class:`InvalidPolicyError` for any value outside its header's grammar."""
 
-        def check(name: str, value: str | None, allowed: set[str] | None = None) -> None:
+        def check(name: str, value: str | None, allowed: frozenset[str] | None = None) -> None:
             if value is None:
                 return
             if not _is_header_value(value) or not value:

@@ -31,11 +31,11 @@ __all__ = [
 ]
 
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_BLOCKED_SCHEMES = {"javascript", "data", "file", "vbscript"}
+_BLOCKED_SCHEMES = frozenset({"javascript", "data", "file", "vbscript"})
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _HOSTPORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]@]+)(?::([0-9]{1,5}))?")
-_METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
+_METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
 
 
 class InputError(ValueError):

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -41,12 +42,14 @@ __all__ = [
 ]
 
 SUPPORTED_ALGORITHMS: tuple[str, ...] = ("HS256", "HS384", "HS512", "EdDSA", "RS256", "ES256")
-_HMAC_HASHES: dict[str, Callable[..., Any]] = {
+_HMAC_HASHES: Mapping[str, Callable[..., Any]] = MappingProxyType(
+    {
     "HS256": hashlib.sha256,
     "HS384": hashlib.sha384,
     "HS512": hashlib.sha512,
-}
-_HMAC_MIN_KEY = {"HS256": 32, "HS384": 48, "HS512": 64}
+    }
+)
+_HMAC_MIN_KEY: Mapping[str, int] = MappingProxyType({"HS256": 32, "HS384": 48, "HS512": 64})
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _MAX_SEGMENT = 8 * 1024
 
@@ -442,9 +445,15 @@ def _number(payload: Mapping[str, Any], name: str, required: bool) -> float | No
         if required or name in payload:
             raise InvalidTokenError(f"claim {name!r} is required")
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidTokenError(f"claim {name!r} must be a positive number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError as exc:  # an integer beyond float range
+        raise InvalidTokenError(f"claim {name!r} is out of range") from exc
+    if not math.isfinite(number) or number <= 0:
+        raise InvalidTokenError(f"claim {name!r} must be a positive number")
+    return number
 
 
 def decode_jwt(

@@ -161,6 +161,8 @@ def test_fails_closed(asym_keys: dict[str, SigningKey]) -> None:
         verify(encode_jwt({**good, "exp": True}, key))
     with pytest.raises(InvalidTokenError):
         verify(encode_jwt({**good, "exp": "9999999999"}, key))
+    with pytest.raises(InvalidTokenError):
+        verify(encode_jwt({**good, "exp": 10**400}, key))  # beyond float range
     # issuer, audience, not-before, subject, payload kid, typ, crit
     bad_claims: list[dict[str, Any]] = [{"iss": "evil"}, {"aud": "other"}, {"aud": ["x", "y"]}]
     for bad in bad_claims:
