@@ -31,7 +31,8 @@ class AbuseGuardConfig:
     shards: int = 16
 
     def __post_init__(self) -> None:
-        if not (self.rate > 0 and math.isfinite(self.rate)) or not (self.capacity >= 1 and math.isfinite(self.capacity)):
+        rate_ok = self.rate > 0 and math.isfinite(self.rate)
+        if not rate_ok or not (self.capacity >= 1 and math.isfinite(self.capacity)):
             raise ValueError("rate must be > 0 and capacity >= 1")
         if self.max_entries < 1 or self.shards < 1 or self.max_idle <= 0:
             raise ValueError("max_entries and shards must be >= 1 and max_idle > 0")

@@ -44,9 +44,9 @@ __all__ = [
 SUPPORTED_ALGORITHMS: tuple[str, ...] = ("HS256", "HS384", "HS512", "EdDSA", "RS256", "ES256")
 _HMAC_HASHES: Mapping[str, Callable[..., Any]] = MappingProxyType(
     {
-    "HS256": hashlib.sha256,
-    "HS384": hashlib.sha384,
-    "HS512": hashlib.sha512,
+        "HS256": hashlib.sha256,
+        "HS384": hashlib.sha384,
+        "HS512": hashlib.sha512,
     }
 )
 _HMAC_MIN_KEY: Mapping[str, int] = MappingProxyType({"HS256": 32, "HS384": 48, "HS512": 64})

@@ -175,7 +175,9 @@ class SQLiteKVStore:
     def get_sync(self, key: str) -> bytes | None:
         validate_key(key)
         with self._db.read() as conn:
-            row = conn.execute(f"SELECT value FROM plumego_kv WHERE key = ? AND {_LIVE}", (key, self._clock())).fetchone()
+            row = conn.execute(
+                f"SELECT value FROM plumego_kv WHERE key = ? AND {_LIVE}", (key, self._clock())
+            ).fetchone()
         with self._counter_lock:
             if row is None:
                 self._misses += 1

@@ -19,7 +19,8 @@ from plumego.security import (
 #   openssl kdf -keylen 64 -kdfopt digest:SHA512 -kdfopt pass:'Corr3ct-Horse-Battery' \
 #     -kdfopt hexsalt:9f1c2a7be04d3168c55a0e72b9d4f813 -kdfopt iter:100000 PBKDF2
 GO_HASH = (
-    "100000$nxwqe+BNMWjFWg5yudT4Ew==$WR9pn5wmIPNkbx8MPmknhLt+oufoBlX9Im+gvahYZFq6vxxzipEWygsPCrtGzpKlpZbx2DTxqUzA2M7yrn34Vw=="
+    "100000$nxwqe+BNMWjFWg5yudT4Ew==$"
+    "WR9pn5wmIPNkbx8MPmknhLt+oufoBlX9Im+gvahYZFq6vxxzipEWygsPCrtGzpKlpZbx2DTxqUzA2M7yrn34Vw=="
 )
 # Go's legacy 32-byte digest form (same command with -keylen 32).
 GO_LEGACY_HASH = "100000$nxwqe+BNMWjFWg5yudT4Ew==$WR9pn5wmIPNkbx8MPmknhLt+oufoBlX9Im+gvahYZFo="
