@@ -1,5 +1,131 @@
-"""plumego.security: Security primitives: JWT issue and verify, password hashing, security header policies, input safety guards and the abuse guard.
+"""plumego.security: JWT issue and verify, password hashing, security header policies, input guards, abuse guard.
 
-Stable root (ga). Imports only the standard library and plumego.contract, plumego.log;
-never plumego.x, the reference app or tooling.
+Stable root (ga). Imports only the standard library (plumego.contract and plumego.log are allowed but unused) and,
+lazily inside functions, the optional ``cryptography`` package for EdDSA/RS256/ES256 JWTs (extra ``jwt``); never
+plumego.store, core, middleware or plumego.x. The HTTP adapters (securityheaders, abuseguard, auth) live in
+plumego.middleware.
 """
+
+from ._abuse import AbuseGuardConfig, AbuseGuardStats, RateDecision, TokenBucketLimiter
+from ._headers import (
+    HSTS,
+    HeaderPolicy,
+    InvalidPolicyError,
+    build_csp,
+    default_policy,
+    is_https,
+    security_headers,
+    strict_csp,
+    strict_policy,
+)
+from ._input import (
+    HeaderInjectionError,
+    InputError,
+    PathTraversalError,
+    check_header_value,
+    is_header_name,
+    is_header_value,
+    is_safe_redirect,
+    is_token,
+    safe_join,
+    safe_redirect_target,
+    strip_control_chars,
+    validate_email,
+    validate_public_url,
+    validate_url,
+)
+from ._jwt import (
+    SUPPORTED_ALGORITHMS,
+    CryptoBackendMissingError,
+    ExpiredTokenError,
+    InvalidTokenError,
+    JWTConfig,
+    JWTManager,
+    KeyRing,
+    MissingSubjectError,
+    NotYetValidTokenError,
+    SigningKey,
+    TokenClaims,
+    TokenError,
+    TokenPair,
+    UnknownKeyError,
+    decode_jwt,
+    encode_jwt,
+)
+from ._password import (
+    MAX_PASSWORD_BYTES,
+    PBKDF2_DEFAULT_COST,
+    PBKDF2_MAXIMUM_COST,
+    PBKDF2_MINIMUM_COST,
+    InvalidHashError,
+    PasswordError,
+    PasswordHasher,
+    PasswordTooLongError,
+    hash_password,
+    needs_rehash,
+    password_strength_problems,
+    verify_password,
+)
+
+__all__ = [
+    # jwt
+    "SUPPORTED_ALGORITHMS",
+    "SigningKey",
+    "KeyRing",
+    "JWTConfig",
+    "JWTManager",
+    "TokenPair",
+    "TokenClaims",
+    "encode_jwt",
+    "decode_jwt",
+    "TokenError",
+    "InvalidTokenError",
+    "ExpiredTokenError",
+    "NotYetValidTokenError",
+    "UnknownKeyError",
+    "MissingSubjectError",
+    "CryptoBackendMissingError",
+    # passwords
+    "PasswordHasher",
+    "hash_password",
+    "verify_password",
+    "needs_rehash",
+    "password_strength_problems",
+    "PasswordError",
+    "InvalidHashError",
+    "PasswordTooLongError",
+    "PBKDF2_DEFAULT_COST",
+    "PBKDF2_MINIMUM_COST",
+    "PBKDF2_MAXIMUM_COST",
+    "MAX_PASSWORD_BYTES",
+    # headers
+    "HeaderPolicy",
+    "HSTS",
+    "InvalidPolicyError",
+    "default_policy",
+    "strict_policy",
+    "strict_csp",
+    "build_csp",
+    "security_headers",
+    "is_https",
+    # input
+    "InputError",
+    "HeaderInjectionError",
+    "PathTraversalError",
+    "is_token",
+    "is_header_name",
+    "is_header_value",
+    "check_header_value",
+    "safe_join",
+    "is_safe_redirect",
+    "safe_redirect_target",
+    "validate_url",
+    "validate_public_url",
+    "validate_email",
+    "strip_control_chars",
+    # abuse guard
+    "TokenBucketLimiter",
+    "AbuseGuardConfig",
+    "RateDecision",
+    "AbuseGuardStats",
+]
