@@ -328,3 +328,15 @@ def test_match_api_and_flat_lookup_for_many_routes() -> None:
     assert found is not None and found[0].path == "/api/v1/res999/:item_id" and found[1] == {"item_id": "77"}
     assert r.match("GET", "/api/v1/nope/1") is None
     assert r.allowed_methods("/api/v1/res5/1") == ["GET", "HEAD"]
+
+
+
+async def test_rejected_route_leaves_routing_unchanged() -> None:
+    r = Router()
+    r.get("/a/:id/x", echo("x"))
+    with pytest.raises(RouteError, match="parameter name mismatch"):
+        r.get("/a/:name/y", echo("y"))
+    assert (await get(r, "/a/1/y"))[0] == 404
+    assert (await get(r, "/a/1/x"))[1]["params"] == {"id": "1"}
+    r.get("/a/:id/y", echo("y"))
+    assert (await get(r, "/a/2/y"))[1]["tag"] == "y"
