@@ -15,7 +15,6 @@ from ._errors import APIError
 __all__ = ["InvalidResponseStatus", "encode_error_envelope", "encode_success_envelope", "go_json"]
 
 
-
 def _make_encoder(sort_keys: bool) -> Callable[[Any], str]:
     """Build the encoder once. The C iterencoder is reused directly: ``JSONEncoder.encode`` would
     rebuild it on every call, which is half the cost of encoding a small body."""

@@ -30,7 +30,7 @@ from plumego.contract import (
     Send,
 )
 
-from ._pattern import PARAM, STATIC, WILDCARD, PatternError, Segment, normalize_prefix, parse_pattern
+from ._pattern import PARAM, STATIC, PatternError, Segment, normalize_prefix, parse_pattern
 
 __all__ = [
     "METHOD_ANY",
@@ -560,7 +560,7 @@ class Router(_Registrar):
         path: str = scope["path"]
         root_path = scope.get("root_path")
         if root_path and path.startswith(root_path):
-            rest = path[len(root_path) :]
+            rest = path[len(root_path):]
             if not rest or rest[0] == "/":
                 path = rest
         key = path.strip("/")
@@ -606,4 +606,3 @@ class Router(_Registrar):
                 await ErrorResponse(err, {"Allow": ", ".join(allowed)})(scope, receive, send)
                 return
         await ErrorResponse(APIError(ErrorType.NOT_FOUND, "not found"))(scope, receive, send)
-
