@@ -1,0 +1,102 @@
+"""Byte-exact encoders for the error and success envelopes, in Go Plumego's wire shape.
+
+Go's ``json.Encoder``: compact, HTML-escaped (``<``, ``>``, ``&``, U+2028, U+2029 as ``\\u00xx``), UTF-8,
+trailing newline; map keys sorted. Uses stdlib ``json`` only. Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ._errors import APIError
+
+__all__ = ["InvalidResponseStatus", "encode_error_envelope", "encode_success_envelope", "go_json"]
+
+# Encoders are immutable configuration objects, built once.
+_ENCODE_PLAIN: Final = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str
+).encode
+_ENCODE_SORTED: Final = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True, default=str
+).encode
+
+
+class InvalidResponseStatus(ValueError):
+    """A success envelope was asked for with a status outside 200-299 (Go ``ErrInvalidResponseStatus``)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"response status must be 2xx, got {status}")
+        self.status = status
+
+
+def _html_escape(text: str) -> str:
+    # These characters can only appear inside JSON strings, so a global replace is safe.
+    if "<" in text:
+        text = text.replace("<", "\\u003c")
+    if ">" in text:
+        text = text.replace(">", "\\u003e")
+    if "&" in text:
+        text = text.replace("&", "\\u0026")
+    if "\u2028" in text:
+        text = text.replace("\u2028", "\\u2028")
+    if "\u2029" in text:
+        text = text.replace("\u2029", "\\u2029")
+    return text
+
+
+def go_json(value: Any, *, sort_keys: bool = False) -> str:
+    """Encode ``value`` like Go's ``json.Marshal`` (compact, HTML-escaped; no trailing newline).
+
+    Non-JSON values are stringified instead of failing; NaN/Infinity raise ``ValueError`` as in Go.
+    """
+    return _html_escape((_ENCODE_SORTED if sort_keys else _ENCODE_PLAIN)(value))
+
+
+def encode_error_envelope(err: APIError, request_id: str = "") -> bytes:
+    """``{"error":{"code","message","category","type"?,"details"?},"request_id"?}`` + ``\\n``.
+
+    ``request_id`` is used when the error carries none. Details are a Go map: keys sorted.
+    """
+    parts = [
+        '{"error":{"code":',
+        go_json(err.code),
+        ',"message":',
+        go_json(err.message),
+        ',"category":',
+        go_json(err.category),
+    ]
+    if err.type:
+        parts += [',"type":', go_json(err.type)]
+    details = err.details
+    if details:
+        parts += [',"details":', go_json(details, sort_keys=True)]
+    parts.append("}")
+    rid = err.request_id or request_id
+    if rid:
+        parts += [',"request_id":', go_json(rid)]
+    parts.append("}\n")
+    return "".join(parts).encode("utf-8", "replace")
+
+
+def encode_success_envelope(
+    data: Any = None, meta: Mapping[str, Any] | None = None, request_id: str = ""
+) -> bytes:
+    """``{"data"?,"meta"?,"request_id"?}`` + ``\\n``; all three omitted when empty (``{}`` when nothing).
+
+    ``meta`` is a Go map (keys sorted). ``data`` keeps dict insertion order (Python dicts stand for Go
+    structs here); ``None`` data is omitted like Go's nil interface.
+    """
+    parts = ["{"]
+    sep = ""
+    if data is not None:
+        parts += ['"data":', go_json(data)]
+        sep = ","
+    if meta:
+        parts += [sep, '"meta":', go_json(meta, sort_keys=True)]
+        sep = ","
+    if request_id:
+        parts += [sep, '"request_id":', go_json(request_id)]
+    parts.append("}\n")
+    return "".join(parts).encode("utf-8", "replace")
