@@ -161,7 +161,10 @@ class _ValueMetric(_Metric):
         self._values: dict[_LabelKey, float] = {}
 
     def _add(self, amount: float, labels: Labels | None) -> None:
-        key = self._key(labels)
+        self.add_by_key(self._key(labels), amount)
+
+    def add_by_key(self, key: tuple[str, ...], amount: float) -> None:
+        """Hot-path add for callers that already hold label values in declared order (no validation)."""
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
 
@@ -234,7 +237,10 @@ class HistogramMetric(_Metric):
         self._series: dict[_LabelKey, _HistogramSeries] = {}
 
     def observe(self, value: float, labels: Labels | None = None) -> None:
-        key = self._key(labels)
+        self.observe_by_key(self._key(labels), value)
+
+    def observe_by_key(self, key: tuple[str, ...], value: float) -> None:
+        """Hot-path observe for callers that already hold label values in declared order (no validation)."""
         index = bisect.bisect_left(self.bounds, value)  # first bound >= value; NaN lands in +Inf
         if index >= len(self.bounds):
             index = len(self.bounds) - 1

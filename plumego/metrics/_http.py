@@ -55,11 +55,11 @@ class CollectorObserver:
         self._bytes = collector.counter(f"{prefix}_response_bytes_total", "HTTP response body bytes", labels)
 
     def observe(self, method: str, route: str, status: int, duration: float, bytes_written: int) -> None:
-        labels = {"method": method, "route": route, "status": str(status)}
-        self._requests.inc(1.0, labels)
-        self._duration.observe(duration, labels)
+        key = (method, route, str(status))  # declared label order: method, route, status
+        self._requests.add_by_key(key, 1.0)
+        self._duration.observe_by_key(key, duration)
         if bytes_written > 0:
-            self._bytes.inc(float(bytes_written), labels)
+            self._bytes.add_by_key(key, float(bytes_written))
 
 
 class MultiObserver:

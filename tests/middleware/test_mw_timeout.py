@@ -82,3 +82,41 @@ async def test_background_send_after_deadline_is_dropped() -> None:
 def test_disabled() -> None:
     inner = text_app()
     assert timeout(0)(inner) is inner
+
+
+async def test_handler_swallowing_cancellation_still_gets_504_and_task_is_clean() -> None:
+    async def stubborn(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    res = await call(timeout(0.02)(stubborn), http_scope())
+    assert res.status == 504
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+    await asyncio.sleep(0)  # no stray cancellation is pending on the caller
+
+
+async def test_outer_cancellation_is_not_turned_into_504() -> None:
+    async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(10)
+
+    task = asyncio.create_task(call_raw(timeout(5)(slow), http_scope()))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_many_requests_share_one_timer_and_each_expires() -> None:
+    async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(scope["delay"])
+        await text_app(b"ok")(scope, receive, send)
+
+    app = timeout(0.05)(slow)
+    results = await asyncio.gather(
+        *(call(app, http_scope(delay=d)) for d in (0.0, 10, 0.0, 10, 0.001))
+    )
+    assert [r.status for r in results] == [200, 504, 200, 504, 200]
