@@ -1,0 +1,79 @@
+"""AppConfig: server and kernel settings with Go Plumego's defaults where an ASGI server can honour them.
+
+Owns validation and the mapping onto uvicorn options. Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["AppConfig", "ConfigError", "TLSConfig", "default_config"]
+
+
+class ConfigError(ValueError):
+    """An AppConfig value is invalid (``core prepare_server: <reason>``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TLSConfig:
+    enabled: bool = False
+    cert_file: str = ""
+    key_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """Kernel and server configuration (immutable; the App keeps its own copy).
+
+    Go defaults carried over: port 8080, idle (keep-alive) timeout 60 s, max header bytes 1 MiB,
+    drain interval 0.5 s, 405 answers configurable. Differences, on purpose: ``host`` defaults to
+    loopback (Go's ``:8080`` binds every interface; pass ``0.0.0.0`` explicitly), and 405 answers are
+    on by default (Go: off). Go's read/write/read-header timeouts and HTTP/2 switch have no uvicorn
+    equivalent and are not modelled.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls: TLSConfig = field(default_factory=TLSConfig)
+    method_not_allowed: bool = True
+    idle_timeout: float = 60.0
+    max_header_bytes: int = 1 << 20
+    shutdown_timeout: float = 15.0
+    drain_interval: float = 0.5
+    root_path: str = ""
+
+    def validate(self) -> None:
+        """Raise ConfigError on the first invalid value."""
+        if not self.host:
+            raise ConfigError("core prepare_server: host is required")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"core prepare_server: port {self.port} out of range 0-65535")
+        for name in ("idle_timeout", "shutdown_timeout", "drain_interval", "max_header_bytes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"core prepare_server: {name} must not be negative")
+        if self.tls.enabled and not (self.tls.cert_file and self.tls.key_file):
+            raise ConfigError("core prepare_server: TLS enabled but cert_file/key_file missing")
+        if self.root_path and not self.root_path.startswith("/"):
+            raise ConfigError("core prepare_server: root_path must start with '/'")
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config``."""
+        options: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "timeout_keep_alive": max(1, round(self.idle_timeout)) if self.idle_timeout else 5,
+            "h11_max_incomplete_event_size": self.max_header_bytes or None,
+            "timeout_graceful_shutdown": self.shutdown_timeout or None,
+            "root_path": self.root_path,
+            "lifespan": "on",
+        }
+        if self.tls.enabled:
+            options["ssl_certfile"] = self.tls.cert_file
+            options["ssl_keyfile"] = self.tls.key_file
+        return options
+
+
+def default_config() -> AppConfig:
+    """The defaults (Go ``DefaultConfig``)."""
+    return AppConfig()
