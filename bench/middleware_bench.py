@@ -111,7 +111,8 @@ async def main(requests: int) -> None:
         print(f"{name:33s}{cost:7.3f} us  (+{cost - base:.3f} us)")
     stack = Chain(*(make() for _, make in cases)).build(bare)
     cost = await _measure(stack, requests)
-    print(f"all {len(cases)} together                   {cost:7.3f} us  (+{cost - base:.3f} us; sum of singles {total:.3f})")
+    print(f"all {len(cases)} together                   {cost:7.3f} us  (+{cost - base:.3f} us;", end=" ")
+    print(f"sum of singles {total:.3f})")
 
 
 if __name__ == "__main__":

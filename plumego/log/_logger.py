@@ -304,4 +304,3 @@ def new_logger(config: LoggerConfig | None = None) -> StructuredLogger:
         sink = _Sink(cfg.output or sys.stderr, cfg.error_output, cfg.level, cfg.extra_secret_keys)
         return TextLogger(sink, cfg.fields)
     return DiscardLogger()
-

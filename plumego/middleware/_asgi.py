@@ -20,11 +20,6 @@ def header_value(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def header_values(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
-    """Every value of header ``name`` (lowercase) in an ASGI header list; header names are matched case-insensitively."""
-    return [bytes(value) for key, value in headers if bytes(key).lower() == name]
-
-
 def error_response(
     scope: Scope, err: APIError, extra_headers: Iterable[tuple[bytes, bytes]] = ()
 ) -> tuple[dict[str, object], dict[str, object]]:

@@ -14,10 +14,8 @@ from plumego.log import (
     Level,
     LoggerConfig,
     StructuredLogger,
-    is_secret_key,
     new_logger,
     parse_level,
-    redact_fields,
 )
 
 

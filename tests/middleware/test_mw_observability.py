@@ -183,7 +183,8 @@ async def test_tracing_continues_incoming_trace_with_new_span() -> None:
     assert trace.parent_span_id == "00f067aa0ba902b7"  # type: ignore[attr-defined]
     assert trace.span_id != "00f067aa0ba902b7" and trace.sampled  # type: ignore[attr-defined]
     assert res.header("x-span-id") == trace.span_id  # type: ignore[attr-defined]
-    assert format_traceparent(trace) == f"00-{trace.trace_id}-{trace.span_id}-01"  # type: ignore[arg-type, attr-defined]
+    expected = f"00-{trace.trace_id}-{trace.span_id}-01"  # type: ignore[attr-defined]
+    assert format_traceparent(trace) == expected  # type: ignore[arg-type]
     (span,) = finished
     assert span.status == 200 and span.bytes_written == 2 and span.tracestate == "k=v" and span.trace is trace
 
