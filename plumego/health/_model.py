@@ -10,6 +10,7 @@ import datetime as _dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 class HealthState(enum.StrEnum):
@@ -24,7 +25,9 @@ class HealthState(enum.StrEnum):
         return self is not HealthState.UNHEALTHY
 
 
-_SEVERITY = {HealthState.HEALTHY: 0, HealthState.DEGRADED: 1, HealthState.UNHEALTHY: 2}
+_SEVERITY: Mapping[HealthState, int] = MappingProxyType(
+    {HealthState.HEALTHY: 0, HealthState.DEGRADED: 1, HealthState.UNHEALTHY: 2}
+)
 
 
 def worst_state(states: list[HealthState] | tuple[HealthState, ...]) -> HealthState:

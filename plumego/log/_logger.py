@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import FrameType
+from types import FrameType, MappingProxyType
 from typing import Literal, NoReturn, Protocol, TextIO, runtime_checkable
 
 from plumego.log._redact import redact_fields
@@ -33,20 +33,12 @@ class Level(enum.IntEnum):
     FATAL = 3
 
 
-_LEVEL_NAMES: dict[Level, str] = {
-    Level.DEBUG: "DEBUG",
-    Level.INFO: "INFO",
-    Level.WARNING: "WARN",
-    Level.ERROR: "ERROR",
-    Level.FATAL: "FATAL",
-}
-_LEVEL_LETTERS: dict[Level, str] = {
-    Level.DEBUG: "D",
-    Level.INFO: "I",
-    Level.WARNING: "W",
-    Level.ERROR: "E",
-    Level.FATAL: "F",
-}
+_LEVEL_NAMES: Mapping[Level, str] = MappingProxyType(
+    {Level.DEBUG: "DEBUG", Level.INFO: "INFO", Level.WARNING: "WARN", Level.ERROR: "ERROR", Level.FATAL: "FATAL"}
+)
+_LEVEL_LETTERS: Mapping[Level, str] = MappingProxyType(
+    {Level.DEBUG: "D", Level.INFO: "I", Level.WARNING: "W", Level.ERROR: "E", Level.FATAL: "F"}
+)
 
 
 def parse_level(name: str) -> Level:

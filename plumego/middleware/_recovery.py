@@ -19,7 +19,8 @@ def recovery(logger: StructuredLogger) -> Middleware:
     """Catch exceptions escaping the inner app of an HTTP request.
 
     Logs ``"panic recovered"`` at ERROR with ``method, path, status=500, duration, request_id,
-    panic_type, traceback``. If no response has started, answers 500 ``internal_error`` /
+    panic_type, traceback``. An :class:`~plumego.contract.APIError` is client-safe by design and
+    answers its own envelope (not logged). For anything else, if no response has started, answers 500 ``internal_error`` /
     ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already started, nothing sensible
     can be sent any more: the exception is re-raised so the server aborts the connection and the client
     sees a broken response instead of a silently truncated one. Cancellation is never caught.
@@ -43,6 +44,11 @@ def recovery(logger: StructuredLogger) -> Middleware:
 
             try:
                 await app(scope, receive, tracking_send)
+            except APIError as exc:
+                if started:
+                    raise
+                # Deliberate, client-safe errors raised by raw ASGI code answer their own envelope.
+                await send_error(scope, send, exc)
             except Exception as exc:
                 logger.error(
                     "panic recovered",

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from plumego.contract import (
@@ -27,7 +28,7 @@ from plumego.contract import (
 )
 
 _ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_VALUES: Final = {char: index for index, char in enumerate(_ALPHABET)}
+_VALUES: Final = MappingProxyType({char: index for index, char in enumerate(_ALPHABET)})
 # All 3844 two-digit base62 strings: encoding takes 6 divmods instead of 12 (immutable, built at import).
 _PAIRS: Final = tuple(a + b for a in _ALPHABET for b in _ALPHABET)
 _EPOCH_MS: Final = 1_577_836_800_000  # 2020-01-01T00:00:00Z, as in Go plumego

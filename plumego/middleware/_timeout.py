@@ -64,6 +64,11 @@ class _Watchdog:
             oldest.task.cancel()
 
 
+def _forget_cancellation(deadline: _Deadline, task: asyncio.Task[object]) -> None:
+    if deadline.expired and task.cancelling() > 0:
+        task.uncancel()
+
+
 def timeout(seconds: float) -> Middleware:
     """Cancel the inner app of an HTTP request after ``seconds`` (``<= 0`` disables the middleware).
 
@@ -111,19 +116,20 @@ def timeout(seconds: float) -> Middleware:
                 await send(message)
 
             watchdog.add(deadline)
-            exc_free = True
             try:
                 await app(scope, receive, deadline_send)
             except asyncio.CancelledError:
-                exc_free = False
                 if not deadline.expired or task.uncancel() > 0:
-                    raise  # someone else cancelled the request too: honour that
+                    raise  # not our deadline, or someone else cancelled the request too: honour that
+            except BaseException:
+                _forget_cancellation(deadline, task)  # the handler turned our cancel into another error
+                raise
+            else:
+                _forget_cancellation(deadline, task)  # the handler swallowed our cancel and returned
             finally:
                 watchdog.discard(deadline)
             if not deadline.expired:
                 return
-            if exc_free and task.cancelling() > 0:
-                task.uncancel()  # the handler swallowed our cancellation and returned normally
             if not started:
                 err = APIError(ErrorType.GATEWAY_TIMEOUT, "request timed out", code=ErrorCode.TIMEOUT)
                 await send_error(scope, send, err)

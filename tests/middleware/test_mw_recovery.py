@@ -85,3 +85,18 @@ async def test_passes_normal_responses_and_requires_logger() -> None:
     assert res.status == 200 and res.body == b"hello"
     with pytest.raises(ValueError):
         recovery(None)  # type: ignore[arg-type]
+
+
+async def test_api_error_from_raw_asgi_code_answers_its_own_envelope_unlogged() -> None:
+    from plumego.contract import APIError, ErrorType
+
+    async def forbidden(scope: Scope, receive: Receive, send: Send) -> None:
+        raise APIError(ErrorType.FORBIDDEN, "no entry", details={"role": "guest"})
+
+    buf = io.StringIO()
+    res = await call(recovery(new_logger(LoggerConfig(format="json", output=buf)))(forbidden), http_scope())
+    assert res.status == 403
+    assert res.body == envelope(
+        ("FORBIDDEN", "no entry", "auth_error", "forbidden_request"), details='{"role":"guest"}'
+    )
+    assert buf.getvalue() == ""

@@ -120,3 +120,16 @@ async def test_many_requests_share_one_timer_and_each_expires() -> None:
         *(call(app, http_scope(delay=d)) for d in (0.0, 10, 0.0, 10, 0.001))
     )
     assert [r.status for r in results] == [200, 504, 200, 504, 200]
+
+
+async def test_handler_turning_cancellation_into_another_error_leaves_task_clean() -> None:
+    async def converts(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            raise RuntimeError("cleanup failed") from None
+
+    with pytest.raises(RuntimeError, match="cleanup failed"):
+        await call_raw(timeout(0.02)(converts), http_scope())
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
