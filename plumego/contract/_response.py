@@ -60,6 +60,12 @@ class Response:
     __slots__ = ("status_code", "body", "raw_headers")
 
     media_type: str | None = None
+    _media_header: tuple[bytes, bytes] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Pre-encode the Content-Type header once per class, not per response.
+        cls._media_header = (_CT, cls.media_type.encode("latin-1")) if cls.media_type else None
 
     def __init__(
         self,
@@ -69,7 +75,13 @@ class Response:
         media_type: str | None = None,
     ) -> None:
         self.status_code = status
-        self.body = content.encode("utf-8") if isinstance(content, str) else content
+        body = self.body = content.encode("utf-8") if isinstance(content, str) else content
+        if headers is None and media_type is None and 200 <= status and status != 204 and status != 304:
+            # Hot path: no custom headers; both header tuples are cheap to build.
+            media = self._media_header
+            length = (_CL, str(len(body)).encode("ascii"))
+            self.raw_headers = [media, length] if media is not None else [length]
+            return
         raw = _encode_headers(headers)
         media_type = media_type or self.media_type
         if media_type is not None and not any(k == _CT for k, _ in raw):
@@ -107,7 +119,7 @@ class JSONResponse(Response):
     media_type = CONTENT_TYPE_JSON
 
     def __init__(self, content: Any, status: int = 200, headers: HeadersInput = None) -> None:
-        super().__init__(go_json(content).encode("utf-8", "replace"), status, headers)
+        super().__init__(go_json(content).encode("utf-8", "replace"), status, headers, None)
 
 
 class EnvelopeResponse:

@@ -30,7 +30,7 @@ from plumego.contract import (
     Send,
 )
 
-from ._pattern import PARAM, STATIC, WILDCARD, PatternError, Segment, normalize_prefix, parse_pattern
+from ._pattern import PARAM, STATIC, PatternError, Segment, normalize_prefix, parse_pattern
 
 __all__ = [
     "METHOD_ANY",
@@ -122,7 +122,10 @@ class _MethodTable:
         self.has_dynamic = False
 
     def insert(self, route: _Route) -> str | None:
-        """Add ``route``; returns a conflict reason instead of raising (caller formats the error)."""
+        """Add ``route``; returns a conflict reason instead of raising (caller formats the error).
+
+        Conflicts are found before anything is mutated, so a rejected route leaves no trace.
+        """
         segments = route.segments
         if all(s.kind == STATIC for s in segments):
             key = "/".join(s.value for s in segments)
@@ -130,6 +133,9 @@ class _MethodTable:
                 return "duplicate route registration"
             self.static_routes[key] = route
             return None
+        reason = self._conflict(segments)
+        if reason is not None:
+            return reason
         node = self.root
         for seg in segments:
             if seg.kind == STATIC:
@@ -143,25 +149,35 @@ class _MethodTable:
                 if node.param is None:
                     node.param = _Node()
                     node.param_name = seg.value
-                elif node.param_name != seg.value:
+                node = node.param
+            else:
+                node.wildcard = route
+                break
+        else:
+            node.route = route
+        self.has_dynamic = True
+        return None
+
+    def _conflict(self, segments: tuple[Segment, ...]) -> str | None:
+        node: _Node | None = self.root
+        for seg in segments:
+            if node is None:
+                return None  # new branch: nothing to collide with
+            if seg.kind == STATIC:
+                node = node.static.get(seg.value) if node.static is not None else None
+            elif seg.kind == PARAM:
+                if node.param is not None and node.param_name != seg.value:
                     return f"parameter name mismatch: ':{seg.value}' vs existing ':{node.param_name}'"
                 node = node.param
             else:
                 existing = node.wildcard
-                if existing is not None:
-                    if existing.param_names[-1] != seg.value:
-                        return (
-                            f"parameter name mismatch: '*{seg.value}' vs existing "
-                            f"'*{existing.param_names[-1]}'"
-                        )
-                    return "duplicate route registration"
-                node.wildcard = route
-                self.has_dynamic = True
-                return None
-        if node.route is not None:
+                if existing is None:
+                    return None
+                if existing.param_names[-1] != seg.value:
+                    return f"parameter name mismatch: '*{seg.value}' vs existing '*{existing.param_names[-1]}'"
+                return "duplicate route registration"
+        if node is not None and node.route is not None:
             return "duplicate route registration"
-        node.route = route
-        self.has_dynamic = True
         return None
 
     def match(self, key: str) -> tuple[_Route, dict[str, str]] | None:
@@ -544,7 +560,7 @@ class Router(_Registrar):
         path: str = scope["path"]
         root_path = scope.get("root_path")
         if root_path and path.startswith(root_path):
-            rest = path[len(root_path) :]
+            rest = path[len(root_path):]
             if not rest or rest[0] == "/":
                 path = rest
         key = path.strip("/")
@@ -590,4 +606,3 @@ class Router(_Registrar):
                 await ErrorResponse(err, {"Allow": ", ".join(allowed)})(scope, receive, send)
                 return
         await ErrorResponse(APIError(ErrorType.NOT_FOUND, "not found"))(scope, receive, send)
-

@@ -59,7 +59,8 @@ def test_categories() -> None:
 
 def test_typed_error_code_override_keeps_status_and_category() -> None:
     err = APIError(ErrorType.NOT_FOUND, "item not found", code="item.not_found")
-    assert (err.status, err.code, err.category, err.message) == (404, "item.not_found", "client_error", "item not found")
+    assert (err.status, err.code, err.category) == (404, "item.not_found", "client_error")
+    assert err.message == "item not found"
 
 
 def test_typed_error_ignores_status_and_category_arguments() -> None:

@@ -110,7 +110,8 @@ async def test_head_falls_back_to_get_without_body() -> None:
     r = Router()
     r.get("/x", echo("x"))
     status, _, res = await get(r, "/x", "HEAD")
-    assert status == 200 and res.body == b"" and res.header("content-length") == str(len(b'{"tag":"x","params":{},"pattern":"/x"}'))
+    assert status == 200 and res.body == b""
+    assert res.header("content-length") == str(len(b'{"tag":"x","params":{},"pattern":"/x"}'))
 
 
 async def test_any_is_the_last_resort() -> None:
@@ -328,3 +329,14 @@ def test_match_api_and_flat_lookup_for_many_routes() -> None:
     assert found is not None and found[0].path == "/api/v1/res999/:item_id" and found[1] == {"item_id": "77"}
     assert r.match("GET", "/api/v1/nope/1") is None
     assert r.allowed_methods("/api/v1/res5/1") == ["GET", "HEAD"]
+
+
+async def test_rejected_route_leaves_routing_unchanged() -> None:
+    r = Router()
+    r.get("/a/:id/x", echo("x"))
+    with pytest.raises(RouteError, match="parameter name mismatch"):
+        r.get("/a/:name/y", echo("y"))
+    assert (await get(r, "/a/1/y"))[0] == 404
+    assert (await get(r, "/a/1/x"))[1]["params"] == {"id": "1"}
+    r.get("/a/:id/y", echo("y"))
+    assert (await get(r, "/a/2/y"))[1]["tag"] == "y"
