@@ -17,7 +17,14 @@ from plumego.middleware._httpmetrics import http_metrics
 from plumego.middleware._recovery import recovery
 from plumego.middleware._requestid import DecodedRequestID, RequestIDGenerator, decode_request_id, request_id
 from plumego.middleware._timeout import ResponseTimeout, timeout
-from plumego.middleware._tracing import FinishedSpan, TraceParent, format_traceparent, parse_traceparent, tracing
+from plumego.middleware._tracing import (
+    FinishedSpan,
+    TraceParent,
+    format_traceparent,
+    parse_baggage,
+    parse_traceparent,
+    tracing,
+)
 
 __all__ = [
     "CODE_SERVER_BUSY",
@@ -42,6 +49,7 @@ __all__ = [
     "decode_request_id",
     "format_traceparent",
     "http_metrics",
+    "parse_baggage",
     "parse_traceparent",
     "recovery",
     "request_id",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import unquote
 
 from plumego.contract import (
     ASGIApp,
@@ -30,7 +31,10 @@ _HEX: Final = frozenset("0123456789abcdef")
 _SPAN_HEADER: Final = b"x-span-id"
 _TRACEPARENT: Final = b"traceparent"
 _TRACESTATE: Final = b"tracestate"
+_BAGGAGE: Final = b"baggage"
 _MAX_BAGGAGE_BYTES: Final = 8192
+_MAX_BAGGAGE_MEMBERS: Final = 180
+_BAGGAGE_KEY_FORBIDDEN: Final = frozenset(' \t"(),/:;<=>?@[\\]{}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,24 @@ def parse_traceparent(value: str) -> TraceParent | None:
     return TraceParent(trace_id, parent_id, int(flags, 16))
 
 
+def parse_baggage(value: str) -> dict[str, str]:
+    """Parse a W3C ``baggage`` header (``k=v,k2=v2;prop``) into a dict; malformed members are skipped.
+
+    Values are percent-decoded; properties after ``;`` are dropped; at most 180 members, as the spec allows.
+    """
+    out: dict[str, str] = {}
+    for member in value[:_MAX_BAGGAGE_BYTES].split(","):
+        pair = member.split(";", 1)[0]
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key or any(char in _BAGGAGE_KEY_FORBIDDEN for char in key):
+            continue
+        out[key] = unquote(raw.strip())
+        if len(out) >= _MAX_BAGGAGE_MEMBERS:
+            break
+    return out
+
+
 def format_traceparent(trace: TraceContext) -> str:
     """The ``traceparent`` value for calls made on behalf of ``trace`` (its span becomes their parent)."""
     return f"00-{trace.trace_id}-{trace.span_id}-{trace.flags & 0xFF:02x}"
@@ -96,7 +118,7 @@ def tracing(
 ) -> Middleware:
     """Start a span for every HTTP request and store its :class:`TraceContext` in the scope.
 
-    A valid incoming ``traceparent`` continues that trace (its parent id becomes ``parent_span_id``,
+    A valid incoming ``traceparent`` continues that trace (W3C ``baggage`` is parsed into the carrier) (its parent id becomes ``parent_span_id``,
     its flags are kept); otherwise a new trace id is drawn and the sampled flag is ``sample``. Every
     request gets a fresh 16-hex span id, echoed in the ``X-Span-ID`` response header. ``on_end`` is
     called after the inner app finishes (also when it raises); its own errors are swallowed.
@@ -123,18 +145,25 @@ def tracing(
                 return
             parent: TraceParent | None = None
             tracestate = ""
+            baggage: dict[str, str] = {}
             for key, value in scope.get("headers") or ():
                 if key == _TRACEPARENT and parent is None:
                     parent = parse_traceparent(bytes(value).decode("latin-1"))
                 elif key == _TRACESTATE and not tracestate:
                     tracestate = bytes(value).decode("latin-1")[:_MAX_BAGGAGE_BYTES]
+                elif key == _BAGGAGE and not baggage:
+                    baggage = parse_baggage(bytes(value).decode("latin-1"))
             span_id = new_span_id()
             if parent is not None:
                 trace = TraceContext(
-                    trace_id=parent.trace_id, span_id=span_id, parent_span_id=parent.parent_id, flags=parent.flags
+                    trace_id=parent.trace_id,
+                    span_id=span_id,
+                    parent_span_id=parent.parent_id,
+                    baggage=baggage,
+                    flags=parent.flags,
                 )
             else:
-                trace = TraceContext(trace_id=new_trace_id(), span_id=span_id, flags=new_flags)
+                trace = TraceContext(trace_id=new_trace_id(), span_id=span_id, baggage=baggage, flags=new_flags)
             with_trace_context(scope, trace)
             span_header = span_id.encode("ascii")
             status = 0

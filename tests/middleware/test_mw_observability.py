@@ -210,3 +210,25 @@ async def test_tracing_on_end_errors_are_swallowed_and_exceptions_reported() -> 
     with pytest.raises(RuntimeError):
         await call(tracing(on_end=spans.append)(boom), http_scope())  # type: ignore[arg-type]
     assert spans[0].status == 500
+
+
+def test_parse_baggage() -> None:
+    from plumego.middleware import parse_baggage
+
+    assert parse_baggage("userId=alice, serverNode = DF%2028 ;prop=1,bad,=x,is ok=no") == {
+        "userId": "alice",
+        "serverNode": "DF 28",
+    }
+    assert len(parse_baggage(",".join(f"k{i}=v" for i in range(300)))) == 180
+
+
+async def test_tracing_puts_baggage_in_the_carrier() -> None:
+    seen: dict[str, object] = {}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen["trace"] = trace_context_from_scope(scope)
+        await text_app()(scope, receive, send)
+
+    await call(tracing()(app), http_scope(headers=[(b"baggage", b"tenant=acme")]))
+    trace = seen["trace"]
+    assert trace is not None and dict(trace.baggage) == {"tenant": "acme"}  # type: ignore[attr-defined]
