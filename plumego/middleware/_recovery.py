@@ -21,9 +21,10 @@ def recovery(logger: StructuredLogger) -> Middleware:
     Logs ``"panic recovered"`` at ERROR with ``method, path, status=500, duration, request_id,
     panic_type, traceback``. An :class:`~plumego.contract.APIError` is client-safe by design and
     answers its own envelope (not logged). For anything else, if no response has started, answers
-    500 ``internal_error`` / ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already started, nothing sensible
-    can be sent any more: the exception is re-raised so the server aborts the connection and the client
-    sees a broken response instead of a silently truncated one. Cancellation is never caught.
+    500 ``internal_error`` / ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already
+    started, nothing sensible can be sent any more: the exception is re-raised so the server aborts the
+    connection and the client sees a broken response instead of a silently truncated one. Cancellation
+    is never caught.
     """
     if logger is None:
         raise ValueError("recovery middleware needs a logger")

@@ -119,9 +119,10 @@ def tracing(
     """Start a span for every HTTP request and store its :class:`TraceContext` in the scope.
 
     A valid incoming ``traceparent`` continues that trace (its parent id becomes ``parent_span_id``,
-    its flags are kept); W3C ``baggage`` is parsed into the carrier; otherwise a new trace id is drawn and the sampled flag is ``sample``. Every
-    request gets a fresh 16-hex span id, echoed in the ``X-Span-ID`` response header. ``on_end`` is
-    called after the inner app finishes (also when it raises); its own errors are swallowed.
+    its flags are kept); otherwise a new trace id is drawn and the sampled flag is ``sample``. W3C
+    ``baggage`` is parsed into the carrier. Every request gets a fresh 16-hex span id, echoed in the
+    ``X-Span-ID`` response header. ``on_end`` is called after the inner app finishes (also when it
+    raises); its own errors are swallowed.
     """
     rng = random.Random(secrets.randbits(64))
     new_flags = 0x01 if sample else 0x00
