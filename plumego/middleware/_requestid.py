@@ -140,7 +140,10 @@ def request_id(
                     incoming = value
                     break
             if not rid and incoming is not None:
-                rid = valid_request_id(incoming.decode("latin-1"))
+                try:
+                    rid = valid_request_id(incoming.decode("utf-8"))
+                except UnicodeDecodeError:
+                    rid = ""  # not text: treated like any other unacceptable id
             if not rid or not with_request_id(scope, rid):
                 rid = generate()
                 if not with_request_id(scope, rid):

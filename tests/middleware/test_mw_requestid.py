@@ -92,7 +92,7 @@ async def test_accepts_valid_incoming_id_trimmed() -> None:
     assert seen["headers"] == [(b"x-request-id", b"req-123")]
 
 
-@pytest.mark.parametrize("bad", [b"", b"   ", b"a" * 129, b"bad\x01id", b"bad\x7fid"])
+@pytest.mark.parametrize("bad", [b"", b"   ", b"a" * 129, b"bad\x01id", b"bad\x7fid", b"\xff\xfe"])
 async def test_rejects_invalid_incoming_id_and_generates(bad: bytes) -> None:
     seen: dict[str, object] = {}
     res = await call(request_id()(capturing_app(seen)), http_scope(headers=[(b"x-request-id", bad)]))
@@ -142,3 +142,11 @@ async def test_lifespan_passes_through() -> None:
     scope = {"type": "lifespan"}
     await request_id()(app)(scope, None, None)  # type: ignore[arg-type]
     assert called == ["lifespan"] and "plumego.request_id" not in scope
+
+
+async def test_utf8_incoming_id_is_echoed_byte_for_byte() -> None:
+    raw = "req-é-1".encode()
+    seen: dict[str, object] = {}
+    res = await call(request_id()(capturing_app(seen)), http_scope(headers=[(b"x-request-id", raw)]))
+    assert [v for k, v in res.raw_headers if k == b"x-request-id"] == [raw]
+    assert seen["rid"] == "req-é-1"
