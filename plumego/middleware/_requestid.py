@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Final
 
 from plumego.contract import (
+    SCOPE_REQUEST_ID,
     ASGIApp,
     Message,
     Middleware,
@@ -125,6 +126,7 @@ def request_id(
     ``set_request_header`` is False, also written into the request headers seen by inner apps.
     """
     generate = generator if generator is not None else RequestIDGenerator()
+    trusted = generator is None  # the built-in generator's ids need no validation on the hot path
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def request_id_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,7 +146,12 @@ def request_id(
                     rid = valid_request_id(incoming.decode("utf-8"))
                 except UnicodeDecodeError:
                     rid = ""  # not text: treated like any other unacceptable id
-            if not rid or not with_request_id(scope, rid):
+            if rid and with_request_id(scope, rid):
+                pass
+            elif trusted:
+                rid = generate()
+                scope[SCOPE_REQUEST_ID] = rid
+            else:
                 rid = generate()
                 if not with_request_id(scope, rid):
                     # A custom generator produced an unusable id: fall back to the canonical format.
@@ -152,7 +159,10 @@ def request_id(
                     with_request_id(scope, rid)
             encoded = rid.encode("utf-8")
             if set_request_header and incoming != encoded:
-                scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
+                if incoming is None:
+                    scope["headers"] = [*headers, (_HEADER, encoded)]
+                else:
+                    scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
             if kind != "http":
                 await app(scope, receive, send)
                 return
@@ -160,7 +170,7 @@ def request_id(
             async def send_with_id(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     response_headers = list(message.get("headers") or [])
-                    if not any(bytes(k).lower() == _HEADER for k, _ in response_headers):
+                    if not any(k.lower() == _HEADER for k, _ in response_headers):
                         response_headers.append((_HEADER, encoded))
                         message = {**message, "headers": response_headers}
                 await send(message)
