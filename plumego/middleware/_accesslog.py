@@ -75,27 +75,32 @@ def access_log(logger: StructuredLogger) -> Middleware:
                     status = 500
                 raise
             finally:
-                elapsed = time.perf_counter() - began
-                route = route_context_from_scope(scope)
-                trace = trace_context_from_scope(scope)
-                user_agent = header_value(scope, b"user-agent")
-                logger.info(
-                    "request completed",
-                    {
-                        "method": scope.get("method", ""),
-                        "path": scope.get("path", ""),
-                        "status": status,
-                        "duration": go_duration(elapsed),
-                        "duration_ms": round(elapsed * 1000, 3),
-                        "request_id": request_id_from_scope(scope),
-                        "bytes": written,
-                        "user_agent": user_agent.decode("latin-1") if user_agent else "",
-                        "client_ip": client_ip(scope),
-                        "route": route.pattern if route else "",
-                        "route_name": route.name if route else "",
-                        "span_id": trace.span_id if trace else "",
-                    },
-                )
+                try:
+                    _log(scope, status, written, time.perf_counter() - began)
+                except Exception:  # noqa: BLE001 - a broken log sink must never mask the response or its error
+                    pass
+
+        def _log(scope: Scope, status: int, written: int, elapsed: float) -> None:
+            route = route_context_from_scope(scope)
+            trace = trace_context_from_scope(scope)
+            user_agent = header_value(scope, b"user-agent")
+            logger.info(
+                "request completed",
+                {
+                    "method": scope.get("method", ""),
+                    "path": scope.get("path", ""),
+                    "status": status,
+                    "duration": go_duration(elapsed),
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "request_id": request_id_from_scope(scope),
+                    "bytes": written,
+                    "user_agent": user_agent.decode("latin-1") if user_agent else "",
+                    "client_ip": client_ip(scope),
+                    "route": route.pattern if route else "",
+                    "route_name": route.name if route else "",
+                    "span_id": trace.span_id if trace else "",
+                },
+            )
 
         return access_log_app
 

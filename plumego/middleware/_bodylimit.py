@@ -110,7 +110,9 @@ def body_limit(max_bytes: int, *, logger: StructuredLogger | None = None) -> Mid
                     raise
 
         def _warn(scope: Scope, seen_bytes: int, at: str) -> None:
-            if logger is not None:
+            if logger is None:
+                return
+            try:
                 logger.warn(
                     "request body too large",
                     {
@@ -122,6 +124,8 @@ def body_limit(max_bytes: int, *, logger: StructuredLogger | None = None) -> Mid
                         "request_id": request_id_from_scope(scope),
                     },
                 )
+            except Exception:  # noqa: BLE001 - a broken log sink must not stop the 413
+                pass
 
         return body_limit_app
 

@@ -51,19 +51,22 @@ def recovery(logger: StructuredLogger) -> Middleware:
                 # Deliberate, client-safe errors raised by raw ASGI code answer their own envelope.
                 await send_error(scope, send, exc)
             except Exception as exc:
-                logger.error(
-                    "panic recovered",
-                    {
-                        "method": scope.get("method", ""),
-                        "path": scope.get("path", ""),
-                        "status": 500,
-                        "duration": go_duration(time.perf_counter() - began),
-                        "request_id": request_id_from_scope(scope),
-                        "panic_type": type(exc).__qualname__,
-                        "response_started": started,
-                        "traceback": "".join(traceback.format_exception(exc)),
-                    },
-                )
+                try:
+                    logger.error(
+                        "panic recovered",
+                        {
+                            "method": scope.get("method", ""),
+                            "path": scope.get("path", ""),
+                            "status": 500,
+                            "duration": go_duration(time.perf_counter() - began),
+                            "request_id": request_id_from_scope(scope),
+                            "panic_type": type(exc).__qualname__,
+                            "response_started": started,
+                            "traceback": "".join(traceback.format_exception(exc)),
+                        },
+                    )
+                except Exception:  # noqa: BLE001 - a broken log sink must not stop the 500
+                    pass
                 if started:
                     raise
                 await send_error(scope, send, APIError(ErrorType.INTERNAL, "internal server error"))

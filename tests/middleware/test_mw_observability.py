@@ -232,3 +232,38 @@ async def test_tracing_puts_baggage_in_the_carrier() -> None:
     await call(tracing()(app), http_scope(headers=[(b"baggage", b"tenant=acme")]))
     trace = seen["trace"]
     assert trace is not None and dict(trace.baggage) == {"tenant": "acme"}  # type: ignore[attr-defined]
+
+
+class BrokenLogger:
+    """A StructuredLogger whose sink is down: every write raises."""
+
+    def with_fields(self, fields: object) -> BrokenLogger:
+        return self
+
+    def enabled(self, level: object) -> bool:
+        return True
+
+    def _fail(self, msg: str, fields: object = None) -> None:
+        raise OSError("log sink down")
+
+    debug = info = warn = error = _fail
+
+    def fatal(self, msg: str, fields: object = None) -> None:  # type: ignore[misc]
+        raise SystemExit(1)
+
+
+async def test_broken_log_sink_never_changes_the_response() -> None:
+    from plumego.middleware import body_limit, recovery
+
+    logger = BrokenLogger()
+    res = await call(access_log(logger)(text_app()), http_scope())  # type: ignore[arg-type]
+    assert res.status == 200 and res.body == b"hello"
+    with pytest.raises(RuntimeError, match="x"):
+        await call(access_log(logger)(boom), http_scope())  # type: ignore[arg-type]
+    res = await call(recovery(logger)(boom), http_scope())  # type: ignore[arg-type]
+    assert res.status == 500 and res.json()["error"]["code"] == "INTERNAL_ERROR"
+    res = await call(
+        body_limit(1, logger=logger)(text_app()),  # type: ignore[arg-type]
+        http_scope("POST", headers=[(b"content-length", b"5")]),
+    )
+    assert res.status == 413
