@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+collect_ignore_glob = ["fixtures/*"]
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _EXPECT = re.compile(r"#\s*expect:\s*(PLG\d{3}(?:\s*,\s*PLG\d{3})*)")
