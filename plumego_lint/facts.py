@@ -227,17 +227,14 @@ class _Extractor:
     def _exprs(self, nodes: list[ast.AST], tc: bool, fn: bool) -> None:
         if not self.look_for_dynamic:
             return
-        for root in nodes:
-            for sub in ast.walk(root):
-                if isinstance(sub, ast.Call):
-                    self._call(sub, tc, fn or self._in_lambda(root, sub))
-
-    @staticmethod
-    def _in_lambda(root: ast.AST, call: ast.Call) -> bool:
-        for sub in ast.walk(root):
-            if isinstance(sub, ast.Lambda) and any(n is call for n in ast.walk(sub.body)):
-                return True
-        return False
+        stack: list[tuple[ast.AST, bool]] = [(n, fn) for n in nodes]
+        while stack:
+            node, in_fn = stack.pop()
+            if isinstance(node, ast.Call):
+                self._call(node, tc, in_fn)
+            elif isinstance(node, ast.Lambda):
+                in_fn = True     # a lambda body runs when called, like a function body
+            stack.extend((child, in_fn) for child in ast.iter_child_nodes(node))
 
     def _call(self, call: ast.Call, tc: bool, fn: bool) -> None:
         func = call.func
@@ -481,8 +478,12 @@ def resolve(raw: RawImport, importer: str, is_package: bool, modules: ModuleInde
 class SourceFile:
     """A discovered Python file: where it is and which module it is."""
 
-    path: Path          # absolute
+    abspath: str        # absolute, as the OS spells it
     rel: str            # relative to the project root, with "/"
     module: str         # dotted module name ("" when it cannot be named)
     is_package: bool    # an __init__.py
     is_test: bool
+
+    @property
+    def path(self) -> Path:
+        return Path(self.abspath)
