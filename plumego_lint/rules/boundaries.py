@@ -4,8 +4,9 @@ Owns the verdict on one import edge (``BoundaryModel.violations``; ``explain --i
 trace) and the per-file and whole-project checks built on it. Precedence, written down once:
 one finding per import, the first enabled rule of 104, 103, 102, 105, 101, 108, 107, 109;
 deny beats allow; every rule containing the importer contributes its deny list, the most specific
-rule's allow list applies; the importer's own rule path (and below) is always allowed; ``stdlib``
-admits ``sys.stdlib_module_names``. Must not import the engine, reporters or the CLI.
+rule's allow list applies; the importer's own rule path (and below) is always allowed, even when a
+broad deny such as ``x/**`` covers it (so is the own directory of the nearest manifest for PLG108);
+``stdlib`` admits ``sys.stdlib_module_names``. Must not import the engine, reporters or the CLI.
 """
 
 from __future__ import annotations
