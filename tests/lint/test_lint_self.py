@@ -76,7 +76,9 @@ def test_injected_layout_and_manifest_violations(repo_copy: Path) -> None:
     _inject(repo_copy, "plumego/x/billing/__init__.py", "")
     manifest = repo_copy / "plumego/core/module.yaml"
     text = manifest.read_text(encoding="utf-8").replace("status: ga", "status: stable-ish")
-    text = text.replace("public_entrypoints: []", "public_entrypoints:\n  - DefinitelyNotThere")
+    # Works whether the list is empty (``[]``) or already has entries.
+    text = text.replace("public_entrypoints: []", "public_entrypoints:").replace(
+        "public_entrypoints:\n", "public_entrypoints:\n  - DefinitelyNotThere\n", 1)
     manifest.write_text(text, encoding="utf-8")
     lines = text.splitlines()
     status_line = next(i for i, l in enumerate(lines, 1) if l.startswith("status:"))
