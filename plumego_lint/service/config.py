@@ -1,0 +1,273 @@
+"""Service-repo configuration: the ``[tool.plumego-lint]`` keys a service sets in its pyproject.toml.
+
+Owns the dotted module patterns (``a.b`` = a.b and below, ``*`` one segment, ``**`` any depth), the
+defaults used when a key is absent, and first-party package discovery. Pure data plus file reads of
+pyproject.toml and directory listings; must not import rules, reporters or the CLI.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+TypingOnly = Literal["allow", "deny"]
+
+# Vague top-level names no service should have, with where their code usually belongs.
+BUILTIN_DISCOURAGED: Mapping[str, str] = {
+    "utils": "move each helper next to the code that uses it, or into a package named for what it holds",
+    "util": "move each helper next to the code that uses it, or into a package named for what it holds",
+    "common": "split it by concept: a package named for what it holds (e.g. money, clock, ids)",
+    "helpers": "move each helper next to its caller, or name the package for what it does",
+    "misc": "find each module a home named for what it does",
+    "shared": "name the package for the concept it shares (e.g. auth, billing)",
+    "ai": "name it for the feature (e.g. chat, summarise) and reach plumego.x.ai through an adapter package",
+    "tenant": "use plumego.x.tenant through an adapter, and keep your tenancy rules in a domain package",
+    "rest": "name the package for the resources it serves (e.g. orders_api)",
+    "pubsub": "use plumego.x.messaging.pubsub through an adapter; name your package for the events it carries",
+    "net": "name the package for the protocol or service it talks to",
+    "validator": "keep validation next to the type it validates, or use plumego.x.validate through an adapter",
+    "frontend": "name the package for the UI it serves, or use plumego.x.frontend",
+}
+
+DEFAULT_ADAPTER_PATHS: tuple[str, ...] = ("*.adapters",)
+DEFAULT_ENTRYPOINTS: tuple[str, ...] = ("**.__main__", "**.main", "**.asgi", "**.wsgi", "**.cli")
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".git", ".venv", "venv", ".tox", "build", "dist", "node_modules", "__pycache__",
+    "tests", "test", "conftest.py", "test_*.py", "*_test.py",
+)
+
+
+class ServiceConfigError(Exception):
+    """A bad value under [tool.plumego-lint]; reported as PLG902 with the file and key."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+def match_dotted(pattern: str, module: str) -> bool:
+    """Whether ``module`` is covered by a dotted pattern.
+
+    ``a.b`` covers a.b and every module below it; ``*`` matches exactly one segment and ``**`` any
+    number of segments (zero included). A pattern always covers the subtree of what it matches.
+    """
+    return _match_prefix(pattern.split("."), module.split("."))
+
+
+def _match_prefix(pat: Sequence[str], mod: Sequence[str]) -> bool:
+    if not pat:
+        return True  # pattern used up: module is the matched node or below it
+    head, rest = pat[0], pat[1:]
+    if head == "**":
+        return any(_match_prefix(rest, mod[i:]) for i in range(len(mod) + 1))
+    if not mod:
+        return False
+    if head == "*" or fnmatch.fnmatchcase(mod[0], head):
+        return _match_prefix(rest, mod[1:])
+    return False
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """The resolved service configuration (defaults applied); paths are absolute."""
+
+    root: Path
+    source_roots: tuple[Path, ...]
+    first_party: tuple[str, ...]
+    stable_paths: tuple[str, ...]
+    adapter_paths: tuple[str, ...]
+    discouraged_roots: Mapping[str, str]
+    typing_only: TypingOnly = "allow"
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    entrypoints: tuple[str, ...] = DEFAULT_ENTRYPOINTS
+    specs: str | None = None
+    configured: bool = False  # True when pyproject.toml has a [tool.plumego-lint] table
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+    def is_first_party(self, module: str) -> bool:
+        return module.split(".", 1)[0] in self.first_party
+
+    def is_stable(self, module: str) -> bool:
+        return any(match_dotted(p, module) for p in self.stable_paths)
+
+    def is_adapter(self, module: str) -> bool:
+        return any(match_dotted(p, module) for p in self.adapter_paths)
+
+    def is_entrypoint(self, module: str) -> bool:
+        return any(_match_exact(p, module) for p in self.entrypoints)
+
+    def is_excluded(self, path: Path) -> bool:
+        try:
+            rel = path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        parts = rel.split("/")
+        for pattern in self.exclude:
+            pattern = pattern.rstrip("/")
+            if "/" in pattern:
+                if fnmatch.fnmatchcase(rel, pattern) or rel.startswith(pattern + "/"):
+                    return True
+            elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+                return True
+        return False
+
+    def module_name(self, path: Path) -> str | None:
+        """Dotted module name of a file under one of the source roots (None outside them)."""
+        resolved = path.resolve()
+        for source_root in sorted(self.source_roots, key=lambda p: len(p.parts), reverse=True):
+            try:
+                rel = resolved.relative_to(source_root)
+            except ValueError:
+                continue
+            parts = list(rel.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(p.isidentifier() for p in parts):
+                return ".".join(parts)
+        return None
+
+    def module_path(self, module: str) -> Path | None:
+        """The file that defines a first-party module, if it exists on disk."""
+        rel = Path(*module.split("."))
+        for source_root in self.source_roots:
+            for candidate in (source_root / rel.with_suffix(".py"), source_root / rel / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def is_package(self, module: str) -> bool:
+        rel = Path(*module.split("."))
+        return any((r / rel).is_dir() or (r / rel.with_suffix(".py")).is_file() for r in self.source_roots)
+
+    def iter_files(self, paths: Iterable[Path] = ()) -> list[Path]:
+        """Python files under the given paths (default: the source roots), minus excluded ones."""
+        starts = list(paths) or list(self.source_roots)
+        found: set[Path] = set()
+        for start in starts:
+            start = start.resolve()
+            if start.is_file():
+                if start.suffix == ".py":
+                    found.add(start)
+                continue
+            for file in start.rglob("*.py"):
+                if not self.is_excluded(file) and self.module_name(file) is not None:
+                    found.add(file)
+        return sorted(found)
+
+
+def _match_exact(pattern: str, module: str) -> bool:
+    """Like match_dotted, but the whole module name must be consumed (for entrypoint names)."""
+    pat, mod = pattern.split("."), module.split(".")
+
+    def go(i: int, j: int) -> bool:
+        if i == len(pat):
+            return j == len(mod)
+        if pat[i] == "**":
+            return any(go(i + 1, k) for k in range(j, len(mod) + 1))
+        return j < len(mod) and fnmatch.fnmatchcase(mod[j], pat[i]) and go(i + 1, j + 1)
+
+    return go(0, 0)
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding a pyproject.toml (else ``start``)."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").is_file():
+            return candidate
+    return here
+
+
+def discover_first_party(source_roots: Iterable[Path]) -> tuple[str, ...]:
+    """Top-level packages (dirs with ``__init__.py``) and modules directly under the source roots."""
+    names: set[str] = set()
+    for source_root in source_roots:
+        if not source_root.is_dir():
+            continue
+        for child in source_root.iterdir():
+            if child.name.startswith((".", "_")) or child.name in {"tests", "test", "docs", "build", "dist"}:
+                continue
+            if child.is_dir() and (child / "__init__.py").is_file() and child.name.isidentifier():
+                names.add(child.name)
+            elif child.suffix == ".py" and child.stem.isidentifier() and child.stem not in {"setup", "conftest", "noxfile"}:
+                names.add(child.stem)
+    return tuple(sorted(names))
+
+
+def _default_source_roots(root: Path) -> tuple[Path, ...]:
+    src = root / "src"
+    if src.is_dir() and any((c / "__init__.py").is_file() for c in src.iterdir() if c.is_dir()):
+        return (src,)
+    return (root,)
+
+
+def _str_list(table: Mapping[str, object], key: str, where: str) -> tuple[str, ...] | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(str(v) for v in value)
+    raise ServiceConfigError(where, f"[tool.plumego-lint] {key} must be a list of strings")
+
+
+def read_tool_table(root: Path) -> Mapping[str, object] | None:
+    """The raw ``[tool.plumego-lint]`` table of ``root/pyproject.toml`` (None when absent)."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ServiceConfigError("pyproject.toml", f"cannot parse: {exc}") from exc
+    tool = data.get("tool", {})
+    table = tool.get("plumego-lint") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else None
+
+
+def load_service_config(root: Path, table: Mapping[str, object] | None = None) -> ServiceConfig:
+    """Resolve the service configuration of the project at ``root`` (defaults for missing keys)."""
+    root = root.resolve()
+    if table is None:
+        table = read_tool_table(root)
+    configured = table is not None
+    table = table or {}
+    where = "pyproject.toml"
+    roots_cfg = _str_list(table, "source_roots", where)
+    source_roots = tuple((root / r).resolve() for r in roots_cfg) if roots_cfg else _default_source_roots(root)
+    first_party = discover_first_party(source_roots)
+    stable = _str_list(table, "stable_paths", where)
+    adapters = _str_list(table, "adapter_paths", where)
+    extra_discouraged = _str_list(table, "discouraged_roots", where) or ()
+    discouraged = dict(BUILTIN_DISCOURAGED)
+    for name in extra_discouraged:
+        discouraged.setdefault(name, "name the package for what it holds")
+    typing_only = table.get("typing_only", "allow")
+    if typing_only not in ("allow", "deny"):
+        raise ServiceConfigError(where, '[tool.plumego-lint] typing_only must be "allow" or "deny"')
+    exclude = _str_list(table, "exclude", where)
+    entrypoints = _str_list(table, "entrypoints", where)
+    specs = table.get("specs")
+    if specs is not None and not isinstance(specs, str):
+        raise ServiceConfigError(where, "[tool.plumego-lint] specs must be a folder name")
+    return ServiceConfig(
+        root=root,
+        source_roots=source_roots,
+        first_party=first_party,
+        stable_paths=stable if stable is not None else first_party,
+        adapter_paths=adapters if adapters is not None else DEFAULT_ADAPTER_PATHS,
+        discouraged_roots=discouraged,
+        typing_only="deny" if typing_only == "deny" else "allow",
+        exclude=DEFAULT_EXCLUDE + exclude if exclude else DEFAULT_EXCLUDE,
+        entrypoints=entrypoints if entrypoints is not None else DEFAULT_ENTRYPOINTS,
+        specs=specs,
+        configured=configured,
+        raw=dict(table),
+    )
