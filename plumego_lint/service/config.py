@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-TypingOnly = Literal["allow", "deny"]
+TypingOnly = Literal["report", "ignore"]
 
 # Vague top-level names no service should have, with where their code usually belongs.
 BUILTIN_DISCOURAGED: Mapping[str, str] = {
@@ -82,12 +82,16 @@ class ServiceConfig:
     stable_paths: tuple[str, ...]
     adapter_paths: tuple[str, ...]
     discouraged_roots: Mapping[str, str]
-    typing_only: TypingOnly = "allow"
+    typing_only: TypingOnly = "report"  # the engine's key: count imports under `if TYPE_CHECKING:` or not
+    ignore_typing_only: tuple[str, ...] = ()  # rule codes that skip typing-only imports
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     entrypoints: tuple[str, ...] = DEFAULT_ENTRYPOINTS
     specs: str | None = None
     configured: bool = False  # True when pyproject.toml has a [tool.plumego-lint] table
     raw: Mapping[str, object] = field(default_factory=dict)
+
+    def counts_typing_only(self, code: str) -> bool:
+        return self.typing_only == "report" and code not in self.ignore_typing_only
 
     def is_first_party(self, module: str) -> bool:
         return module.split(".", 1)[0] in self.first_party
@@ -249,9 +253,9 @@ def load_service_config(root: Path, table: Mapping[str, object] | None = None) -
     discouraged = dict(BUILTIN_DISCOURAGED)
     for name in extra_discouraged:
         discouraged.setdefault(name, "name the package for what it holds")
-    typing_only = table.get("typing_only", "allow")
-    if typing_only not in ("allow", "deny"):
-        raise ServiceConfigError(where, '[tool.plumego-lint] typing_only must be "allow" or "deny"')
+    typing_only = table.get("typing_only", "report")
+    if typing_only not in ("report", "ignore"):
+        raise ServiceConfigError(where, '[tool.plumego-lint] typing_only must be "report" or "ignore"')
     exclude = _str_list(table, "exclude", where)
     entrypoints = _str_list(table, "entrypoints", where)
     specs = table.get("specs")
@@ -264,7 +268,8 @@ def load_service_config(root: Path, table: Mapping[str, object] | None = None) -
         stable_paths=stable if stable is not None else first_party,
         adapter_paths=adapters if adapters is not None else DEFAULT_ADAPTER_PATHS,
         discouraged_roots=discouraged,
-        typing_only="deny" if typing_only == "deny" else "allow",
+        typing_only="ignore" if typing_only == "ignore" else "report",
+        ignore_typing_only=_str_list(table, "ignore_typing_only", where) or (),
         exclude=DEFAULT_EXCLUDE + exclude if exclude else DEFAULT_EXCLUDE,
         entrypoints=entrypoints if entrypoints is not None else DEFAULT_ENTRYPOINTS,
         specs=specs,

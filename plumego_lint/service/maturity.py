@@ -21,9 +21,9 @@ def _adapter_hint(ctx: ServiceContext, module: str) -> str:
     return f"{top}.adapters"
 
 
-def _counts(ctx: ServiceContext, fact: ImportFact) -> bool:
-    """Typing-only imports count only when the service says ``typing_only = "deny"``."""
-    return not fact.typing_only or ctx.config.typing_only == "deny"
+def _counts(ctx: ServiceContext, fact: ImportFact, code: str) -> bool:
+    """Typing-only imports count unless ``typing_only = "ignore"`` or the code is in ``ignore_typing_only``."""
+    return not fact.typing_only or ctx.config.counts_typing_only(code)
 
 
 def plumego_imports(facts: ModuleFacts) -> Iterator[ImportFact]:
@@ -37,7 +37,7 @@ def check_experimental_in_stable(facts: ModuleFacts, ctx: ServiceContext) -> Ite
     if not ctx.config.is_stable(facts.module) or ctx.config.is_adapter(facts.module):
         return
     for fact in plumego_imports(facts):
-        if ctx.tier_of(fact.target) != "experimental" or not _counts(ctx, fact):
+        if ctx.tier_of(fact.target) != "experimental" or not _counts(ctx, fact, "PLG301"):
             continue
         yield Finding(
             fact.line, fact.column, "PLG301",
@@ -84,7 +84,7 @@ def check_adapter_reexport(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[
                               f"`import {fact.symbol} as {fact.symbol}`")
     if ctx.config.is_stable(facts.module) and not ctx.config.is_adapter(facts.module):
         for fact in facts.imports:
-            if not ctx.config.is_adapter(fact.module) or not _counts(ctx, fact):
+            if not ctx.config.is_adapter(fact.module) or not _counts(ctx, fact, "PLG302"):
                 continue
             adapter = ctx.facts_of(fact.module)
             if adapter is None or adapter.module == facts.module:
