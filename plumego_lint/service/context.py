@@ -81,6 +81,14 @@ class ServiceContext:
         self._facts[module] = facts
         return facts
 
+    def facts_of_file(self, path: Path, module: str) -> ModuleFacts:
+        """Facts of a file this run has checked (memoised by module), parsing it when needed."""
+        known = self._facts.get(module)
+        if known is not None:
+            return known
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        return self.facts_for(tree, module, path.name == "__init__.py")
+
     def facts_of(self, module: str) -> ModuleFacts | None:
         """Facts of another first-party module (for re-export and interface checks), parsed once."""
         if module in self._facts:
