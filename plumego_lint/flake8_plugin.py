@@ -1,47 +1,50 @@
 """flake8 plugin (entry point ``flake8.extension``, code prefix ``PLG``): the per-file rules inside flake8.
 
-Reuses the ``ast`` tree flake8 has already parsed (no second parse of the file), and reports the same
-per-file findings, codes and lines as ``plumego-lint check`` for that file; flake8 applies ``# noqa``.
-Info-level findings (PLG304) are not reported unless ``--plumego-info`` is given, because every code
-flake8 prints fails the run. A thin adapter: must hold no rule logic.
+Reuses the ``ast`` tree flake8 has already parsed (no second parse of the file) and runs every rule
+family's per-file entry point on the same project model as ``plumego-lint check``, so it reports the
+same per-file findings, codes and lines; flake8 applies ``# noqa``. Information-level findings (PLG304)
+are left out unless ``--plumego-info`` is given, because every code flake8 prints fails its run.
+Project-wide rules (layout, manifests, docs sync) stay in the CLI. A thin adapter: no rule logic here.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from plumego_lint import __version__
-from plumego_lint.service import ServiceConfigError, ServiceContext, check_tree, is_plumego_repo, load_service_config
-from plumego_lint.service.config import find_project_root
+from plumego_lint.config import find_root
+from plumego_lint.engine import build_project
+from plumego_lint.facts import facts_from_tree
+from plumego_lint.rules import Finding, Project, RuleFamily, default_families
+from plumego_lint.rules.service import ServiceFamily
 from plumego_lint.specs import SpecError
 
 
 @lru_cache(maxsize=8)
-def _service_context(root: Path) -> ServiceContext | None:
-    """One context per project root per flake8 worker process (flake8 builds a plugin per file)."""
-    if is_plumego_repo(root):
-        return None
+def _project(root: Path) -> tuple[Project, list[RuleFamily]] | None:
+    """One project model per root per flake8 worker process (flake8 builds a plugin object per file)."""
     try:
-        return ServiceContext.create(load_service_config(root))
-    except (ServiceConfigError, SpecError):
-        return None
+        return build_project(root), default_families()
+    except SpecError:
+        return None  # a config/spec error is the CLI's PLG902 (exit 2); flake8 has no way to say it
 
 
 class PlumegoFlake8Plugin:
-    """AST plugin: ``tree`` and ``filename`` are injected by flake8 by parameter name."""
+    """AST plugin: ``tree``, ``filename`` and ``lines`` are injected by flake8 by parameter name."""
 
     name = "plumego-lint"
     version = __version__
     include_info = False
 
-    def __init__(self, tree: ast.Module, filename: str) -> None:
+    def __init__(self, tree: ast.Module, filename: str, lines: Sequence[str]) -> None:
         self.tree = tree
         self.filename = filename
+        self.lines = lines
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
@@ -52,14 +55,33 @@ class PlumegoFlake8Plugin:
     def parse_options(cls, options: argparse.Namespace) -> None:
         cls.include_info = bool(getattr(options, "plumego_info", False))
 
-    def run(self) -> Iterator[tuple[int, int, str, type[PlumegoFlake8Plugin]]]:
+    def findings(self) -> list[Finding]:
         if self.filename in ("stdin", "-", ""):
-            return
+            return []
         path = Path(self.filename).resolve()
-        ctx = _service_context(find_project_root(path))
-        if ctx is None:
-            return
-        for finding in check_tree(self.tree, path, ctx):
+        loaded = _project(find_root(path))
+        if loaded is None:
+            return []
+        project, families = loaded
+        try:
+            rel = path.relative_to(project.root).as_posix()
+        except ValueError:
+            return []
+        file = project.by_rel.get(rel)
+        if file is None:
+            return []  # excluded, a nested project, or outside the source roots: the CLI skips it too
+        facts = facts_from_tree(self.tree, "".join(self.lines).encode("utf-8", "surrogateescape"))
+        imports = project.imports_of(file, facts)
+        out: list[Finding] = []
+        for family in families:
+            if isinstance(family, ServiceFamily):
+                out.extend(family.check_tree(project, file, self.tree))
+            else:
+                out.extend(family.check_file(project, file, facts, imports))
+        return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
+
+    def run(self) -> Iterator[tuple[int, int, str, type[PlumegoFlake8Plugin]]]:
+        for finding in self.findings():
             if finding.severity == "info" and not self.include_info:
                 continue
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

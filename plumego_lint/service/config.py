@@ -1,18 +1,19 @@
 """Service-repo configuration: the ``[tool.plumego-lint]`` keys a service sets in its pyproject.toml.
 
 Owns the dotted module patterns (``a.b`` = a.b and below, ``*`` one segment, ``**`` any depth), the
-defaults used when a key is absent, and first-party package discovery. Pure data plus file reads of
-pyproject.toml and directory listings; must not import rules, reporters or the CLI.
+defaults used when a key is absent, and first-party package discovery. Reads its keys through the engine's
+``plumego_lint.config`` (one reader of pyproject.toml); must not import rules, reporters or the CLI.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from plumego_lint.config import Config, load_config
 
 TypingOnly = Literal["report", "ignore"]
 
@@ -39,15 +40,6 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".git", ".venv", "venv", ".tox", "build", "dist", "node_modules", "__pycache__",
     "tests", "test", "conftest.py", "test_*.py", "*_test.py",
 )
-
-
-class ServiceConfigError(Exception):
-    """A bad value under [tool.plumego-lint]; reported as PLG902 with the file and key."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
 
 
 def match_dotted(pattern: str, module: str) -> bool:
@@ -88,7 +80,6 @@ class ServiceConfig:
     entrypoints: tuple[str, ...] = DEFAULT_ENTRYPOINTS
     specs: str | None = None
     configured: bool = False  # True when pyproject.toml has a [tool.plumego-lint] table
-    raw: Mapping[str, object] = field(default_factory=dict)
 
     def counts_typing_only(self, code: str) -> bool:
         return self.typing_only == "report" and code not in self.ignore_typing_only
@@ -178,16 +169,6 @@ def _match_exact(pattern: str, module: str) -> bool:
     return go(0, 0)
 
 
-def find_project_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` holding a pyproject.toml (else ``start``)."""
-    start = start.resolve()
-    here = start if start.is_dir() else start.parent
-    for candidate in (here, *here.parents):
-        if (candidate / "pyproject.toml").is_file():
-            return candidate
-    return here
-
-
 def discover_first_party(source_roots: Iterable[Path]) -> tuple[str, ...]:
     """Top-level packages (dirs with ``__init__.py``) and modules directly under the source roots."""
     names: set[str] = set()
@@ -211,68 +192,32 @@ def _default_source_roots(root: Path) -> tuple[Path, ...]:
     return (root,)
 
 
-def _str_list(table: Mapping[str, object], key: str, where: str) -> tuple[str, ...] | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(str(v) for v in value)
-    raise ServiceConfigError(where, f"[tool.plumego-lint] {key} must be a list of strings")
+def load_service_config(root: Path) -> ServiceConfig:
+    """Resolve the service configuration of the project at ``root`` (SpecError: PLG902 on bad values)."""
+    return service_config(load_config(root))
 
 
-def read_tool_table(root: Path) -> Mapping[str, object] | None:
-    """The raw ``[tool.plumego-lint]`` table of ``root/pyproject.toml`` (None when absent)."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ServiceConfigError("pyproject.toml", f"cannot parse: {exc}") from exc
-    tool = data.get("tool", {})
-    table = tool.get("plumego-lint") if isinstance(tool, dict) else None
-    return table if isinstance(table, dict) else None
-
-
-def load_service_config(root: Path, table: Mapping[str, object] | None = None) -> ServiceConfig:
-    """Resolve the service configuration of the project at ``root`` (defaults for missing keys)."""
-    root = root.resolve()
-    if table is None:
-        table = read_tool_table(root)
-    configured = table is not None
-    table = table or {}
-    where = "pyproject.toml"
-    roots_cfg = _str_list(table, "source_roots", where)
-    source_roots = tuple((root / r).resolve() for r in roots_cfg) if roots_cfg else _default_source_roots(root)
+def service_config(config: Config) -> ServiceConfig:
+    """The engine's ``Config`` seen as a service repo: defaults applied for every key it leaves unset."""
+    root = config.root.resolve()
+    given = config.key_lines
+    source_roots = (tuple((root / r).resolve() for r in config.source_roots) if "source_roots" in given
+                    else _default_source_roots(root))
     first_party = discover_first_party(source_roots)
-    stable = _str_list(table, "stable_paths", where)
-    adapters = _str_list(table, "adapter_paths", where)
-    extra_discouraged = _str_list(table, "discouraged_roots", where) or ()
     discouraged = dict(BUILTIN_DISCOURAGED)
-    for name in extra_discouraged:
+    for name in config.discouraged_roots:
         discouraged.setdefault(name, "name the package for what it holds")
-    typing_only = table.get("typing_only", "report")
-    if typing_only not in ("report", "ignore"):
-        raise ServiceConfigError(where, '[tool.plumego-lint] typing_only must be "report" or "ignore"')
-    exclude = _str_list(table, "exclude", where)
-    entrypoints = _str_list(table, "entrypoints", where)
-    specs = table.get("specs")
-    if specs is not None and not isinstance(specs, str):
-        raise ServiceConfigError(where, "[tool.plumego-lint] specs must be a folder name")
     return ServiceConfig(
         root=root,
         source_roots=source_roots,
         first_party=first_party,
-        stable_paths=stable if stable is not None else first_party,
-        adapter_paths=adapters if adapters is not None else DEFAULT_ADAPTER_PATHS,
+        stable_paths=config.stable_paths if "stable_paths" in given else first_party,
+        adapter_paths=config.adapter_paths if "adapter_paths" in given else DEFAULT_ADAPTER_PATHS,
         discouraged_roots=discouraged,
-        typing_only="ignore" if typing_only == "ignore" else "report",
-        ignore_typing_only=_str_list(table, "ignore_typing_only", where) or (),
-        exclude=DEFAULT_EXCLUDE + exclude if exclude else DEFAULT_EXCLUDE,
-        entrypoints=entrypoints if entrypoints is not None else DEFAULT_ENTRYPOINTS,
-        specs=specs,
-        configured=configured,
-        raw=dict(table),
+        typing_only="ignore" if config.typing_only == "ignore" else "report",
+        ignore_typing_only=config.ignore_typing_only,
+        exclude=DEFAULT_EXCLUDE + config.exclude,
+        entrypoints=config.entrypoints if "entrypoints" in given else DEFAULT_ENTRYPOINTS,
+        specs=config.specs,
+        configured=config.file is not None,
     )
