@@ -177,9 +177,13 @@ def _adapter_source(plan: Plan, existing: str) -> str:
             def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
                 if updated.name.value not in (port, impl):
                     return updated
-                body = "    ..." if updated.name.value == port else "    return _experimental.{name}"
-                members = [cst.parse_statement(f"@property\ndef {n}(self) -> Any:\n{body.format(name=n)}\n")
-                           for n in missing]
+                members: list[cst.BaseStatement] = []
+                for n in missing:
+                    code = (f"@property\ndef {n}(self) -> Any: ...\n" if updated.name.value == port
+                            else f"@property\ndef {n}(self) -> Any:\n    return _experimental.{n}\n")
+                    member = cst.parse_statement(code)
+                    assert isinstance(member, cst.FunctionDef)
+                    members.append(member.with_changes(leading_lines=[cst.EmptyLine()]))
                 return updated.with_changes(body=updated.body.with_changes(body=[*updated.body.body, *members]))
 
         return module.visit(Extend()).code
