@@ -34,6 +34,11 @@ def _project(root: Path) -> tuple[Project, list[RuleFamily]] | None:
         return None  # a config/spec error is the CLI's PLG902 (exit 2); flake8 has no way to say it
 
 
+@lru_cache(maxsize=256)
+def _root_of(directory: Path) -> Path:
+    return find_root(directory)
+
+
 class PlumegoFlake8Plugin:
     """AST plugin: ``tree``, ``filename`` and ``lines`` are injected by flake8 by parameter name."""
 
@@ -59,7 +64,7 @@ class PlumegoFlake8Plugin:
         if self.filename in ("stdin", "-", ""):
             return []
         path = Path(self.filename).resolve()
-        loaded = _project(find_root(path))
+        loaded = _project(_root_of(path.parent))
         if loaded is None:
             return []
         project, families = loaded
@@ -70,14 +75,19 @@ class PlumegoFlake8Plugin:
         file = project.by_rel.get(rel)
         if file is None:
             return []  # excluded, a nested project, or outside the source roots: the CLI skips it too
-        facts = facts_from_tree(self.tree, "".join(self.lines).encode("utf-8", "surrogateescape"))
-        imports = project.imports_of(file, facts)
+        data = "".join(self.lines).encode("utf-8", "surrogateescape")
         out: list[Finding] = []
         for family in families:
             if isinstance(family, ServiceFamily):
-                out.extend(family.check_tree(project, file, self.tree))
-            else:
-                out.extend(family.check_file(project, file, facts, imports))
+                out.extend(family.check_tree(project, file, self.tree, data))
+        # The other per-file families read spec rules; without specs (a plain service repo) they have
+        # nothing to check, and a parse error cannot happen on a tree flake8 built, so skip their facts.
+        if project.specs is not None:
+            facts = facts_from_tree(self.tree, data)
+            imports = project.imports_of(file, facts)
+            for family in families:
+                if not isinstance(family, ServiceFamily):
+                    out.extend(family.check_file(project, file, facts, imports))
         return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
 
     def run(self) -> Iterator[tuple[int, int, str, type[PlumegoFlake8Plugin]]]:

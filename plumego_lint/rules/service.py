@@ -77,20 +77,22 @@ class ServiceFamily(RuleFamily):
                                             else ServiceContext.create(service_config(project.config)))
         return self._contexts[project.root]
 
-    def check_tree(self, project: Project, file: SourceFile, tree: ast.Module) -> list[Finding]:
+    def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
+                   source: str | bytes | None = None) -> list[Finding]:
         ctx = self.context(project)
         if ctx is None or file.is_test:
             return []
         return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message, _SPEC,
                         importer=file.module or file.rel, subject=f.message)
-                for f in check_tree(tree, file.path, ctx)]
+                for f in check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path))]
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
         if facts.error is not None or self.context(project) is None:
             return []  # PLG901 is the parse-error family's
         try:
-            tree = ast.parse(file.path.read_bytes(), filename=str(file.path))
+            data = file.path.read_bytes()
+            tree = ast.parse(data, filename=str(file.path))
         except (SyntaxError, ValueError, OSError):
             return []
-        return self.check_tree(project, file, tree)
+        return self.check_tree(project, file, tree, data)

@@ -8,6 +8,7 @@ defaults used when a key is absent, and first-party package discovery. Reads its
 from __future__ import annotations
 
 import fnmatch
+from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=4096)
 def match_dotted(pattern: str, module: str) -> bool:
     """Whether ``module`` is covered by a dotted pattern.
 
@@ -98,7 +100,7 @@ class ServiceConfig:
 
     def is_excluded(self, path: Path) -> bool:
         try:
-            rel = path.resolve().relative_to(self.root).as_posix()
+            rel = (path if path.is_absolute() else path.resolve()).relative_to(self.root).as_posix()
         except ValueError:
             rel = path.as_posix()
         parts = rel.split("/")
@@ -113,7 +115,7 @@ class ServiceConfig:
 
     def module_name(self, path: Path) -> str | None:
         """Dotted module name of a file under one of the source roots (None outside them)."""
-        resolved = path.resolve()
+        resolved = path if path.is_absolute() else path.resolve()
         for source_root in sorted(self.source_roots, key=lambda p: len(p.parts), reverse=True):
             try:
                 rel = resolved.relative_to(source_root)
@@ -155,6 +157,7 @@ class ServiceConfig:
         return sorted(found)
 
 
+@lru_cache(maxsize=4096)
 def _match_exact(pattern: str, module: str) -> bool:
     """Like match_dotted, but the whole module name must be consumed (for entrypoint names)."""
     pat, mod = pattern.split("."), module.split(".")

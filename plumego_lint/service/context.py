@@ -76,8 +76,13 @@ class ServiceContext:
         self._modules[dotted] = result
         return result
 
-    def facts_for(self, tree: ast.Module, module: str, is_package: bool) -> ModuleFacts:
-        facts = extract_facts(tree, module, is_package, self.is_module)
+    def tracks(self, module: str) -> bool:
+        """Attribute uses matter only on plumego modules (PLG305, fix) and adapters (PLG302)."""
+        return module == "plumego" or module.startswith("plumego.") or self.config.is_adapter(module)
+
+    def facts_for(self, tree: ast.Module, module: str, is_package: bool,
+                  source: str | bytes | None = None) -> ModuleFacts:
+        facts = extract_facts(tree, module, is_package, self.is_module, source=source, track=self.tracks)
         self._facts[module] = facts
         return facts
 
@@ -86,8 +91,8 @@ class ServiceContext:
         known = self._facts.get(module)
         if known is not None:
             return known
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-        return self.facts_for(tree, module, path.name == "__init__.py")
+        data = path.read_bytes()
+        return self.facts_for(ast.parse(data, filename=str(path)), module, path.name == "__init__.py", data)
 
     def facts_of(self, module: str) -> ModuleFacts | None:
         """Facts of another first-party module (for re-export and interface checks), parsed once."""
@@ -97,11 +102,13 @@ class ServiceContext:
         path = self.config.module_path(module)
         if path is not None:
             try:
-                tree = ast.parse(path.read_bytes(), filename=str(path))
+                data = path.read_bytes()
+                tree = ast.parse(data, filename=str(path))
             except (SyntaxError, ValueError, OSError):
                 tree = None
             if tree is not None:
-                result = extract_facts(tree, module, path.name == "__init__.py", self.is_module)
+                result = extract_facts(tree, module, path.name == "__init__.py", self.is_module, source=data,
+                                       track=self.tracks)
         self._facts[module] = result
         return result
 

@@ -214,6 +214,8 @@ class _Walker:
         self.dunder_import_names = {"__import__", "importlib.__import__"}
         self.alias_calls: dict[str, str] = {}  # local name -> canonical dotted (from collections import deque as dq)
         self.bindings: dict[str, ImportFact] = {}
+        self.scan_expressions = True
+        self.tracked: set[str] = set()  # import-bound names whose attribute uses are recorded
 
     # -- imports -------------------------------------------------------------------------------------
     def _add(self, fact: ImportFact) -> None:
@@ -370,7 +372,7 @@ class _Walker:
             return
         head, _, rest = name.partition(".")
         fact = self.bindings.get(head)
-        if fact is None or fact.kind == "star":
+        if fact is None or fact.kind == "star" or head not in self.tracked:
             return
         if fact.kind == "import" and fact.bound == fact.module.split(".", 1)[0] and "." in fact.module:
             base = head  # `import a.b` binds `a`; the chain a.b.C is already absolute
@@ -447,11 +449,26 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             w.module_assign(node, ctx)
         w.module_statement_effect(node, ctx)
+    if not w.scan_expressions:
+        # fast path (flake8's time budget): only nested statements can hold imports or state
+        for name in _BODY_FIELDS:
+            body = getattr(node, name, None)
+            if body:
+                _walk(w, body, ctx)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                _walk(w, case.body, ctx)
+        return
     for sub in ast.iter_child_nodes(node):
         if isinstance(sub, ast.stmt):
             _stmt(w, sub, ctx)
         elif isinstance(sub, ast.expr):
             _expr(w, sub, ctx)
+        elif isinstance(sub, ast.match_case):
+            _walk(w, sub.body, ctx)
+
+
+_BODY_FIELDS = ("body", "orelse", "finalbody")
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -461,10 +478,13 @@ def _is_main_guard(test: ast.expr) -> bool:
 
 
 def _expr(w: _Walker, node: ast.expr, ctx: _Ctx) -> None:
+    if not w.scan_expressions:
+        return
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             w.call(sub, ctx)
-    _attributes(w, node)
+    if w.tracked:
+        _attributes(w, node)
 
 
 def _attributes(w: _Walker, node: ast.expr) -> None:
@@ -478,10 +498,34 @@ def _attributes(w: _Walker, node: ast.expr) -> None:
         stack.extend(ast.iter_child_nodes(current))
 
 
-def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: IsModule) -> ModuleFacts:
-    """All service facts of one parsed module, in source order."""
-    facts = ModuleFacts(module=module, is_package=is_package)
-    walker = _Walker(facts, is_module)
-    _walk(walker, tree.body, _Ctx())
+def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, *,
+                  source: str | bytes | None = None, track: Callable[[str], bool] | None = None) -> ModuleFacts:
+    """All service facts of one parsed module, in source order.
+
+    Expressions are walked only when they can matter (flake8's time budget): for literal dynamic
+    imports when ``source`` mentions ``import_module``/``__import__`` (or is unknown), and for
+    attribute uses of names imported from modules ``track`` selects (default: every module).
+    """
+    if source is None:
+        dynamic = True
+    elif isinstance(source, bytes):
+        dynamic = b"import_module" in source or b"__import__" in source
+    else:
+        dynamic = "import_module" in source or "__import__" in source
+    facts, walker = _run(tree, module, is_package, is_module, dynamic, set())
+    tracked = {name for name, fact in walker.bindings.items()
+               if fact.kind != "star" and (track is None or track(fact.module))}
+    if tracked:
+        facts, walker = _run(tree, module, is_package, is_module, True, tracked)
     facts.imports.sort(key=lambda f: (f.line, f.column))
     return facts
+
+
+def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, scan: bool,
+         tracked: set[str]) -> tuple[ModuleFacts, _Walker]:
+    facts = ModuleFacts(module=module, is_package=is_package)
+    walker = _Walker(facts, is_module)
+    walker.scan_expressions = scan
+    walker.tracked = tracked
+    _walk(walker, tree.body, _Ctx())
+    return facts, walker

@@ -49,7 +49,7 @@ def check_mutable_state(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Fin
 
 def check_import_side_effects(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
     """PLG602: statements that register or mutate things when the module is imported."""
-    if not ctx.config.is_first_party(facts.module) or ctx.config.is_entrypoint(facts.module):
+    if not facts.effects or not ctx.config.is_first_party(facts.module) or ctx.config.is_entrypoint(facts.module):
         return
     for effect in facts.effects:
         yield Finding(effect.line, effect.column, "PLG602",

@@ -47,12 +47,16 @@ def check_facts(facts: ModuleFacts, ctx: ServiceContext, checks: Sequence[Check]
     return sorted(found)
 
 
-def check_tree(tree: ast.Module, path: Path, ctx: ServiceContext) -> list[Finding]:
-    """Service findings for one parsed file (no noqa filtering: the caller's surface does that)."""
-    module = ctx.config.module_name(path)
+def check_tree(tree: ast.Module, path: Path, ctx: ServiceContext, source: str | bytes | None = None,
+               module: str | None = None) -> list[Finding]:
+    """Service findings for one parsed file (no noqa filtering: the caller's surface does that).
+
+    ``source`` (when known) lets fact extraction skip expression walks; ``module`` saves a path lookup.
+    """
+    module = module or ctx.config.module_name(path)
     if module is None or ctx.config.is_excluded(path):
         return []
-    facts = ctx.facts_for(tree, module, path.name == "__init__.py")
+    facts = ctx.facts_for(tree, module, path.name == "__init__.py", source)
     return check_facts(facts, ctx)
 
 
@@ -66,7 +70,7 @@ def check_file(path: Path, ctx: ServiceContext, lines: Sequence[str] | None = No
         return [Finding(line, 1, "PLG901", f"cannot parse {path.name}: {exc}")]
     text_lines = lines if lines is not None else source.decode("utf-8", "replace").splitlines()
     kept = []
-    for finding in check_tree(tree, path, ctx):
+    for finding in check_tree(tree, path, ctx, source):
         text = text_lines[finding.line - 1] if 0 < finding.line <= len(text_lines) else ""
         if not noqa_allows(text, finding.code):
             kept.append(finding)

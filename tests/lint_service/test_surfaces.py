@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,10 @@ def _repo(src: Path, dest: Path) -> Path:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     eps = tmp_path_factory.mktemp("entrypoints")
+    if any(e.name == "PLG" for e in entry_points(group="flake8.extension")):
+        # plumego is installed (pip install -e .): flake8 already finds the plugin, and PYTHONPATH puts
+        # this checkout's plumego_lint first
+        return {**os.environ, "PYTHONPATH": str(ROOT)}
     dist = eps / "plumego_lint_entrypoint-0.0.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: plumego-lint-entrypoint\nVersion: 0.0.0\n")
