@@ -3,7 +3,8 @@
 Owns extraction (bytes -> ``FileFacts``, one parse with the stdlib ``ast`` fast route) and resolution
 (raw import + importer module + module index -> absolute ``ImportFact``). Facts are plain tuples so the
 cache can store them with ``marshal``. Must not import rules, reporters, specs or the CLI.
-libcst stays the parser of record for spans/rewrites (``plumego_lint.cst_facts``); both agree on fixtures.
+Facts come from stdlib ``ast`` (lint-anchors §5: libcst parse+visit is ~10x slower); libcst is kept
+for what needs exact spans, comments and rewrites (codemods), never on the check path.
 """
 
 from __future__ import annotations
@@ -227,17 +228,14 @@ class _Extractor:
     def _exprs(self, nodes: list[ast.AST], tc: bool, fn: bool) -> None:
         if not self.look_for_dynamic:
             return
-        for root in nodes:
-            for sub in ast.walk(root):
-                if isinstance(sub, ast.Call):
-                    self._call(sub, tc, fn or self._in_lambda(root, sub))
-
-    @staticmethod
-    def _in_lambda(root: ast.AST, call: ast.Call) -> bool:
-        for sub in ast.walk(root):
-            if isinstance(sub, ast.Lambda) and any(n is call for n in ast.walk(sub.body)):
-                return True
-        return False
+        stack: list[tuple[ast.AST, bool]] = [(n, fn) for n in nodes]
+        while stack:
+            node, in_fn = stack.pop()
+            if isinstance(node, ast.Call):
+                self._call(node, tc, in_fn)
+            elif isinstance(node, ast.Lambda):
+                in_fn = True     # a lambda body runs when called, like a function body
+            stack.extend((child, in_fn) for child in ast.iter_child_nodes(node))
 
     def _call(self, call: ast.Call, tc: bool, fn: bool) -> None:
         func = call.func
@@ -486,8 +484,12 @@ def resolve(raw: RawImport, importer: str, is_package: bool, modules: ModuleInde
 class SourceFile:
     """A discovered Python file: where it is and which module it is."""
 
-    path: Path          # absolute
+    abspath: str        # absolute, as the OS spells it
     rel: str            # relative to the project root, with "/"
     module: str         # dotted module name ("" when it cannot be named)
     is_package: bool    # an __init__.py
     is_test: bool
+
+    @property
+    def path(self) -> Path:
+        return Path(self.abspath)

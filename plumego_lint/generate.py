@@ -18,9 +18,10 @@ from plumego_lint.specs.yamlsource import SpecError, load_yaml
 
 BEGIN = "<!-- plumego-lint:begin module-facts {path} -->"
 END = "<!-- plumego-lint:end module-facts {path} -->"
-_BLOCK = re.compile(r"<!-- plumego-lint:begin module-facts (?P<path>[^ ]*) -->\n(?P<body>.*?)"
-                    r"<!-- plumego-lint:end module-facts (?P=path) -->", re.DOTALL)
-_OPEN = re.compile(r"<!-- plumego-lint:begin module-facts (?P<path>[^ ]*) -->")
+# Markers count only at the start of a line (so prose can quote them in backticks).
+_BLOCK = re.compile(r"^<!-- plumego-lint:begin module-facts (?P<path>[^ ]*) -->\n(?P<body>.*?)"
+                    r"^<!-- plumego-lint:end module-facts (?P=path) -->", re.DOTALL | re.MULTILINE)
+_OPEN = re.compile(r"^<!-- plumego-lint:begin module-facts (?P<path>[^ ]*) -->", re.MULTILINE)
 IMPORTLINTER = ".importlinter"
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".plumego-lint-cache", "build", "dist"})
 

@@ -4,8 +4,9 @@ Owns the verdict on one import edge (``BoundaryModel.violations``; ``explain --i
 trace) and the per-file and whole-project checks built on it. Precedence, written down once:
 one finding per import, the first enabled rule of 104, 103, 102, 105, 101, 108, 107, 109;
 deny beats allow; every rule containing the importer contributes its deny list, the most specific
-rule's allow list applies; the importer's own rule path (and below) is always allowed; ``stdlib``
-admits ``sys.stdlib_module_names``. Must not import the engine, reporters or the CLI.
+rule's allow list applies; the importer's own rule path (and below) is always allowed, even when a
+broad deny such as ``x/**`` covers it (so is the own directory of the nearest manifest for PLG108);
+``stdlib`` admits ``sys.stdlib_module_names``. Must not import the engine, reporters or the CLI.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ RULES = (
          "the line `# noqa: PLG110` where loading arbitrary modules is the point (e.g. an app loader).",
          "dependency-rules.yaml modules.<m>"),
 )
+_IMPORTER = "\0importer\0"
 PRECEDENCE = ("PLG104", "PLG103", "PLG102", "PLG105", "PLG101", "PLG108", "PLG107", "PLG109")
 
 
@@ -133,10 +135,25 @@ class BoundaryModel:
                 return None
             current = current.rpartition("/")[0]
 
-    def violations(self, importer: str, is_package: bool, target: str | None, *, typing_only: bool = False,
-                   function_level: bool = False, trace: list[str] | None = None) -> list[Violation]:
-        """Every rule the edge importer -> target breaks, in precedence order (empty: allowed)."""
+    def context_key(self, importer: str, is_package: bool) -> tuple[object, ...] | None:
+        """Everything about an importer that its verdicts depend on: files sharing it share verdicts."""
         rel = dotted_to_rel(self.package, importer)
+        if rel is None:
+            return None
+        caller = rel if is_package else rel.rpartition("/")[0]
+        manifest = self.nearest_manifest(rel)
+        return (tuple(r.name for r in self.rules_for(rel)), self.in_stable(rel), caller,
+                manifest.directory if manifest else None)
+
+    def violations(self, importer: str, is_package: bool, target: str | None, *, typing_only: bool = False,
+                   function_level: bool = False, trace: list[str] | None = None,
+                   label: str | None = None) -> list[Violation]:
+        """Every rule the edge importer -> target breaks, in precedence order (empty: allowed).
+
+        ``label`` replaces the importer's name in messages (the per-file memo uses a placeholder)."""
+        rel = dotted_to_rel(self.package, importer)
+        if label is not None:
+            importer = label
         if rel is None:
             if trace is not None:
                 trace.append(f"{importer} is outside package {self.package}: library import rules do not apply")
@@ -294,6 +311,7 @@ class BoundaryFamily(RuleFamily):
 
     def __init__(self) -> None:
         self._models: dict[int, BoundaryModel] = {}
+        self._memo: dict[object, dict[tuple[str | None, bool, bool], list[Violation]]] = {}
 
     def model(self, project: Project) -> BoundaryModel | None:
         if project.specs is None:
@@ -301,6 +319,7 @@ class BoundaryFamily(RuleFamily):
         key = id(project)
         if key not in self._models:
             self._models = {key: BoundaryModel(project.specs, project.modules.top_level)}
+            self._memo = {}
         return self._models[key]
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
@@ -310,19 +329,21 @@ class BoundaryFamily(RuleFamily):
             return []
         cfg = project.config
         out: list[Finding] = []
-        memo: dict[tuple[str | None, bool, bool], list[Violation]] = {}
+        context = model.context_key(file.module, file.is_package)
+        memo = self._memo.setdefault(context, {})
         for fact in imports:
             key = (fact.target, fact.typing_only, fact.function_level)
             found = memo.get(key)
             if found is None:
-                found = memo[key] = model.violations(file.module, file.is_package, fact.target,
+                found = memo[key] = model.violations(file.module, file.is_package, fact.target, label=_IMPORTER,
                                                      typing_only=fact.typing_only, function_level=fact.function_level)
             for v in found:
                 if not project.enabled(v.code):
                     continue
                 if fact.typing_only and (cfg.typing_only == "ignore" or v.code in cfg.ignore_typing_only):
                     continue
-                out.append(Finding(v.code, _severity(v.code), file.rel, fact.line, fact.col, v.message, loc(v.source),
+                out.append(Finding(v.code, _severity(v.code), file.rel, fact.line, fact.col,
+                                   v.message.replace(_IMPORTER, file.module), loc(v.source),
                                    importer=file.module, subject=fact.target or fact.written,
                                    noqa_lines=(fact.stmt_line, fact.end_line)))
                 break
