@@ -25,7 +25,6 @@ BUILTIN_DISCOURAGED: Mapping[str, str] = {
     "common": "split it by concept: a package named for what it holds (e.g. money, clock, ids)",
     "helpers": "move each helper next to its caller, or name the package for what it does",
     "misc": "find each module a home named for what it does",
-    "shared": "name the package for the concept it shares (e.g. auth, billing)",
     "ai": "name it for the feature (e.g. chat, summarise) and reach plumego.x.ai through an adapter package",
     "tenant": "use plumego.x.tenant through an adapter, and keep your tenancy rules in a domain package",
     "rest": "name the package for the resources it serves (e.g. orders_api)",

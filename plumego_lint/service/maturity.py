@@ -172,6 +172,8 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
 
 def check_vague_package(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
     """PLG201 (service form): a vague top-level package name, reported once on its ``__init__``/module."""
+    if ctx.config.specs is not None:
+        return  # a repo with its own specs: the layout rule reports PLG201 from its repo.yaml
     parts = facts.module.split(".")
     if not ctx.config.is_first_party(facts.module) or len(parts) > 2:
         return  # the service's packages and their direct children; deeper names are local detail
