@@ -374,10 +374,15 @@ def extract(data: bytes) -> FileFacts:
     except (RecursionError, MemoryError) as exc:
         return FileFacts((), ParseError("syntax", f"too deeply nested to parse: {type(exc).__name__}", 1, 1),
                          noqa, (), {})
+    return facts_from_tree(tree, data, noqa)
+
+
+def facts_from_tree(tree: ast.Module, data: bytes, noqa: Mapping[int, tuple[str, ...]] | None = None) -> FileFacts:
+    """Facts of a file someone else already parsed (the flake8 plugin passes flake8's tree)."""
     ex = _Extractor(b"import_module" in data or b"__import__" in data)
     ex.walk(tree.body, False, False)
     names, classes = _definitions(tree)
-    return FileFacts(tuple(ex.out), None, noqa, names, classes)
+    return FileFacts(tuple(ex.out), None, scan_noqa(data) if noqa is None else noqa, names, classes)
 
 
 def read_and_extract(path: Path) -> tuple[str, FileFacts]:
