@@ -76,7 +76,7 @@ def build(manager: JWTManager) -> App:
     app.get("/reports", whoami, middleware=[authorize(all_scopes=["reports:read", "reports:export"])])
 
     def same_tenant(principal: Principal, scope: Scope) -> bool:
-        return principal.tenant_id == scope["path_params"].get("tenant")
+        return bool(principal.tenant_id == scope["path_params"].get("tenant"))
 
     app.get("/tenants/:tenant/items", whoami, middleware=[authorize(check=same_tenant)])
     return app
@@ -160,12 +160,12 @@ async def test_invalid_tokens_are_401_invalid_token_even_on_optional_routes() ->
     manager = JWTManager(clock=clock)
     stranger = SigningKey.generate("HS256", kid=manager.keys.active.kid if manager.keys.active else "k")
     now = int(clock.now)
-    forged_payload = {"sub": "eve", "token_type": "access", "iss": "plumego", "aud": "plumego-client"}
-    forged_payload.update(iat=now, nbf=now, exp=now + 60)  # type: ignore[dict-item]
+    forged_payload: dict[str, Any] = {"sub": "eve", "token_type": "access", "iss": "plumego", "aud": "plumego-client"}
+    forged_payload.update(iat=now, nbf=now, exp=now + 60)
     assert stranger.secret is not None
     forged = pyjwt.encode(forged_payload, stranger.secret, algorithm="HS256", headers={"kid": stranger.kid})
     refresh = manager.issue("alice", "refresh")
-    unsigned = pyjwt.encode(forged_payload, None, algorithm="none")
+    unsigned = pyjwt.encode(forged_payload, None, algorithm="none")  # type: ignore[arg-type]
     cases = ["garbage", forged, refresh, unsigned, "a.b.c"]
     async with client(build(manager)) as c:
         for token in cases:
