@@ -158,6 +158,30 @@ async def test_leader_failure_makes_followers_run_themselves() -> None:
     assert sorted(r.header("x-run") or "" for r in followers) == ["2", "3", "4"]
 
 
+async def test_leader_failing_mid_body_never_hands_out_a_partial_response() -> None:
+    runs = 0
+    opened = asyncio.Event()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal runs
+        runs += 1
+        run = runs
+        await opened.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-run", str(run).encode())]})
+        await send({"type": "http.response.body", "body": b"half", "more_body": True})
+        if run == 1:
+            raise RuntimeError("stream broke")
+        await send({"type": "http.response.body", "body": b"-whole"})
+
+    front = Arrivals(coalesce()(app))
+    tasks = [asyncio.ensure_future(call_raw(front, http_scope(path="/m"))) for _ in range(3)]
+    await until(lambda: front.entered == 3 and runs == 1)
+    opened.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(outcomes[0], RuntimeError) and runs == 3
+    assert sorted(result(o).body for o in outcomes[1:]) == [b"half-whole", b"half-whole"]
+
+
 async def test_cancelled_leader_releases_followers() -> None:
     gate = Gate()
     app = Arrivals(coalesce()(gate))
