@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from typing import Any
 
 import httpx
 import jwt as pyjwt
 import pytest
+import uvicorn
+import websockets
 
 from plumego.contract import APIError, ErrorType, JSONResponse, Message, Request, Response, Scope
 from plumego.core import App
@@ -350,3 +354,44 @@ def test_realm_and_scheme_are_validated() -> None:
         authorize(realm="a\r\nb")
     with pytest.raises(ValueError):
         authenticate(authn, challenge_scheme="Bearer x")
+
+
+async def test_under_uvicorn_bearer_http_and_websocket_refusal() -> None:
+    manager = JWTManager()
+    token = manager.issue("carol", roles=["admin"])
+
+    async def inner(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await receive()
+            await send({"type": "websocket.accept"})
+            principal = principal_from_scope(scope)
+            await send({"type": "websocket.send", "text": principal.subject if principal else "-"})
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        await text_app(b"secret")(scope, receive, send)
+
+    app = authenticate(BearerJWTAuthenticator(manager), realm="api")(authorize(any_roles=["admin"])(inner))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            denied = await c.get("/x")
+            ok = await c.get("/x", headers=bearer(token))
+        assert denied.status_code == 401 and denied.headers["www-authenticate"] == 'Bearer realm="api"'
+        assert ok.status_code == 200 and ok.text == "secret"
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws"):
+                pass
+        assert refused.value.response.status_code == 403
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ws", additional_headers={"Authorization": f"Bearer {token}"}
+        ) as ws:
+            assert await ws.recv() == "carol"
+    finally:
+        server.should_exit = True
+        await task

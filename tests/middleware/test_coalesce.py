@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from plumego.contract import ASGIApp, Message, Receive, Request, Response, Scope, Send
 from plumego.core import App
-from plumego.middleware import coalesce, request_id
+from plumego.middleware import Chain, coalesce, request_id
 
 from mw_harness import Result, call, call_raw, http_scope
 
@@ -299,3 +301,48 @@ async def test_websocket_and_lifespan_pass_through() -> None:
 def test_negative_limit_rejected() -> None:
     with pytest.raises(ValueError):
         coalesce(max_body_bytes=-1)
+
+
+async def test_under_uvicorn_concurrent_clients_share_one_run() -> None:
+    runs = 0
+    release = asyncio.Event()
+
+    async def slow_report(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal runs
+        if scope["type"] != "http":
+            return
+        runs += 1
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"r" * 5000})
+
+    front = Arrivals(coalesce()(slow_report))
+    app = Chain(request_id()).build(front)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        await until_async(lambda: server.started)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            tasks = [asyncio.ensure_future(c.get("/report?x=1")) for _ in range(6)]
+            await until_async(lambda: front.entered == 6)
+            release.set()
+            responses = await asyncio.gather(*tasks)
+        assert runs == 1
+        assert all(r.status_code == 200 and r.content == b"r" * 5000 for r in responses)
+        assert len({r.headers["x-request-id"] for r in responses}) == 6
+    finally:
+        release.set()
+        server.should_exit = True
+        await task
+
+
+async def until_async(predicate: Any) -> None:
+    """Like until(), but yields to real I/O (sockets) between checks."""
+    for _ in range(2_000):
+        if predicate():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition never became true")
