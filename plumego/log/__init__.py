@@ -3,3 +3,34 @@
 Stable root (ga). Imports only the standard library;
 never plumego.x, the reference app or tooling.
 """
+
+from plumego.log._logger import (
+    DiscardLogger,
+    Fields,
+    JSONLogger,
+    Level,
+    LogFormat,
+    LoggerConfig,
+    StructuredLogger,
+    TextLogger,
+    new_logger,
+    parse_level,
+)
+from plumego.log._redact import REDACTED, SECRET_KEY_FRAGMENTS, is_secret_key, redact_fields
+
+__all__ = [
+    "REDACTED",
+    "SECRET_KEY_FRAGMENTS",
+    "DiscardLogger",
+    "Fields",
+    "JSONLogger",
+    "Level",
+    "LogFormat",
+    "LoggerConfig",
+    "StructuredLogger",
+    "TextLogger",
+    "is_secret_key",
+    "new_logger",
+    "parse_level",
+    "redact_fields",
+]

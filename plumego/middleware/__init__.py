@@ -2,4 +2,57 @@
 
 Stable root (ga). Imports only the standard library and plumego.contract, plumego.log, plumego.metrics, plumego.security;
 never plumego.x, the reference app or tooling.
+
+Every middleware here is ``Callable[[ASGIApp], ASGIApp]`` returned by one constructor function; compose
+them with :class:`Chain` (first registered runs outermost).
 """
+
+from plumego.middleware._accesslog import access_log, client_ip
+from plumego.middleware._bodylimit import RequestBodyTooLarge, body_limit
+from plumego.middleware._chain import Chain
+from plumego.middleware._compression import accepts_gzip, compressible_content_type, compression
+from plumego.middleware._concurrencylimit import CODE_SERVER_BUSY, CODE_SERVER_QUEUE_TIMEOUT, concurrency_limit
+from plumego.middleware._cors import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_METHODS, cors
+from plumego.middleware._httpmetrics import http_metrics
+from plumego.middleware._recovery import recovery
+from plumego.middleware._requestid import DecodedRequestID, RequestIDGenerator, decode_request_id, request_id
+from plumego.middleware._timeout import ResponseTimeout, timeout
+from plumego.middleware._tracing import (
+    FinishedSpan,
+    TraceParent,
+    format_traceparent,
+    parse_baggage,
+    parse_traceparent,
+    tracing,
+)
+
+__all__ = [
+    "CODE_SERVER_BUSY",
+    "CODE_SERVER_QUEUE_TIMEOUT",
+    "DEFAULT_ALLOWED_HEADERS",
+    "DEFAULT_ALLOWED_METHODS",
+    "Chain",
+    "DecodedRequestID",
+    "FinishedSpan",
+    "RequestBodyTooLarge",
+    "RequestIDGenerator",
+    "ResponseTimeout",
+    "TraceParent",
+    "access_log",
+    "accepts_gzip",
+    "body_limit",
+    "client_ip",
+    "compressible_content_type",
+    "compression",
+    "concurrency_limit",
+    "cors",
+    "decode_request_id",
+    "format_traceparent",
+    "http_metrics",
+    "parse_baggage",
+    "parse_traceparent",
+    "recovery",
+    "request_id",
+    "timeout",
+    "tracing",
+]

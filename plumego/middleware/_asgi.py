@@ -1,0 +1,75 @@
+"""Small ASGI helpers shared by the middleware: header lookup and writing the canonical error envelope.
+
+Owns nothing public. Imports only the standard library and plumego.contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from plumego.contract import APIError, Scope, Send, encode_error_envelope, request_id_from_scope
+
+JSON_CONTENT_TYPE = b"application/json"
+
+
+def header_value(scope: Scope, name: bytes) -> bytes | None:
+    """First value of request header ``name`` (lowercase bytes), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def error_response(
+    scope: Scope, err: APIError, extra_headers: Iterable[tuple[bytes, bytes]] = ()
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The ``http.response.start`` and ``http.response.body`` messages answering ``err`` as an envelope.
+
+    The request id stored in the scope fills ``request_id`` when the error carries none.
+    """
+    body = encode_error_envelope(err, request_id_from_scope(scope))
+    headers = [
+        (b"content-type", JSON_CONTENT_TYPE),
+        (b"content-length", str(len(body)).encode("ascii")),
+        *extra_headers,
+    ]
+    start: dict[str, object] = {"type": "http.response.start", "status": err.status, "headers": headers}
+    if scope.get("method") == "HEAD":
+        return start, {"type": "http.response.body", "body": b"", "more_body": False}
+    return start, {"type": "http.response.body", "body": body, "more_body": False}
+
+
+async def send_error(
+    scope: Scope, send: Send, err: APIError, extra_headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    """Answer the request with ``err`` as the canonical JSON error envelope."""
+    start, body = error_response(scope, err, extra_headers)
+    await send(start)
+    await send(body)
+
+
+def go_duration(seconds: float) -> str:
+    """Render a duration like Go's ``time.Duration.String`` (``1.5s``, ``12.3ms``, ``850µs``, ``0s``)."""
+    nanos = round(seconds * 1e9)
+    if nanos == 0:
+        return "0s"
+    sign = "-" if nanos < 0 else ""
+    nanos = abs(nanos)
+    if nanos < 1_000:
+        return f"{sign}{nanos}ns"
+    if nanos < 1_000_000:
+        return f"{sign}{_trim(nanos / 1_000)}µs"
+    if nanos < 1_000_000_000:
+        return f"{sign}{_trim(nanos / 1_000_000)}ms"
+    total = nanos / 1e9
+    if total < 60:
+        return f"{sign}{_trim(total)}s"
+    minutes, secs = divmod(total, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    head = f"{hours}h{minutes}m" if hours else f"{minutes}m"
+    return f"{sign}{head}{_trim(secs)}s"
+
+
+def _trim(value: float) -> str:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"

@@ -1,0 +1,182 @@
+"""Request-id middleware and the Go-compatible 12-character base62 request-id generator.
+
+Owns accepting, generating and echoing ``X-Request-ID``. Imports only the standard library and
+plumego.contract (the id is stored with the contract's scope carrier).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from plumego.contract import (
+    SCOPE_REQUEST_ID,
+    ASGIApp,
+    Message,
+    Middleware,
+    Receive,
+    Scope,
+    Send,
+    request_id_from_scope,
+    valid_request_id,
+    with_request_id,
+)
+
+_ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_VALUES: Final = MappingProxyType({char: index for index, char in enumerate(_ALPHABET)})
+# All 3844 two-digit base62 strings: encoding takes 6 divmods instead of 12 (immutable, built at import).
+_PAIRS: Final = tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+_EPOCH_MS: Final = 1_577_836_800_000  # 2020-01-01T00:00:00Z, as in Go plumego
+_TS_BITS: Final = 40
+_RAND_BITS: Final = 14
+_SEQ_BITS: Final = 10
+_SEQ_MAX: Final = (1 << _SEQ_BITS) - 1
+_RAND_MASK: Final = (1 << _RAND_BITS) - 1
+_TS_MASK: Final = (1 << _TS_BITS) - 1
+_ID_WIDTH: Final = 12
+_HEADER: Final = b"x-request-id"
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedRequestID:
+    """The parts of a generated id: creation time (Unix ms), 14-bit random value, per-ms sequence."""
+
+    unix_ms: int
+    random: int
+    sequence: int
+
+
+class RequestIDGenerator:
+    """Generates ids laid out like Go plumego: 40-bit ms since 2020-01-01, 14 random bits, 10-bit
+    per-millisecond sequence, rendered as 12 fixed-width base62 characters. Sortable by time, not a secret.
+
+    Thread-safe. When 1024 ids were issued within one millisecond the generator borrows the next
+    millisecond instead of blocking, so ids stay unique and monotonic.
+    """
+
+    __slots__ = ("_lock", "_last_ms", "_seq", "_rng")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._seq = 0
+        self._rng = random.Random(secrets.randbits(64))
+
+    def __call__(self) -> str:
+        now_ms = time.time_ns() // 1_000_000
+        with self._lock:
+            if now_ms <= self._last_ms:
+                now_ms = self._last_ms
+                if self._seq < _SEQ_MAX:
+                    self._seq += 1
+                else:
+                    now_ms += 1
+                    self._seq = 0
+            else:
+                self._seq = 0
+            self._last_ms = now_ms
+            seq = self._seq
+            rand = self._rng.getrandbits(_RAND_BITS)
+        delta = max(now_ms - _EPOCH_MS, 0) & _TS_MASK
+        value = (delta << (_RAND_BITS + _SEQ_BITS)) | (rand << _SEQ_BITS) | seq
+        value, p6 = divmod(value, 3844)
+        value, p5 = divmod(value, 3844)
+        value, p4 = divmod(value, 3844)
+        value, p3 = divmod(value, 3844)
+        p1, p2 = divmod(value, 3844)
+        pairs = _PAIRS
+        return pairs[p1] + pairs[p2] + pairs[p3] + pairs[p4] + pairs[p5] + pairs[p6]
+
+
+def decode_request_id(request_id: str) -> DecodedRequestID:
+    """Reverse a generated id; raise ValueError for anything that is not a 12-char base62 64-bit value."""
+    if len(request_id) != _ID_WIDTH:
+        raise ValueError("request id must be 12 base62 characters")
+    value = 0
+    for char in request_id:
+        digit = _VALUES.get(char)
+        if digit is None:
+            raise ValueError("request id must be 12 base62 characters")
+        value = value * 62 + digit
+    if value >= 1 << 64:
+        raise ValueError("request id out of range")
+    return DecodedRequestID(
+        unix_ms=((value >> (_RAND_BITS + _SEQ_BITS)) & _TS_MASK) + _EPOCH_MS,
+        random=(value >> _SEQ_BITS) & _RAND_MASK,
+        sequence=value & _SEQ_MAX,
+    )
+
+
+def request_id(
+    *,
+    generator: Callable[[], str] | None = None,
+    set_request_header: bool = True,
+) -> Middleware:
+    """Give every HTTP/WebSocket request an id and echo it in the ``X-Request-ID`` response header.
+
+    The id is, in order: one already in the scope, the incoming ``X-Request-ID`` if acceptable (trimmed,
+    non-empty, at most 128 bytes, no control characters), else ``generator()`` (default:
+    :class:`RequestIDGenerator`). It is stored with ``contract.with_request_id`` and, unless
+    ``set_request_header`` is False, also written into the request headers seen by inner apps.
+    """
+    generate = generator if generator is not None else RequestIDGenerator()
+    trusted = generator is None  # the built-in generator's ids need no validation on the hot path
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def request_id_app(scope: Scope, receive: Receive, send: Send) -> None:
+            kind = scope["type"]
+            if kind != "http" and kind != "websocket":
+                await app(scope, receive, send)
+                return
+            rid = request_id_from_scope(scope)
+            incoming: bytes | None = None
+            headers = scope.get("headers") or []
+            for key, value in headers:
+                if key == _HEADER:
+                    incoming = value
+                    break
+            if not rid and incoming is not None:
+                try:
+                    rid = valid_request_id(incoming.decode("utf-8"))
+                except UnicodeDecodeError:
+                    rid = ""  # not text: treated like any other unacceptable id
+            if rid and with_request_id(scope, rid):
+                pass
+            elif trusted:
+                rid = generate()
+                scope[SCOPE_REQUEST_ID] = rid
+            else:
+                rid = generate()
+                if not with_request_id(scope, rid):
+                    # A custom generator produced an unusable id: fall back to the canonical format.
+                    rid = RequestIDGenerator()()
+                    with_request_id(scope, rid)
+            encoded = rid.encode("utf-8")
+            if set_request_header and incoming != encoded:
+                if incoming is None:
+                    scope["headers"] = [*headers, (_HEADER, encoded)]
+                else:
+                    scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
+            if kind != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    response_headers = list(message.get("headers") or [])
+                    if not any(k.lower() == _HEADER for k, _ in response_headers):
+                        response_headers.append((_HEADER, encoded))
+                        message = {**message, "headers": response_headers}
+                await send(message)
+
+            await app(scope, receive, send_with_id)
+
+        return request_id_app
+
+    return wrap

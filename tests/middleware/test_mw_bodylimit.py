@@ -1,0 +1,119 @@
+"""body_limit middleware: declared Content-Length and streamed (chunked) overruns both answer 413."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from mw_harness import call, call_raw, envelope, http_scope
+
+from plumego.contract import Message, Receive, Scope, Send
+from plumego.log import LoggerConfig, new_logger
+from plumego.middleware import Chain, RequestBodyTooLarge, body_limit, request_id
+
+TOO_LARGE = ("REQUEST_BODY_TOO_LARGE", "request body exceeds configured limit", "client_error", "payload_too_large")
+
+
+def echo_app(calls: list[str]) -> object:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append("called")
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+async def test_content_length_over_limit_is_rejected_before_the_app() -> None:
+    calls: list[str] = []
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="json", output=buf))
+    app = Chain(request_id(), body_limit(10, logger=logger)).build(echo_app(calls))  # type: ignore[arg-type]
+    scope = http_scope("POST", headers=[(b"content-length", b"11"), (b"x-request-id", b"rid-1")])
+    res = await call(app, scope, [b"x" * 11])
+    assert calls == []
+    assert res.status == 413
+    assert res.body == envelope(
+        TOO_LARGE, request_id="rid-1", details='{"at":"content_length","max_bytes":10,"seen_bytes":11}'
+    )
+    assert res.header("connection") == "close"
+    record = json.loads(buf.getvalue())
+    assert record["level"] == "WARN" and record["seen_bytes"] == 11 and record["request_id"] == "rid-1"
+
+
+async def test_body_at_limit_passes() -> None:
+    calls: list[str] = []
+    app = body_limit(10)(echo_app(calls))  # type: ignore[arg-type]
+    res = await call(app, http_scope("POST", headers=[(b"content-length", b"10")]), [b"x" * 10])
+    assert res.status == 200 and res.body == b"x" * 10
+
+
+async def test_chunked_body_over_limit_while_streaming() -> None:
+    calls: list[str] = []
+    app = body_limit(10)(echo_app(calls))  # type: ignore[arg-type]
+    res = await call(app, http_scope("POST"), [b"abcd", b"efgh", b"ijkl"])
+    assert calls == ["called"]
+    assert res.status == 413
+    assert res.body == envelope(TOO_LARGE, details='{"at":"body","max_bytes":10,"seen_bytes":12}')
+
+
+async def test_lying_content_length_is_caught_while_streaming() -> None:
+    app = body_limit(5)(echo_app([]))  # type: ignore[arg-type]
+    res = await call(app, http_scope("POST", headers=[(b"content-length", b"3")]), [b"abc", b"def"])
+    assert res.status == 413
+
+
+async def test_handler_that_catches_the_error_cannot_send_a_second_response() -> None:
+    async def stubborn(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            while (await receive()).get("more_body"):
+                pass
+        except RequestBodyTooLarge as exc:
+            assert exc.status == 413 and exc.max_bytes == 4
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ignored"})
+
+    sent = await call_raw(body_limit(4)(stubborn), http_scope("POST"), [b"abc", b"def"])
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [413]
+    assert b"ignored" not in b"".join(m.get("body", b"") for m in sent)
+
+
+async def test_overrun_after_response_started_propagates() -> None:
+    async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while (await receive()).get("more_body"):
+            pass
+
+    with pytest.raises(RequestBodyTooLarge):
+        await call_raw(body_limit(2)(streaming), http_scope("POST"), [b"abc", b"d"])
+
+
+async def test_disabled_and_non_http() -> None:
+    inner = echo_app([])
+    assert body_limit(0)(inner) is inner  # type: ignore[arg-type]
+    seen: list[Message] = []
+
+    async def ws(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(await receive())
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        return None
+
+    await body_limit(1)(ws)({"type": "websocket", "headers": []}, receive, send)
+    assert seen == [{"type": "websocket.connect"}]
+
+
+async def test_malformed_content_length_falls_back_to_counting() -> None:
+    app = body_limit(3)(echo_app([]))  # type: ignore[arg-type]
+    res = await call(app, http_scope("POST", headers=[(b"content-length", b"abc")]), [b"abcd"])
+    assert res.status == 413
