@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 from plumego_lint import __version__
 from plumego_lint.specs import SpecError, TierIndex
@@ -32,10 +34,147 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _codes(values: list[str] | None) -> list[str]:
+    return [c for v in values or [] for c in v.replace(",", " ").split() if c]
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from plumego_lint.baseline import write_baseline
+    from plumego_lint.engine import CheckOptions, run_check
+    from plumego_lint.reporters import make_report, render
+
+    paths = [Path(p) for p in args.paths]
+    start = paths[0] if paths else Path.cwd()
+    if paths and not paths[0].exists():
+        sys.stderr.write(f"plumego-lint: path not found: {paths[0]}\n")
+        return EXIT_USAGE
+    options = CheckOptions(paths=paths, config_file=Path(args.config) if args.config else None,
+                           select=_codes(args.select), ignore=_codes(args.ignore), jobs=args.jobs,
+                           use_cache=not args.no_cache,
+                           baseline=Path(args.baseline) if args.baseline and not args.write_baseline else None)
+    result = run_check(start, options)
+    if args.write_baseline:
+        n = write_baseline(Path(args.write_baseline), result.findings)
+        sys.stderr.write(f"plumego-lint: wrote {n} baseline entries to {args.write_baseline}\n")
+        return EXIT_OK
+    report = make_report(str(result.project.root), result.files, result.findings)
+    text = render(args.format, report)
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.exit_zero:
+        return EXIT_OK
+    return EXIT_VIOLATIONS if report.count("error") else EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from plumego_lint.rules import RULES, BoundaryModel
+
+    if args.edge:
+        from plumego_lint.engine import build_project
+
+        importer, target = args.edge
+        project = build_project(Path(args.root) if args.root else Path.cwd(),
+                                Path(args.config) if args.config else None)
+        if project.specs is None:
+            sys.stderr.write("plumego-lint: no specs found (specs/repo.yaml); nothing decides import edges\n")
+            return EXIT_USAGE
+        model = BoundaryModel(project.specs, project.modules.top_level)
+        is_package = importer in project.by_module and project.by_module[importer].is_package
+        trace: list[str] = []
+        violations = model.violations(importer, is_package, target, trace=trace,
+                                      function_level=args.function_level, typing_only=args.typing_only)
+        sys.stdout.write(f"{importer} -> {target}\n")
+        for line in trace:
+            sys.stdout.write(f"  - {line}\n")
+        if violations:
+            first = violations[0]
+            sys.stdout.write(f"verdict: DENIED by {first.code} ({RULES[first.code].name}): {first.message}"
+                             f"{f' [{first.source}]' if first.source else ''}\n")
+            for other in violations[1:]:
+                sys.stdout.write(f"  also {other.code}: {other.message}{f' [{other.source}]' if other.source else ''}\n")
+            return EXIT_VIOLATIONS
+        sys.stdout.write("verdict: ALLOWED\n")
+        return EXIT_OK
+    if not args.code:
+        width = max(len(r.name) for r in RULES.values())
+        for each in RULES.values():
+            sys.stdout.write(f"{each.code}  {each.name:<{width}}  {each.severity:<7}  {each.summary}\n")
+        return EXIT_OK
+    code = args.code.upper()
+    rule = RULES.get(code)
+    if rule is None:
+        sys.stderr.write(f"plumego-lint: unknown rule code {args.code!r} (see `plumego-lint explain`)\n")
+        return EXIT_USAGE
+    body = "\n".join(textwrap.wrap(rule.explain, 100))
+    sys.stdout.write(f"{rule.code} {rule.name} ({rule.severity})\n{rule.summary}\n\n{body}\n\nSpec key: {rule.spec_key}\n"
+                     f"Silence one line with `# noqa: {rule.code}`.\n")
+    return EXIT_OK
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from plumego_lint.engine import build_project
+    from plumego_lint.generate import expected_files, write_files
+    from plumego_lint.rules.docs_sync import importlinter_path
+
+    project = build_project(Path(args.root) if args.root else Path.cwd(), Path(args.config) if args.config else None)
+    if project.specs is None:
+        sys.stderr.write("plumego-lint: no specs found (specs/repo.yaml); nothing to sync\n")
+        return EXIT_USAGE
+    expected, drifts = expected_files(project.specs, importlinter_path(project))
+    if args.check:
+        for d in drifts:
+            sys.stdout.write(f"{d.path}:{d.line}:1: PLG501 {d.message}\n")
+        return EXIT_VIOLATIONS if drifts else EXIT_OK
+    written = write_files(project.root, expected)
+    for rel in written:
+        sys.stdout.write(f"wrote {rel}\n")
+    unfixable = [d for d in drifts if "no module.yaml" in d.message or "no matching end" in d.message]
+    for d in unfixable:
+        sys.stderr.write(f"{d.path}:{d.line}:1: PLG501 {d.message}\n")
+    return EXIT_VIOLATIONS if unfixable else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from plumego_lint.reporters import FORMATS
+
     parser = argparse.ArgumentParser(prog="plumego-lint", description="Boundary and architecture linter for Plumego.")
     parser.add_argument("--version", action="version", version=f"plumego-lint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check the project (or only report on PATHs)")
+    check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument("--select", action="append", metavar="CODES", help="only these codes/prefixes (comma list)")
+    check.add_argument("--ignore", action="append", metavar="CODES", help="skip these codes/prefixes (comma list)")
+    check.add_argument("--baseline", metavar="FILE", help="ignore findings recorded in this baseline")
+    check.add_argument("--write-baseline", metavar="FILE", help="record every current finding and exit 0")
+    check.add_argument("--jobs", type=int, default=None, metavar="N", help="parser processes (default: all cores)")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write .plumego-lint-cache/")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
+    check.add_argument("--config", metavar="FILE", help="config file (default: pyproject.toml [tool.plumego-lint])")
+    check.set_defaults(handler=_cmd_check)
+
+    explain = sub.add_parser("explain", help="what a rule means, or why an import edge is allowed or denied")
+    explain.add_argument("code", nargs="?", help="a rule code such as PLG101 (no code: list every rule)")
+    explain.add_argument("--import", dest="edge", nargs=2, metavar=("IMPORTER", "TARGET"),
+                         help="dotted importer module and imported module")
+    explain.add_argument("--function-level", action="store_true", help="treat the import as inside a function")
+    explain.add_argument("--typing-only", action="store_true", help="treat the import as under TYPE_CHECKING")
+    explain.add_argument("--root", help="project root (default: discovered from the current directory)")
+    explain.add_argument("--config", metavar="FILE")
+    explain.set_defaults(handler=_cmd_explain)
+
+    sync = sub.add_parser("sync", help="regenerate .importlinter and module-facts blocks from specs")
+    sync.add_argument("--check", action="store_true", help="write nothing; exit 1 when anything drifted")
+    sync.add_argument("--root", help="project root (default: discovered from the current directory)")
+    sync.add_argument("--config", metavar="FILE")
+    sync.set_defaults(handler=_cmd_sync)
+
     tiers = sub.add_parser("tiers", help="list every plumego module with its maturity tier (from installed package data)")
     tiers.add_argument("--format", choices=("text", "json"), default="text")
     tiers.add_argument("--prefix", default="", help="only modules whose dotted name starts with this")
@@ -57,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as exc:
         sys.stderr.write(f"{exc.path}:{exc.line}:1: PLG902 {exc.message}\n")
         return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
     return code
 
 

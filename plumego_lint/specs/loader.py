@@ -127,6 +127,7 @@ def load_repo_spec(root: Path, specs_dir: str) -> RepoSpec:
         discouraged_roots=r.strings(top, "discouraged_roots"),
         location=r.loc(doc, "repo"),
         discouraged_location=r.loc(top, "discouraged_roots"),
+        allowed_location=r.loc(top, "allowed_library_roots"),
     )
 
 
@@ -273,6 +274,7 @@ def read_manifest(file: Path, display: str, directory: str) -> tuple[Manifest, L
         doc_paths=r.strings(doc, "doc_paths"), parent_family=r.string(doc, "parent_family", required=False) or None,
         subordinate_families=r.strings(doc, "subordinate_families"), deprecated_symbols=tuple(deprecated),
         key_lines=dict(doc.key_lines),
+        item_lines={k: tuple(v.item_lines) for k, v in doc.items() if isinstance(v, LocatedList)},
     ), doc
 
 

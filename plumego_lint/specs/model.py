@@ -84,6 +84,7 @@ class RepoSpec:
     discouraged_roots: tuple[str, ...]
     location: Location
     discouraged_location: Location
+    allowed_location: Location | None = None
 
     def layer_paths(self, layer: str) -> tuple[str, ...]:
         found = self.layers.get(layer)
@@ -166,9 +167,15 @@ class Manifest:
     subordinate_families: tuple[str, ...]
     deprecated_symbols: tuple[DeprecatedSymbol, ...]
     key_lines: Mapping[str, int]
+    item_lines: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def location(self, key: str | None = None) -> Location:
         return Location(self.file, self.key_lines.get(key, 1) if key else 1)
+
+    def item_location(self, key: str, index: int) -> Location:
+        """The line of item ``index`` of list ``key`` (the key's line when unknown)."""
+        lines = self.item_lines.get(key, ())
+        return Location(self.file, lines[index]) if 0 <= index < len(lines) else self.location(key)
 
 
 @dataclass(frozen=True)

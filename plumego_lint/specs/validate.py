@@ -86,8 +86,10 @@ def validate_specs(specs: SpecSet, raw: Mapping[str, LocatedDict]) -> list[SpecP
     """Every PLG4xx problem the loaded specs show, in a stable order."""
     out: list[SpecProblem] = []
     repo_file = specs.spec_file("repo.yaml")
+    # A repo that uses no manifests at all (a service repo with only repo.yaml + dependency-rules.yaml)
+    # is not asked for them; once one module.yaml exists, every declared root needs one.
     declared = list(specs.repo.layer_paths("stable")) + list(specs.repo.layer_paths("extension"))
-    for rel in declared:
+    for rel in declared if specs.manifests else []:
         if rel not in specs.manifests:
             layer = specs.repo.layers["stable" if rel in specs.repo.layer_paths("stable") else "extension"]
             out.append(_problem(MISSING_MANIFEST, f"missing module.yaml for {rel}", repo_file, layer.location.line))

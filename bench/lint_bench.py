@@ -1,0 +1,129 @@
+"""Linter speed benchmark: plumego-lint vs import-linter on Django's source and on a 10x renamed copy.
+
+Downloads the Django wheel from PyPI (``pip download django --no-deps``), unpacks it, and builds two
+projects under bench/.work/: A = one copy, B = ten copies, each a package ``corpus.copyN`` with every
+``django`` reference renamed. Both tools get equivalent rules (two direct "forbidden" edges per copy),
+then run cold (no cache) and warm (cache present, nothing changed). Prints times and the ratios
+plumego-lint / import-linter. Not a test: run it by hand, ``python bench/lint_bench.py [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = HERE / ".work"
+RULES = [("db", "contrib/**"), ("utils", "db/**")]   # (module, denied) per copy: `utils` must not import `db`, ...
+
+
+def download_django() -> Path:
+    dl = WORK / "download"
+    wheels = sorted(dl.glob("Django-*.whl")) + sorted(dl.glob("django-*.whl"))
+    if not wheels:
+        dl.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "django", "--no-deps", "--only-binary=:all:",
+                        "-d", str(dl), "-q"], check=True)
+        wheels = sorted(dl.glob("*.whl"))
+    src = WORK / "django_src"
+    if not (src / "django").is_dir():
+        shutil.rmtree(src, ignore_errors=True)
+        with zipfile.ZipFile(wheels[-1]) as zf:
+            zf.extractall(src)
+    return src / "django"
+
+
+def build_project(django: Path, name: str, copies: int) -> Path:
+    root = WORK / name
+    marker = root / ".built"
+    if marker.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    pkg = root / "corpus"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    word = re.compile(rb"\bdjango\b")
+    for i in range(copies):
+        target = pkg / f"copy{i}"
+        for path in django.rglob("*.py"):
+            out = target / path.relative_to(django)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(word.sub(f"corpus.copy{i}".encode(), path.read_bytes()))
+    (root / "specs").mkdir()
+    (root / "specs/repo.yaml").write_text("repo:\n  name: corpus\n  module: corpus\n", encoding="utf-8")
+    lines = ["rules:", "  stable_must_not_depend_on_extension: false", "modules:"]
+    il = ["[importlinter]", "root_package = corpus", ""]
+    for i in range(copies):
+        for module, denied in RULES:
+            lines += [f"  copy{i}/{module}:", f"    path: copy{i}/{module}", "    layer: library",
+                      "    allow: [stdlib, '**']", f"    deny: [copy{i}/{denied}]"]
+            il += [f"[importlinter:contract:copy{i}-{module}]", f"name = copy{i}.{module} deny", "type = forbidden",
+                   f"source_modules =\n    corpus.copy{i}.{module}",
+                   f"forbidden_modules =\n    corpus.copy{i}.{denied.removesuffix('/**').replace('/', '.')}",
+                   "allow_indirect_imports = True", ""]
+    (root / "specs/dependency-rules.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / ".importlinter").write_text("\n".join(il), encoding="utf-8")
+    (root / "pyproject.toml").write_text('[tool.plumego-lint]\nspecs = "specs"\n', encoding="utf-8")
+    marker.write_text("ok", encoding="utf-8")
+    return root
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    env = dict(os.environ, PYTHONPATH=f"{cwd}{os.pathsep}{REPO}")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)    # measure installed-tool conditions (bytecode cached)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{cmd} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def measure(root: Path, runs: int) -> dict[str, float]:
+    lint = [sys.executable, "-m", "plumego_lint", "check", "--exit-zero", "--format", "json", "--output", os.devnull]
+    il_exe = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    il = [il_exe]
+    caches = [root / ".plumego-lint-cache", root / ".import_linter_cache"]
+    out: dict[str, list[float]] = {"pl_cold": [], "pl_warm": [], "il_cold": [], "il_warm": []}
+    for _ in range(runs):
+        for c in caches:
+            shutil.rmtree(c, ignore_errors=True)
+        out["pl_cold"].append(timed(lint, root))
+        out["pl_warm"].append(timed(lint, root))
+        out["il_cold"].append(timed(il, root))
+        out["il_warm"].append(timed(il, root))
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=("A", "B"), default=None)
+    args = parser.parse_args()
+    django = download_django()
+    corpora = {"A": ("corpus_a", 1), "B": ("corpus_b", 10)}
+    for label, (name, copies) in corpora.items():
+        if args.only and args.only != label:
+            continue
+        root = build_project(django, name, copies)
+        files = sum(1 for _ in root.rglob("*.py"))
+        t = measure(root, args.runs)
+        print(f"corpus {label}: {files} files, median of {args.runs}")
+        print(f"  plumego-lint  cold {t['pl_cold']:.2f}s  warm {t['pl_warm']:.2f}s")
+        print(f"  import-linter cold {t['il_cold']:.2f}s  warm {t['il_warm']:.2f}s")
+        print(f"  ratio cold {t['pl_cold'] / t['il_cold']:.2f}x (target <= 1.5)   "
+              f"warm {t['pl_warm'] / t['il_warm']:.2f}x (target <= 0.25)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The rule API: ``Rule`` metadata, ``Finding``, the ``Project`` a rule reads, and ``RuleFamily``.
+
+Rules are pure functions of (facts, specs) -> findings. A family groups the rules of one concern and
+offers two entry points: ``check_file`` (one file's facts; what the flake8 plugin and pre-commit call)
+and ``check_project`` (whole-tree rules: layout, manifests, docs, "declared caller no longer imports").
+Must not import the engine, the cache, reporters or the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from plumego_lint.config import Config
+from plumego_lint.facts import FileFacts, ImportFact, ModuleIndex, SourceFile, resolve
+from plumego_lint.specs import Location, SpecSet
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a code means: ``explain`` is the paragraph ``plumego-lint explain PLGnnn`` prints."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    explain: str
+    spec_key: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation. ``importer``/``subject`` identify it for baselines and fingerprints (no line numbers)."""
+
+    code: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    message: str
+    source: str | None = None
+    importer: str = ""
+    subject: str = ""
+    noqa_lines: tuple[int, int] = (0, 0)     # (first, last) statement lines a `# noqa` may sit on
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.code, self.importer or self.path, self.subject or self.message)
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+
+def loc(location: Location | None) -> str | None:
+    return str(location) if location is not None else None
+
+
+@dataclass
+class Project:
+    """Everything rules may read about one repository; built once per run."""
+
+    root: Path
+    config: Config
+    specs: SpecSet | None
+    files: list[SourceFile]
+    modules: ModuleIndex
+    enabled: Callable[[str], bool] = field(default=lambda code: True)
+
+    def __post_init__(self) -> None:
+        self.by_rel = {f.rel: f for f in self.files}
+        self.by_module = {f.module: f for f in self.files if f.module}
+
+    @property
+    def package(self) -> str | None:
+        return self.specs.package if self.specs else None
+
+    def is_library(self, file: SourceFile) -> bool:
+        """A non-test file inside the package the specs rule (the upstream "non-test .go under the module")."""
+        pkg = self.package
+        if pkg is None or file.is_test or not file.module:
+            return False
+        return file.module == pkg or file.module.startswith(pkg + ".")
+
+    def imports_of(self, file: SourceFile, facts: FileFacts) -> list[ImportFact]:
+        out: list[ImportFact] = []
+        if not file.module:
+            return out
+        for raw in facts.imports:
+            fact = resolve(raw, file.module, file.is_package, self.modules)
+            if fact is not None:
+                out.append(fact)
+        return out
+
+
+@dataclass
+class Analysis:
+    """The per-file facts of a run (from the cache or a fresh parse), with resolved imports."""
+
+    facts: Mapping[str, FileFacts]
+    imports: Mapping[str, list[ImportFact]]
+
+
+class RuleFamily:
+    """Base class of a rule family. Override ``check_file`` and/or ``check_project``."""
+
+    name: str = ""
+    rules: tuple[Rule, ...] = ()
+
+    def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
+                   imports: list[ImportFact]) -> Iterable[Finding]:
+        return ()
+
+    def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
+        return ()

@@ -1,0 +1,109 @@
+"""Manifest, schema and taxonomy rules PLG401-PLG410 over specs/*.yaml and every module.yaml.
+
+Turns the problems ``plumego_lint.specs.validate`` finds into findings, and owns PLG407 (every
+public entrypoint a manifest lists exists in the module's code), which needs parsed definitions.
+Must not import the engine, reporters or the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from plumego_lint.rules.base import Analysis, Finding, Project, Rule, RuleFamily
+from plumego_lint.specs import dotted_to_rel
+
+RULES = (
+    Rule("PLG401", "missing-manifest", "error", "a stable root or x/* family has no module.yaml",
+         "Every stable root and every declared x/* family carries a module.yaml: it is where tiers, owners, allowed "
+         "imports and public entrypoints are declared.", "repo.yaml layers.*.paths"),
+    Rule("PLG402", "manifest-missing-key", "error", "a required module.yaml key is missing or empty",
+         "module-manifest.schema.yaml `required` (and `stable_required` for stable roots) lists the keys every "
+         "manifest must fill in.", "module-manifest.schema.yaml required"),
+    Rule("PLG403", "manifest-bad-enum", "error", "a module.yaml value is not in its enum",
+         "layer, status, risk and stability tiers take the values module-manifest.schema.yaml `enums` lists.",
+         "module-manifest.schema.yaml enums"),
+    Rule("PLG404", "manifest-bad-list", "error", "a module.yaml list is empty or over its limit",
+         "Required lists must not be empty (except those in `may_be_empty`) and must stay within `limits`, "
+         "so that manifests stay short enough to read.", "module-manifest.schema.yaml limits"),
+    Rule("PLG405", "manifest-path-mismatch", "error", "module.yaml name/path/layer does not match its directory",
+         "A manifest's `name` and `path` equal its directory relative to the package; x/* manifests declare "
+         "layer extension, stable roots layer stable.", "module.yaml name, path, layer"),
+    Rule("PLG406", "manifest-missing-doc", "error", "a module.yaml doc_paths target does not exist",
+         "Each `doc_paths` entry must name an existing file (the module's primer).", "module.yaml doc_paths"),
+    Rule("PLG407", "missing-public-entrypoint", "error", "a public entrypoint listed in module.yaml is not in the code",
+         "Each `public_entrypoints` entry (`Name`, `Class.member`, or Go-style `(*T).M`) must exist in the module's "
+         "source: a module-level name of any file below the module directory (definitions, assignments and "
+         "re-exports), or a member of a class with that name. Entries containing `*` are skipped.",
+         "module.yaml public_entrypoints"),
+    Rule("PLG408", "taxonomy-mismatch", "error", "extension taxonomy and manifests disagree",
+         "Declared x/* roots are covered by specs/extension-taxonomy.yaml, every taxonomy root exists, canonical "
+         "roots list their subordinate families and subordinates name their parent_family.",
+         "extension-taxonomy.yaml families"),
+    Rule("PLG409", "spec-inconsistency", "error", "two specs contradict each other",
+         "Dependency rules vs manifests (an allowed_imports entry that a rule denies, a rule allow the manifest "
+         "forbids), stability_tiers vs subpackage manifests, maturity signals vs statuses, stable roots not ga.",
+         "dependency-rules.yaml, module.yaml, extension-maturity.yaml"),
+    Rule("PLG410", "manifest-unknown-key", "error", "a module.yaml key that the schema does not know",
+         "Unknown keys are usually typos of real ones; add them to module-manifest.schema.yaml `optional` if they "
+         "are meant.", "module-manifest.schema.yaml required/optional"),
+)
+
+
+def _normalise(entry: str) -> str:
+    e = entry.strip()
+    if e.startswith("(") and ")." in e:
+        e = e[1:].replace(").", ".", 1).lstrip("*")
+    return e
+
+
+class ManifestFamily(RuleFamily):
+    name = "manifests"
+    rules = RULES
+
+    def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
+        specs = project.specs
+        if specs is None:
+            return []
+        out = [Finding(p.code, "error", p.location.path, p.location.line, 1, p.message, str(p.location),
+                       importer=p.location.path, subject=p.message) for p in specs.problems]
+        if not project.enabled("PLG407"):
+            return out
+        # names and classes per module directory (every non-test library file below it)
+        files_by_dir: dict[str, list[str]] = {}
+        for file in project.files:
+            if not project.is_library(file) or file.rel not in analysis.facts:
+                continue
+            rel = dotted_to_rel(specs.package, file.module) or ""
+            directory = rel if file.is_package else rel.rpartition("/")[0]
+            files_by_dir.setdefault(directory, []).append(file.rel)
+        for directory, manifest in sorted(specs.manifests.items()):
+            if not manifest.public_entrypoints:
+                continue
+            names: set[str] = set()
+            classes: dict[str, set[str]] = {}
+            members: set[str] = set()
+            for d, rels in files_by_dir.items():
+                if directory and not (d == directory or d.startswith(directory + "/")):
+                    continue
+                for frel in rels:
+                    facts = analysis.facts[frel]
+                    names.update(facts.names)
+                    for cls, mem in facts.classes.items():
+                        classes.setdefault(cls, set()).update(mem)
+                        members.update(mem)
+            for i, raw in enumerate(manifest.public_entrypoints):
+                entry = _normalise(raw)
+                if "*" in entry or " " in entry or not entry:
+                    continue
+                if "." in entry:
+                    cls, _, member = entry.partition(".")
+                    ok = member in classes.get(cls, set())
+                else:
+                    ok = entry in names or entry in members
+                if not ok:
+                    where = manifest.item_location("public_entrypoints", i)
+                    out.append(Finding("PLG407", "error", where.path, where.line, 1,
+                                       f"public_entrypoints entry {raw!r} not found in the source of "
+                                       f"{specs.package}{'.' + directory.replace('/', '.') if directory else ''}",
+                                       str(where), importer=manifest.file, subject=raw))
+        return out
