@@ -14,13 +14,25 @@ from plumego.core import App, AppConfig, Component
 from plumego.health import ComponentCheck, HealthChecker
 from plumego.log import LoggerConfig, StructuredLogger, new_logger
 from plumego.metrics import NoopObserver
-from plumego.middleware import access_log, body_limit, cors, http_metrics, recovery, request_id, timeout
+from plumego.middleware import (
+    abuse_guard,
+    access_log,
+    body_limit,
+    cors,
+    http_metrics,
+    recovery,
+    request_id,
+    security_headers,
+    timeout,
+)
+from plumego.security import AbuseGuardConfig, TokenBucketLimiter
 
 from reference_app.config import Config
 from reference_app.domain.items import ItemService, SQLiteItemStore
 from reference_app.handlers import APIHandlers, HealthHandlers, ItemHandlers, require_write_key
 
 STORE_COMPONENT: Final = "item_store"
+PROBE_PATHS: Final = ("/healthz", "/readyz")  # orchestrator probes are never rate limited
 READY_CHECK_TIMEOUT: Final = 2.0
 
 
@@ -70,15 +82,18 @@ class ReferenceService:
         await asyncio.to_thread(self.store.ping)
 
     def _use_middleware(self) -> None:
-        """The Go reference order; first is outermost. Security headers and the abuse guard come with
-        plumego.middleware's security-dependent constructors (see README)."""
+        """The Go reference order, first is outermost: requestid, securityheaders (default policy), cors,
+        recovery, accesslog, bodylimit, abuseguard (per client IP), httpmetrics, timeout (nearest the handler)."""
         cfg, logger = self.cfg, self.logger
+        limiter = TokenBucketLimiter(AbuseGuardConfig(rate=cfg.rate_limit_per_second, capacity=cfg.rate_limit_burst))
         self.app.use(
             request_id(),
+            security_headers(),
             cors(allowed_origins=cfg.cors_allowed_origins or ("*",)),
             recovery(logger),
             access_log(logger),
             body_limit(cfg.max_body_bytes, logger=logger),
+            abuse_guard(limiter, exempt_paths=PROBE_PATHS),
             http_metrics(NoopObserver()),
             timeout(cfg.request_timeout),
         )

@@ -119,9 +119,10 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One shared server for the request-level tests: 4 KiB body limit, no write key."""
+    """One shared server for the request-level tests: 4 KiB body limit, no write key, a burst no test reaches."""
     tmp = tmp_path_factory.mktemp("refapp")
-    srv = _await_ready(_start(tmp, tmp / "data", (), {"APP_MAX_BODY_BYTES": "4096"}, False))
+    env = {"APP_MAX_BODY_BYTES": "4096", "APP_RATE_LIMIT_BURST": "100000"}
+    srv = _await_ready(_start(tmp, tmp / "data", (), env, False))
     yield srv
     if srv.proc.poll() is None:
         assert srv.terminate() == 0, srv.log()

@@ -178,3 +178,26 @@ def test_write_key_guard(spawn: Spawn, tmp_path: Path, envelope: Check) -> None:
             envelope(client.request(method, url, json={"name": "b"}), 401, "auth.key.invalid")
         assert client.delete(url, headers={"X-Write-Key": "s3cret"}).status_code == 204
     assert srv.terminate() == 0
+
+
+def test_security_headers_on_every_answer(server: Server) -> None:
+    with server.client() as client:
+        for response in (client.get("/api/hello"), client.get("/nope"), client.post("/api/v1/items", content=b"")):
+            assert response.headers["x-frame-options"] == "SAMEORIGIN"
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+            assert "strict-transport-security" not in response.headers  # plain HTTP
+
+
+def test_abuse_guard_limits_per_client_but_not_probes(spawn: Spawn, tmp_path: Path, envelope: Check) -> None:
+    srv = spawn(tmp_path / "limited", env={"APP_RATE_LIMIT_PER_SECOND": "0.001", "APP_RATE_LIMIT_BURST": "3"})
+    with srv.client() as client:
+        allowed = [client.get("/api/hello") for _ in range(3)]
+        assert [r.status_code for r in allowed] == [200, 200, 200]
+        assert [r.headers["x-ratelimit-remaining"] for r in allowed] == ["2", "1", "0"]
+        denied = client.get("/api/hello")
+        error = envelope(denied, 429, "RATE_LIMITED")
+        assert error["type"] == "rate_limited" and int(denied.headers["retry-after"]) >= 1
+        envelope(client.post("/api/v1/items", json={"name": "a"}), 429, "RATE_LIMITED")
+        assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200
+    assert srv.terminate() == 0
