@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from plumego.contract import APIError, ASGIApp, ErrorCode, ErrorType, Message, Middleware, Receive, Scope, Send
-from plumego.middleware._asgi import header_value, send_error
+from plumego.middleware._asgi import send_error
 
 DEFAULT_COALESCE_HEADERS: Final = ("accept", "accept-encoding", "accept-language", "authorization", "cookie", "range")
 """Request headers that take part in the key by default (Go's ``DefaultKeyFunc`` set)."""
@@ -20,6 +20,7 @@ DEFAULT_COALESCE_HEADERS: Final = ("accept", "accept-encoding", "accept-language
 _ALWAYS_KEYED: Final = frozenset({b"host", b"authorization", b"cookie"})
 # Ids that describe one request, not the resource: followers get their own from the outer middleware.
 _PER_REQUEST_HEADERS: Final = frozenset({b"x-request-id", b"x-span-id"})
+_SKIP_CHECKED: Final = frozenset({b"content-length", b"transfer-encoding", b"accept"})
 
 _Key = tuple[object, ...]
 
@@ -42,13 +43,6 @@ class _Flight:
     def resolve(self, recorded: _Recorded | None) -> None:
         if not self.result.done():
             self.result.set_result(recorded)
-
-
-def _has_request_body(scope: Scope) -> bool:
-    length = header_value(scope, b"content-length")
-    if length is not None and length.strip() not in (b"", b"0"):
-        return True
-    return header_value(scope, b"transfer-encoding") is not None
 
 
 def _unshareable(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -98,19 +92,27 @@ def coalesce(
     def wrap(app: ASGIApp) -> ASGIApp:
         flights: dict[_Key, _Flight] = {}
 
-        def request_key(scope: Scope) -> _Key:
-            headers = tuple(
-                (lname, bytes(value))
-                for name, value in scope.get("headers") or ()
-                if (lname := bytes(name).lower()) in keyed
-            )
+        def request_key(scope: Scope) -> _Key | None:
+            """The exact key, or None when the request must not be coalesced (it has a body or wants a stream)."""
+            selected: list[tuple[bytes, bytes]] = []
+            for name, value in scope.get("headers") or ():
+                lname = bytes(name).lower()
+                if lname in _SKIP_CHECKED:
+                    if lname == b"transfer-encoding":
+                        return None
+                    if lname == b"content-length" and value.strip() not in (b"", b"0"):
+                        return None
+                    if lname == b"accept" and value.lower().startswith(b"text/event-stream"):
+                        return None
+                if lname in keyed:
+                    selected.append((lname, bytes(value)))
             return (
                 scope["method"],
                 scope.get("scheme", "http"),
                 scope.get("root_path", ""),
                 scope.get("path", ""),
                 bytes(scope.get("query_string", b"")),
-                headers,
+                tuple(selected),
             )
 
         async def lead(key: _Key, flight: _Flight, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,15 +181,10 @@ def coalesce(
             await send({"type": "http.response.body", "body": recorded.body, "more_body": False})
 
         async def coalesce_app(scope: Scope, receive: Receive, send: Send) -> None:
-            if (
-                scope["type"] != "http"
-                or scope["method"] not in method_set
-                or _has_request_body(scope)
-                or (header_value(scope, b"accept") or b"").lower().startswith(b"text/event-stream")
-            ):
+            key = request_key(scope) if scope["type"] == "http" and scope["method"] in method_set else None
+            if key is None:
                 await app(scope, receive, send)
                 return
-            key = request_key(scope)
             flight = flights.get(key)
             if flight is not None:
                 await follow(flight, scope, receive, send)

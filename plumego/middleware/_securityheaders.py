@@ -18,9 +18,11 @@ def _encode(lines: list[tuple[str, str]]) -> _HeaderLines:
 
 
 def _request_is_https(scope: Scope, trust_forwarded: bool) -> bool:
-    scheme = str(scope.get("scheme") or "http")
+    scheme = scope.get("scheme") or "http"
+    if scheme == "https":
+        return True
     if not trust_forwarded:
-        return is_https(scheme)
+        return is_https(str(scheme))
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers") or ()]
     return is_https(scheme, headers, trust_forwarded=True)
 
@@ -40,6 +42,7 @@ def security_headers(policy: HeaderPolicy | None = None, *, trust_forwarded: boo
     chosen = policy if policy is not None else default_policy()
     plain = _encode(render_policy(chosen, https=False))
     secure = _encode(render_policy(chosen, https=True))
+    policy_names = frozenset(name for name, _ in secure)
 
     def wrap(app: ASGIApp) -> ASGIApp:
         if not secure:
@@ -54,10 +57,12 @@ def security_headers(policy: HeaderPolicy | None = None, *, trust_forwarded: boo
             async def headers_send(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     existing = list(message.get("headers") or ())
-                    present = {bytes(name).lower() for name, _ in existing}
-                    missing = [line for line in lines if line[0] not in present]
-                    if missing:
-                        message = {**message, "headers": existing + missing}
+                    present = [name for name, _ in existing if bytes(name).lower() in policy_names]
+                    if present:  # rare: the app set some of them itself, and its values win
+                        taken = {bytes(name).lower() for name in present}
+                        message = {**message, "headers": existing + [ln for ln in lines if ln[0] not in taken]}
+                    else:
+                        message = {**message, "headers": existing + list(lines)}
                 await send(message)
 
             await app(scope, receive, headers_send)
