@@ -74,8 +74,8 @@ def test_strict_json_decoding(server: Server, method: str, op: str, envelope: Ch
             envelope(client.request(method, path, content=body), 400, f"item.{op}.body_required")
         for body in (b'{"name":', b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b'{"name": "a"} trailing'):
             envelope(client.request(method, path, content=body), 400, f"item.{op}.invalid_json")
-        error = envelope(client.request(method, path, json={"name": "a", "colour": "red"}), 400,
-                             f"item.{op}.unknown_field")
+        unknown = client.request(method, path, json={"name": "a", "colour": "red"})
+        error = envelope(unknown, 400, f"item.{op}.unknown_field")
         assert error["details"] == {"field": "colour"} and error["type"] == "bad_request"
 
 
@@ -83,8 +83,8 @@ def test_missing_and_invalid_fields(server: Server, envelope: Check) -> None:
     with server.client() as client:
         error = envelope(client.post("/api/v1/items", json={"description": "x"}), 400, "REQUIRED_FIELD_MISSING")
         assert error["details"] == {"name": "field is required"} and error["type"] == "required_field_missing"
-        error = envelope(client.post("/api/v1/items", json={"name": 7, "description": "x" * 2001}), 400,
-                             "VALIDATION_ERROR")
+        invalid = client.post("/api/v1/items", json={"name": 7, "description": "x" * 2001})
+        error = envelope(invalid, 400, "VALIDATION_ERROR")
         assert set(error["details"]) == {"name", "description"}
 
 
