@@ -1,11 +1,14 @@
-"""Content-hash cache of per-file facts, in ``.plumego-lint-cache/`` at the project root.
+"""Caches in ``.plumego-lint-cache/`` at the project root: per-file facts, and the findings of the last run.
 
-One ``marshal`` file per (tool version, parser version, config fingerprint): ``entries`` maps a
-blake2b content hash to the file's facts, ``stat`` maps a path to (size, mtime_ns, inode, hash) so a
-warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache restore, only
-costs a re-hash: facts stay keyed on content, never on mtime). Writes go to a temp file and are
-renamed into place, so concurrent runs never see a torn file (last writer wins; both are valid).
-Must not import rules, reporters or the CLI.
+``FactsCache``: one ``marshal`` file per (tool version, parser version, config fingerprint):
+``entries`` maps a blake2b content hash to the file's facts, ``stat`` maps a path to (size, mtime_ns,
+inode, hash) so a warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache
+restore, only costs a re-hash: facts stay keyed on content, never on mtime; files modified within
+``RACY_NS`` of the run that recorded them are always re-hashed). ``RunCache``: the findings of the last
+run and a ``Snapshot`` of its inputs, so "nothing changed" costs one stat per file. Writes go to a
+temp file and are renamed into place, so concurrent runs never see a torn file (last writer wins; both
+are valid); an unreadable or corrupt cache file is ignored and rewritten.
+Must not import rules, reporters or the CLI (nor, at import time, facts: the warm path avoids ``ast``).
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat as stat_module
 import sys
-import tempfile
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from plumego_lint import __version__
-from plumego_lint.facts import PARSER_VERSION
 
-FORMAT = 1
+FORMAT = 2
 StatKey = tuple[int, int, int]
 
 
 def cache_key(config_fingerprint: str) -> str:
+    from plumego_lint.facts import PARSER_VERSION
+
     payload = f"{FORMAT}|{__version__}|{PARSER_VERSION}|{sys.version_info[:2]}|{config_fingerprint}"
     return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
@@ -38,6 +45,8 @@ class FactsCache:
         self.entries: dict[str, tuple[object, ...]] = {}
         self.stat: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
+        self.started = time.time_ns()       # recorded as "written": later runs distrust stats newer than it
+        self.horizon = 0                    # stats at or after this (ns) are racy: re-hash
 
     def load(self) -> None:
         try:
@@ -46,13 +55,15 @@ class FactsCache:
         except (OSError, EOFError, ValueError, TypeError):
             return
         if isinstance(loaded, dict) and loaded.get("format") == FORMAT:
-            entries, stat = loaded.get("entries"), loaded.get("stat")
-            if isinstance(entries, dict) and isinstance(stat, dict):
+            entries, stat, written = loaded.get("entries"), loaded.get("stat"), loaded.get("written")
+            if isinstance(entries, dict) and isinstance(stat, dict) and isinstance(written, int):
                 self.entries, self.stat = entries, stat
+                self.horizon = written - RACY_NS
 
     def hash_for_stat(self, rel: str, st: os.stat_result) -> str | None:
         known = self.stat.get(rel)
-        if known is not None and known[0] == st.st_size and known[1] == st.st_mtime_ns and known[2] == st.st_ino:
+        if (known is not None and known[0] == st.st_size and known[1] == st.st_mtime_ns and known[2] == st.st_ino
+                and st.st_mtime_ns < self.horizon):
             return known[3]
         return None
 
@@ -66,6 +77,11 @@ class FactsCache:
             self.entries[digest] = facts
             self.dirty = True
 
+    def forget(self, digest: str) -> None:
+        """Drop an entry that could not be decoded (a damaged cache file): it is re-parsed and rewritten."""
+        if self.entries.pop(digest, None) is not None:
+            self.dirty = True
+
     def save(self, live_paths: set[str]) -> None:
         """Write (atomically) keeping only entries that live files still use."""
         stale_paths = [p for p in self.stat if p not in live_paths]
@@ -77,14 +93,209 @@ class FactsCache:
             self.dirty = True
         if not (self.dirty or stale_paths):
             return
+        _atomic_write(self.directory, self.file,
+                      {"format": FORMAT, "entries": self.entries, "stat": self.stat, "written": self.started})
+
+
+# ------------------------------------------------------------------------------------------ run cache
+
+RUN_FORMAT = 1
+RACY_NS = 2_000_000_000     # entries changed this close to the snapshot are re-verified by content, as git does
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_MISSING = (-1, -1, -1, "")
+
+
+def code_fingerprint() -> str:
+    """Size and mtime of every module of plumego_lint itself: editing the linter invalidates cached findings."""
+    parts: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(_PACKAGE_DIR):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith((".py", ".yaml")):
+                st = os.stat(os.path.join(dirpath, name))
+                parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def run_key(config_fingerprint: str, root: Path, select: Sequence[str], ignore: Sequence[str]) -> str:
+    payload = (f"{RUN_FORMAT}|{__version__}|{sys.version_info[:2]}|{config_fingerprint}|{root}|"
+               f"{sorted(select)}|{sorted(ignore)}|{code_fingerprint()}")
+    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def _names_digest(path: str) -> str:
+    return hashlib.blake2b("\0".join(sorted(os.listdir(path))).encode(), digest_size=16).hexdigest()
+
+
+def _file_digest(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+
+
+class Snapshot:
+    """Stat of every directory and file under some roots: the inputs of a run, as git's index sees a worktree.
+
+    A directory's (mtime_ns, inode) changes when an entry is added, removed or renamed; a file's
+    (size, mtime_ns, inode) when it is written. Entries modified within ``RACY_NS`` of the snapshot
+    could change again without a visible stat change, so they also carry a content digest (files) or
+    a digest of their entry names (directories) that ``unchanged`` re-checks. Dot directories and
+    ``__pycache__`` are not inputs of any rule and are skipped (families list others in ``input_paths``).
+    """
+
+    def __init__(self, dirs: dict[str, tuple[int, int, str]], files: dict[str, tuple[int, int, int, str]]) -> None:
+        self.dirs = dirs
+        self.files = files
+
+    @classmethod
+    def take(cls, roots: Iterable[str], skip: Iterable[str] = ()) -> Snapshot:
+        skipped = set(skip)
+        dirs: dict[str, tuple[int, int, str]] = {}
+        files: dict[str, tuple[int, int, int, str]] = {}
+        stack = [r for r in roots]
+        while stack:
+            current = stack.pop()
+            if current in dirs or current in files:
+                continue
+            try:
+                st = os.stat(current)
+            except OSError:
+                files[current] = _MISSING
+                continue
+            if not stat_module.S_ISDIR(st.st_mode):
+                files[current] = (st.st_size, st.st_mtime_ns, st.st_ino, "")
+                continue
+            try:
+                with os.scandir(current) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            dirs[current] = (st.st_mtime_ns, st.st_ino, "")
+            for entry in entries:
+                path = entry.path
+                if path in skipped:
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not (entry.name.startswith(".") or entry.name == "__pycache__"):
+                            stack.append(path)
+                        continue
+                    est = entry.stat()
+                except OSError:
+                    files[path] = _MISSING
+                    continue
+                files[path] = (est.st_size, est.st_mtime_ns, est.st_ino, "")
+        return cls(dirs, files)
+
+    def settle(self) -> None:
+        """Give every entry modified within RACY_NS of now a digest, so a later same-tick change is still seen."""
+        horizon = time.time_ns() - RACY_NS
+        for path, (mtime, ino, _) in list(self.dirs.items()):
+            if mtime >= horizon:
+                try:
+                    self.dirs[path] = (mtime, ino, _names_digest(path))
+                except OSError:
+                    self.dirs[path] = (-1, -1, "")
+        for path, (size, mtime, ino, _) in list(self.files.items()):
+            if mtime >= horizon:
+                try:
+                    self.files[path] = (size, mtime, ino, _file_digest(path))
+                except OSError:
+                    self.files[path] = _MISSING
+
+    def unchanged(self) -> bool:
+        """True when every recorded directory and file still has the recorded stat (and digest, when racy)."""
+        stat = os.stat
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            gitignore = self.directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n", encoding="utf-8")
-            fd, tmp = tempfile.mkstemp(prefix=".facts-", dir=self.directory)
-            with os.fdopen(fd, "wb") as handle:
-                marshal.dump({"format": FORMAT, "entries": self.entries, "stat": self.stat}, handle)
-            os.replace(tmp, self.file)
+            for path, (mtime, ino, names) in self.dirs.items():
+                st = stat(path)
+                if st.st_mtime_ns != mtime or st.st_ino != ino or (names and _names_digest(path) != names):
+                    return False
+            for path, (size, mtime, ino, digest) in self.files.items():
+                try:
+                    st = stat(path)
+                except FileNotFoundError:
+                    if size == -1:
+                        continue
+                    return False
+                if st.st_size != size or st.st_mtime_ns != mtime or st.st_ino != ino:
+                    return False
+                if digest and _file_digest(path) != digest:
+                    return False
         except OSError:
-            return   # a read-only checkout still lints; it just stays cold
+            return False
+        return True
+
+
+class RunCache:
+    """The findings of the last complete run plus the snapshot of its inputs, in ``run-<key>.marshal``.
+
+    ``key`` covers the tool (and its own source), Python, the config and the CLI code filters; the
+    snapshot covers the project tree. A hit means nothing that any rule reads has changed, so the
+    findings are returned without loading specs, facts or rules. Written like FactsCache (temp file +
+    rename: concurrent runs never see a torn file); an unreadable or malformed file is a miss.
+    """
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.file = directory / f"run-{key}.marshal"
+
+    def lookup(self) -> tuple[list[tuple[object, ...]], int, int] | None:
+        """(plain findings, suppressed count, file count) when the recorded inputs are unchanged."""
+        try:
+            loaded = marshal.loads(self.file.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        try:
+            if not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT:
+                return None
+            dirs, files = loaded["dirs"], loaded["files"]
+            findings, suppressed, count = loaded["findings"], loaded["suppressed"], loaded["files_checked"]
+            if not (isinstance(dirs, dict) and isinstance(files, dict) and isinstance(findings, list)
+                    and isinstance(suppressed, int) and isinstance(count, int)):
+                return None
+            if not Snapshot(dirs, files).unchanged():
+                return None
+        except (KeyError, TypeError, ValueError):
+            return None
+        return findings, suppressed, count
+
+    def store(self, snapshot: Snapshot, findings: list[tuple[object, ...]], suppressed: int, files_checked: int) -> None:
+        data = {"format": RUN_FORMAT, "dirs": snapshot.dirs, "files": snapshot.files, "findings": findings,
+                "suppressed": suppressed, "files_checked": files_checked}
+        _atomic_write(self.directory, self.file, data)
+
+    def discard(self) -> None:
+        try:
+            self.file.unlink()
+        except OSError:
+            return
+
+
+def ensure_cache_dir(directory: Path) -> bool:
+    """Create the cache directory (with a ``*`` .gitignore); False on a read-only tree."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        gitignore = directory / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n", encoding="utf-8")
+    except OSError:
+        return False
+    return True
+
+
+def _atomic_write(directory: Path, target: Path, data: dict[str, Any]) -> None:
+    if not ensure_cache_dir(directory):
+        return
+    import tempfile     # lazily: a warm run that writes nothing does not pay for it
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(data, handle)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        return   # a read-only checkout still lints; it just stays cold

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from plumego_lint import __version__
-from plumego_lint.specs import SpecError, TierIndex
+from plumego_lint.spec_error import SpecError
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -22,6 +22,8 @@ EXIT_USAGE = 2
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:
+    from plumego_lint.specs import TierIndex
+
     index = TierIndex.installed()
     rows = [entry for entry in index if not args.prefix or entry.module.startswith(args.prefix)]
     if args.format == "json":
@@ -39,7 +41,6 @@ def _codes(values: list[str] | None) -> list[str]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from plumego_lint.baseline import write_baseline
     from plumego_lint.engine import CheckOptions, run_check
     from plumego_lint.reporters import make_report, render
 
@@ -51,13 +52,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     options = CheckOptions(paths=paths, config_file=Path(args.config) if args.config else None,
                            select=_codes(args.select), ignore=_codes(args.ignore), jobs=args.jobs,
                            use_cache=not args.no_cache,
-                           baseline=Path(args.baseline) if args.baseline and not args.write_baseline else None)
+                           baseline=Path(args.baseline) if args.baseline and not args.write_baseline else None,
+                           outputs=[Path(args.output)] if args.output else [])
     result = run_check(start, options)
     if args.write_baseline:
+        from plumego_lint.baseline import write_baseline
+
         n = write_baseline(Path(args.write_baseline), result.findings)
         sys.stderr.write(f"plumego-lint: wrote {n} baseline entries to {args.write_baseline}\n")
         return EXIT_OK
-    report = make_report(str(result.project.root), result.files, result.findings)
+    report = make_report(str(result.root), result.files, result.findings)
     text = render(args.format, report)
     if args.output:
         out = Path(args.output)

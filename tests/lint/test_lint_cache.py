@@ -1,0 +1,163 @@
+"""The caches: the run cache makes "nothing changed" a stat pass, and every kind of change still re-runs.
+
+Runs the engine in-process on copies of the rules fixture. Files are aged (mtime an hour back) where a
+test needs stats that are not "racy"; the racy tests leave them fresh on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from plumego_lint.cache import FORMAT, RunCache, Snapshot
+from plumego_lint.engine import CheckOptions, CheckResult, run_check
+
+from conftest import REPO
+
+
+def _age(root: Path, seconds: int = 3600) -> None:
+    """Move every mtime back so no stat is within the racy window of the next snapshot."""
+    past = time.time_ns() - seconds * 1_000_000_000
+    for dirpath, _, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            os.utime(os.path.join(dirpath, name), ns=(past, past))
+        os.utime(dirpath, ns=(past, past))
+
+
+def _settle(root: Path) -> None:
+    """Age the tree, then run twice: the first run re-snapshots (the ageing changed every stat), the second hits."""
+    _age(root)
+    _run(root)
+    assert _run(root).cached
+
+
+def _keys(result: CheckResult) -> list[tuple[str, str, int]]:
+    return [(f.code, f.path, f.line) for f in result.findings]
+
+
+def _run(root: Path, **kwargs: object) -> CheckResult:
+    return run_check(root, CheckOptions(**kwargs))  # type: ignore[arg-type]
+
+
+def test_unchanged_tree_is_answered_from_the_run_cache(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    cold = _run(root)
+    assert not cold.cached and cold.findings
+    warm = _run(root)
+    assert warm.cached
+    assert warm.findings == cold.findings and warm.suppressed == cold.suppressed and warm.files == cold.files
+    # project and analysis are still there for callers that need them (rebuilt on demand)
+    assert warm.project.root == cold.project.root
+    assert set(warm.analysis.facts) == set(cold.analysis.facts)
+    fresh = _run(root, use_cache=False)
+    assert fresh.findings == cold.findings
+
+
+def test_content_change_new_file_and_spec_change_rerun_the_rules(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    before = _keys(_run(root))
+    target = root / "shop/base/__init__.py"
+    target.write_text("import os\n", encoding="utf-8")
+    after = _run(root)
+    assert not after.cached
+    assert not any(p == "shop/base/__init__.py" for _, p, _ in _keys(after)) and before != _keys(after)
+    _settle(root)
+    (root / "shop/base/extra.py").write_text("import shop.tools_x\nimport tools\n", encoding="utf-8")
+    added = _run(root)
+    assert not added.cached and any(p == "shop/base/extra.py" for _, p, _ in _keys(added))
+    _settle(root)
+    rules = root / "specs/dependency-rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# a comment changes nothing but the bytes\n",
+                     encoding="utf-8")
+    assert not _run(root).cached
+
+
+def test_racy_same_size_same_mtime_edit_is_still_seen(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    target = root / "shop/base/__init__.py"
+    original = target.read_bytes()
+    target.write_bytes(b"import os\n".ljust(len(original), b"#"))     # fresh mtime: racy for the next snapshot
+    first = _run(root)
+    st = target.stat()
+    target.write_bytes(original)                                      # same size ...
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))              # ... and the same mtime: only bytes differ
+    second = _run(root)
+    assert not second.cached
+    assert _keys(second) != _keys(first)
+    assert _keys(second) == _keys(_run(root, use_cache=False))
+
+
+def test_report_written_into_the_tree_does_not_invalidate(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    report = root / "lint-report.json"
+    report.write_text("{}", encoding="utf-8")
+    _age(root)
+    _run(root, outputs=[report])
+    report.write_text('{"changed": true}', encoding="utf-8")
+    assert _run(root, outputs=[report]).cached
+
+
+def test_corrupt_caches_are_ignored_and_rebuilt(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    expected = _keys(_run(root))
+    cache_dir = root / ".plumego-lint-cache"
+    run_files = list(cache_dir.glob("run-*.marshal"))
+    facts_files = list(cache_dir.glob("facts-*.marshal"))
+    assert len(run_files) == 1 and len(facts_files) == 1
+    for garbage in (b"", b"garbage", marshal.dumps({"format": 1, "dirs": [], "files": 3}),
+                    marshal.dumps({"format": 1, "dirs": {"/": "x"}, "files": {}, "findings": [(1,)],
+                                   "suppressed": 0, "files_checked": 1})):
+        run_files[0].write_bytes(garbage)
+        facts_files[0].write_bytes(garbage)
+        again = _run(root)
+        assert not again.cached and _keys(again) == expected
+        assert _run(root).cached                      # rewritten in a valid form
+    # a loadable facts file whose entries have the wrong shape: those files are parsed again
+    loaded = marshal.loads(facts_files[0].read_bytes())
+    assert loaded["format"] == FORMAT
+    loaded["entries"] = {digest: ("not", "facts") for digest in loaded["entries"]}
+    facts_files[0].write_bytes(marshal.dumps(loaded))
+    run_files[0].unlink()
+    assert _keys(_run(root)) == expected
+
+
+def test_concurrent_runs_never_corrupt_the_cache(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    cmd = [sys.executable, "-m", "plumego_lint", "check", "--format", "json", "--exit-zero"]
+    procs = [subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+    payloads = [json.loads(out)["violations"] for out, _ in outputs]
+    assert all(p == payloads[0] for p in payloads)
+    cache_dir = root / ".plumego-lint-cache"
+    assert not [p for p in cache_dir.iterdir() if p.name.startswith(".") and p.name != ".gitignore"]  # no temp left
+    warm = _run(root)
+    assert warm.cached and [(f.code, f.path, f.line, f.column, f.message) for f in warm.findings] == \
+        [(v["code"], v["path"], v["line"], v["column"], v["message"]) for v in payloads[0]]
+
+
+def test_snapshot_sees_added_removed_and_renamed_entries(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/a.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / ".hidden").mkdir()
+    _age(tmp_path)
+    snap = Snapshot.take([str(tmp_path)])
+    snap.settle()
+    assert snap.unchanged()
+    (tmp_path / ".hidden/ignored.txt").write_text("dot directories are not inputs", encoding="utf-8")
+    assert snap.unchanged()
+    (tmp_path / "pkg/a.py").rename(tmp_path / "pkg/b.py")
+    assert not snap.unchanged()
+    assert not RunCache(tmp_path / "cache", "k").lookup()     # no file: a miss, not an error
