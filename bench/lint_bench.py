@@ -25,6 +25,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
 BUILD_VERSION = "v2"   # bump when the corpus recipe changes: old trees are rebuilt
+# Like for like with import-linter's forbidden contracts: the import rules (PLG1xx) and parse errors (PLG9xx).
+# Without `select`, a repo that is not plumego's also runs the service family (PLG2xx/3xx/6xx hygiene rules on
+# every file's syntax tree), which import-linter has no equivalent of.
+PYPROJECT = '[tool.plumego-lint]\nspecs = "specs"\nselect = ["PLG1", "PLG9"]\n'
 RULES = [("db", "contrib/**"), ("utils", "db/**")]   # (module, denied) per copy: `utils` must not import `db`, ...
 
 
@@ -48,6 +52,7 @@ def build_project(django: Path, name: str, copies: int) -> Path:
     root = WORK / name
     marker = root / ".built"
     if marker.exists() and marker.read_text(encoding="utf-8") == BUILD_VERSION:
+        (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
         return root
     shutil.rmtree(root, ignore_errors=True)
     pkg = root / "corpus"
@@ -77,7 +82,7 @@ def build_project(django: Path, name: str, copies: int) -> Path:
                    "allow_indirect_imports = True", ""]
     (root / "specs/dependency-rules.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / ".importlinter").write_text("\n".join(il), encoding="utf-8")
-    (root / "pyproject.toml").write_text('[tool.plumego-lint]\nspecs = "specs"\n', encoding="utf-8")
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     marker.write_text(BUILD_VERSION, encoding="utf-8")
     return root
 

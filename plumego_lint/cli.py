@@ -142,6 +142,72 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if unfixable else EXIT_OK
 
 
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from plumego_lint.config import find_root
+    from plumego_lint.service import ServiceContext, load_service_config
+    from plumego_lint.service.fix import apply, plan_fixes
+
+    ctx = ServiceContext.create(load_service_config(find_root(Path(args.root) if args.root else Path.cwd())))
+    result = plan_fixes(ctx, [Path(p) for p in args.paths])
+    for reason in result.skipped:
+        sys.stderr.write(f"plumego-lint fix: not fixed automatically: {reason}\n")
+    if args.diff:
+        sys.stdout.write("".join(edit.diff(ctx.config.root) for edit in result.edits))
+        return EXIT_VIOLATIONS if result.edits else EXIT_OK
+    apply(result.edits)
+    for edit in result.edits:
+        verb = "created" if not edit.before else "rewrote"
+        sys.stderr.write(f"plumego-lint fix: {verb} {edit.path.relative_to(ctx.config.root).as_posix()}\n")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from plumego_lint.engine import CheckOptions, run_check
+    from plumego_lint.service import ServiceContext, load_service_config
+    from plumego_lint.service.report import (ArchModel, ReportFinding, build_model, diff_models, model_at_revision,
+                                             render_dot, render_json, render_markdown, tty_progress)
+
+    def build(root: Path, progress: bool) -> ArchModel:
+        result = run_check(root, CheckOptions(use_cache=not args.no_cache))
+        findings = [ReportFinding(f.code, f.severity, f.path, f.line, f.message) for f in result.findings]
+        ctx = ServiceContext.create(load_service_config(result.project.root))
+        return build_model(ctx, findings, tty_progress() if progress else None)
+
+    from plumego_lint.config import find_root
+    root = find_root(Path(args.root) if args.root else Path.cwd())
+    model = build(root, True)
+    delta = None
+    if args.base:
+        delta = diff_models(model_at_revision(root, args.base, lambda r: build(r, False)), model, args.base)
+    elif args.baseline:
+        base = ArchModel.from_json(json.loads(Path(args.baseline).read_text(encoding="utf-8")))
+        delta = diff_models(base, model, args.baseline)
+    text = (render_markdown(model, delta) if args.format == "markdown"
+            else render_json(model, delta) if args.format == "json" else render_dot(model))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from plumego_lint.service.init_config import inspect_repo, write_section
+
+    root = Path(args.root or ".").resolve()
+    proposal = inspect_repo(root)
+    if args.print:
+        sys.stdout.write(proposal.toml())
+        return EXIT_OK
+    try:
+        written = write_section(root, proposal)
+    except FileExistsError as exc:
+        sys.stderr.write(f"plumego-lint init: {exc}\n")
+        return EXIT_USAGE
+    sys.stderr.write(f"plumego-lint init: wrote [tool.plumego-lint] to {written}\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from plumego_lint.reporters import FORMATS
 
@@ -178,6 +244,26 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--root", help="project root (default: discovered from the current directory)")
     sync.add_argument("--config", metavar="FILE")
     sync.set_defaults(handler=_cmd_sync)
+
+    fix = sub.add_parser("fix", help="codemods: wrap direct experimental imports (PLG301) behind adapter Protocols")
+    fix.add_argument("paths", nargs="*", metavar="PATH")
+    fix.add_argument("--diff", action="store_true", help="print the change as a unified diff; write nothing")
+    fix.add_argument("--root", help="project root (default: discovered from the current directory)")
+    fix.set_defaults(handler=_cmd_fix)
+
+    report = sub.add_parser("report", help="CI architecture report: module graph, plumego tiers, findings, delta")
+    report.add_argument("--format", choices=("markdown", "json", "dot"), default="markdown")
+    report.add_argument("--output", metavar="FILE")
+    report.add_argument("--base", metavar="REV", help="compare with this git revision (checked out in a worktree)")
+    report.add_argument("--baseline", metavar="FILE", help="compare with an earlier `report --format json`")
+    report.add_argument("--no-cache", action="store_true")
+    report.add_argument("--root", help="project root (default: discovered from the current directory)")
+    report.set_defaults(handler=_cmd_report)
+
+    init = sub.add_parser("init", help="inspect a service repo and write [tool.plumego-lint] to its pyproject.toml")
+    init.add_argument("--root", help="the service repo (default: the current directory)")
+    init.add_argument("--print", action="store_true", help="print the section instead of writing it")
+    init.set_defaults(handler=_cmd_init)
 
     tiers = sub.add_parser("tiers", help="list every plumego module with its maturity tier (from installed package data)")
     tiers.add_argument("--format", choices=("text", "json"), default="text")

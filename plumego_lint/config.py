@@ -19,7 +19,7 @@ TABLE = "plumego-lint"
 TYPING_ONLY_MODES = ("report", "ignore")
 
 _LIST_KEYS = ("source_roots", "exclude", "select", "ignore", "ignore_typing_only", "stable_paths", "adapter_paths",
-              "discouraged_roots")
+              "discouraged_roots", "entrypoints")
 _STR_KEYS = ("specs", "typing_only", "cache_dir", "baseline", "importlinter")
 _INT_KEYS = ("jobs",)
 
@@ -45,6 +45,7 @@ class Config:
     stable_paths: tuple[str, ...] = ()
     adapter_paths: tuple[str, ...] = ()
     discouraged_roots: tuple[str, ...] = ()
+    entrypoints: tuple[str, ...] = ()        # composition-root modules exempt from PLG602 (dotted patterns)
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def location(self, key: str) -> str:

@@ -221,6 +221,9 @@ def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | 
     from plumego_lint.rules import default_families
 
     families = families if families is not None else default_families()
+    # A family none of whose codes is enabled (--select/--ignore) would only produce findings that are
+    # dropped below: skip it (the service family re-parses every file, so this matters).
+    families = [f for f in families if not f.rules or any(project.enabled(r.code) for r in f.rules)]
     out: list[Finding] = []
     for file in project.files:
         facts = analysis.facts.get(file.rel)

@@ -439,9 +439,15 @@ def extract(data: bytes, *, fast: bool = True) -> FileFacts:
     except (RecursionError, MemoryError) as exc:
         return FileFacts((), ParseError("syntax", f"too deeply nested to parse: {type(exc).__name__}", 1, 1),
                          noqa, (), {})
+    return facts_from_tree(tree, data, noqa, fast=fast)
+
+
+def facts_from_tree(tree: ast.Module, data: bytes, noqa: Mapping[int, tuple[str, ...]] | None = None, *,
+                    fast: bool = True) -> FileFacts:
+    """Facts of a file someone else already parsed (the flake8 plugin passes flake8's tree)."""
     imports = _walk_imports(tree, data, fast)
     names, classes = _definitions(tree)
-    return FileFacts(tuple(imports), None, noqa, names, classes)
+    return FileFacts(tuple(imports), None, scan_noqa(data) if noqa is None else noqa, names, classes)
 
 
 def read_and_extract(path: Path) -> tuple[str, FileFacts]:

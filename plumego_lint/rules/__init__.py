@@ -13,11 +13,12 @@ from plumego_lint.rules.docs_sync import DocsSyncFamily
 from plumego_lint.rules.errors import ParseErrorFamily
 from plumego_lint.rules.layout import LayoutFamily
 from plumego_lint.rules.manifests import ManifestFamily
+from plumego_lint.rules.service import ServiceFamily
 
 
 def default_families() -> list[RuleFamily]:
     """Fresh instances of every family, in evaluation order."""
-    return [ParseErrorFamily(), BoundaryFamily(), LayoutFamily(), ManifestFamily(), DocsSyncFamily()]
+    return [ParseErrorFamily(), BoundaryFamily(), LayoutFamily(), ManifestFamily(), DocsSyncFamily(), ServiceFamily()]
 
 
 def all_rules(families: list[RuleFamily] | None = None) -> dict[str, Rule]:

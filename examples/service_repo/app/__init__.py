@@ -1,0 +1,1 @@
+"""Chat service: a plumego app whose stable code reaches experimental APIs only through app.adapters."""

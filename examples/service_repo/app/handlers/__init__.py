@@ -1,0 +1,1 @@
+"""HTTP handlers: parse requests, call services, shape responses."""

@@ -1,0 +1,1 @@
+"""ASGI middleware for the chat service: transport concerns only."""

@@ -1,0 +1,1 @@
+"""Domain services: the stable core of the app."""

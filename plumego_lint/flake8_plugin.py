@@ -1,0 +1,97 @@
+"""flake8 plugin (entry point ``flake8.extension``, code prefix ``PLG``): the per-file rules inside flake8.
+
+Reuses the ``ast`` tree flake8 has already parsed (no second parse of the file) and runs every rule
+family's per-file entry point on the same project model as ``plumego-lint check``, so it reports the
+same per-file findings, codes and lines; flake8 applies ``# noqa``. Information-level findings (PLG304)
+are left out unless ``--plumego-info`` is given, because every code flake8 prints fails its run.
+Project-wide rules (layout, manifests, docs sync) stay in the CLI. A thin adapter: no rule logic here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from plumego_lint import __version__
+from plumego_lint.config import find_root
+from plumego_lint.engine import build_project
+from plumego_lint.facts import facts_from_tree
+from plumego_lint.rules import Finding, Project, RuleFamily, default_families
+from plumego_lint.rules.service import ServiceFamily
+from plumego_lint.specs import SpecError
+
+
+@lru_cache(maxsize=8)
+def _project(root: Path) -> tuple[Project, list[RuleFamily]] | None:
+    """One project model per root per flake8 worker process (flake8 builds a plugin object per file)."""
+    try:
+        return build_project(root), default_families()
+    except SpecError:
+        return None  # a config/spec error is the CLI's PLG902 (exit 2); flake8 has no way to say it
+
+
+@lru_cache(maxsize=256)
+def _root_of(directory: Path) -> Path:
+    return find_root(directory)
+
+
+class PlumegoFlake8Plugin:
+    """AST plugin: ``tree``, ``filename`` and ``lines`` are injected by flake8 by parameter name."""
+
+    name = "plumego-lint"
+    version = __version__
+    include_info = False
+
+    def __init__(self, tree: ast.Module, filename: str, lines: Sequence[str]) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        parser.add_option("--plumego-info", action="store_true", default=False, parse_from_config=True,
+                          help="also report information-level plumego-lint findings (PLG304 beta API in use)")
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.include_info = bool(getattr(options, "plumego_info", False))
+
+    def findings(self) -> list[Finding]:
+        if self.filename in ("stdin", "-", ""):
+            return []
+        path = Path(self.filename).resolve()
+        loaded = _project(_root_of(path.parent))
+        if loaded is None:
+            return []
+        project, families = loaded
+        try:
+            rel = path.relative_to(project.root).as_posix()
+        except ValueError:
+            return []
+        file = project.by_rel.get(rel)
+        if file is None:
+            return []  # excluded, a nested project, or outside the source roots: the CLI skips it too
+        data = "".join(self.lines).encode("utf-8", "surrogateescape")
+        out: list[Finding] = []
+        for family in families:
+            if isinstance(family, ServiceFamily):
+                out.extend(family.check_tree(project, file, self.tree, data))
+        # The other per-file families read spec rules; without specs (a plain service repo) they have
+        # nothing to check, and a parse error cannot happen on a tree flake8 built, so skip their facts.
+        if project.specs is not None:
+            facts = facts_from_tree(self.tree, data)
+            imports = project.imports_of(file, facts)
+            for family in families:
+                if not isinstance(family, ServiceFamily):
+                    out.extend(family.check_file(project, file, facts, imports))
+        return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
+
+    def run(self) -> Iterator[tuple[int, int, str, type[PlumegoFlake8Plugin]]]:
+        for finding in self.findings():
+            if finding.severity == "info" and not self.include_info:
+                continue
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

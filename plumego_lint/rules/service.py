@@ -1,0 +1,103 @@
+"""The service-repo rule family (PLG301-PLG305, PLG601-PLG603, PLG201 for a service's own packages).
+
+A thin adapter from the engine's rule API to ``plumego_lint.service``: active only in a service repo
+(not in plumego's own repository). The service rules read a stdlib ``ast`` tree of each file, the
+same tree the flake8 plugin gets from flake8, so both surfaces run identical code.
+Must not import the engine, reporters or the CLI.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from pathlib import Path
+
+from plumego_lint.facts import FileFacts, ImportFact, SourceFile
+from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily
+from plumego_lint.service import ServiceContext, check_tree, is_plumego_repo, service_config
+
+_SPEC = "pyproject.toml [tool.plumego-lint]"
+
+RULES = (
+    Rule("PLG301", "experimental-in-stable-path", "error",
+         "an experimental plumego API imported directly in a stable service path (outside an adapter)",
+         "Experimental plumego APIs may change without a deprecation period. Plumego's guidance is to wrap them "
+         "behind an app-local interface: stable paths (`stable_paths`) import a Protocol from an adapter module "
+         "(`adapter_paths`), and only the adapter imports the experimental API, so an upgrade touches one file. "
+         "Every import form counts: `from plumego.x import ai`, literal importlib.import_module/__import__, "
+         "imports in functions, try blocks and TYPE_CHECKING else-branches (typing-only ones unless "
+         "`typing_only = \"ignore\"` or PLG301 is in `ignore_typing_only`). Tiers come from the installed "
+         "plumego's module.yaml files, subpackage-precise (`plumego-lint tiers`). `plumego-lint fix` writes the "
+         "adapter.", _SPEC),
+    Rule("PLG302", "adapter-reexports-experimental", "error",
+         "an adapter re-exports an experimental symbol, so stable code still depends on it",
+         "An adapter that lists an experimental name in `__all__`, binds it to a plain alias, re-exports it with "
+         "`import X as X`, or lets stable code import it by name is no wrapper at all: the stable code breaks "
+         "with the experimental API. Export an app-local Protocol and an implementation instead.", _SPEC),
+    Rule("PLG303", "adapter-without-interface", "error",
+         "an adapter module imports experimental API but defines no app-local interface (Protocol or ABC)",
+         "Stable code should depend on an interface the app owns. An adapter module that imports an "
+         "experimental plumego API must define a typing.Protocol or an ABC (or implement one imported from "
+         "another first-party module) describing what stable code needs.", _SPEC),
+    Rule("PLG304", "beta-api-in-use", "info", "beta plumego API in use (check release notes before upgrading)",
+         "Beta APIs are supported but may still change between minor releases with notice. Listed so that "
+         "upgrades check release notes; never fails the run.", "plumego module.yaml status / stability_tiers"),
+    Rule("PLG305", "deprecated-symbol", "error", "use of a symbol the installed plumego lists as deprecated",
+         "module.yaml `deprecated_symbols` names symbols that will be removed, with their replacement.",
+         "plumego module.yaml deprecated_symbols"),
+    Rule("PLG601", "mutable-module-state", "error", "mutable module-level state in handler or middleware code",
+         "Handlers and middleware run concurrently for every request; a module-level dict, list, set, mutable "
+         "instance or a `global` rebinding is hidden shared state. Pass state in explicitly (app state, a "
+         "constructor, a closure). Modules count as handler code when a dotted segment is handler/handlers, and "
+         "as middleware when a segment starts with middleware.", "plumego lint --check globals"),
+    Rule("PLG602", "import-time-side-effect", "error", "import-time side effects (registration) in service code",
+         "Module-level calls, stores into other objects, augmented assignments, loops, and decorators that "
+         "register a function with an object (`@router.get(...)`) run when the module is imported: wiring then "
+         "depends on import order. Wire explicitly from the composition root; modules matching `entrypoints` "
+         "(default: __main__, main, asgi, wsgi, cli) are exempt.", "plumego lint --check init-effects"),
+    Rule("PLG603", "layer-reach", "error",
+         "middleware imports service/domain/DTO code, or a handler imports storage directly",
+         "Middleware is transport-only: it must not import service, domain or DTO modules. Handlers depend on "
+         "a service interface, not on store/repository modules. Typing-only imports are not counted.",
+         "plumego lint --check boundaries"),
+)
+
+
+class ServiceFamily(RuleFamily):
+    name = "service"
+    rules = RULES
+
+    def __init__(self) -> None:
+        self._contexts: dict[Path, ServiceContext | None] = {}
+
+    def context(self, project: Project) -> ServiceContext | None:
+        """The service context of a project, or None in plumego's own repository."""
+        if project.root not in self._contexts:
+            self._contexts[project.root] = (None if is_plumego_repo(project.root)
+                                            else ServiceContext.create(service_config(project.config)))
+        return self._contexts[project.root]
+
+    def input_paths(self, project: Project) -> Iterable[Path]:
+        """The installed plumego (its module.yaml tiers and modules): outside a service repo's tree."""
+        ctx = self.context(project)
+        return [ctx.plumego_dir] if ctx is not None and ctx.plumego_dir is not None else []
+
+    def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
+                   source: str | bytes | None = None) -> list[Finding]:
+        ctx = self.context(project)
+        if ctx is None or file.is_test:
+            return []
+        return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message, _SPEC,
+                        importer=file.module or file.rel, subject=f.message)
+                for f in check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path))]
+
+    def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
+                   imports: list[ImportFact]) -> Iterable[Finding]:
+        if facts.error is not None or self.context(project) is None:
+            return []  # PLG901 is the parse-error family's
+        try:
+            data = file.path.read_bytes()
+            tree = ast.parse(data, filename=str(file.path))
+        except (SyntaxError, ValueError, OSError):
+            return []
+        return self.check_tree(project, file, tree, data)

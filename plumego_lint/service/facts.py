@@ -1,0 +1,531 @@
+"""Per-file facts for the service rules, read from a stdlib ``ast`` tree in one walk.
+
+Owns ``ImportFact`` (every import form: plain, from, star, relative, literal ``import_module`` and
+``__import__``; flagged typing-only / function-level / in-try), the module-level bindings the
+re-export rules need, and the module-level state and side effects the hygiene rules need.
+Works on the tree flake8 already parsed; must not import rules, reporters, libcst or the CLI.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+ImportKind = Literal["import", "from", "star", "dynamic"]
+IsModule = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class ImportFact:
+    """One imported thing. ``module`` is resolved (``from a import b`` is ``a.b`` when that module exists)."""
+
+    module: str
+    line: int
+    column: int  # 1-based
+    kind: ImportKind
+    symbol: str | None = None  # the name taken from ``module`` when it is not a submodule
+    bound: str | None = None  # the local name bound by the import (None for star and dynamic)
+    typing_only: bool = False
+    function_level: bool = False
+    in_try: bool = False
+    module_level: bool = True
+    end_line: int = 0
+    aliased: bool = False  # written with ``as``
+
+    @property
+    def target(self) -> str:
+        """The most precise dotted name imported: ``module.symbol`` or ``module``."""
+        return f"{self.module}.{self.symbol}" if self.symbol else self.module
+
+
+@dataclass(frozen=True)
+class AttributeUse:
+    """``name.attr.attr`` where ``name`` is bound by an import; ``dotted`` is fully resolved."""
+
+    dotted: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A module-level ``Name = other`` or ``Name = other.attr`` (a plain alias, possibly a re-export)."""
+
+    name: str
+    value: str  # dotted source expression, first segment is a local name
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class StateFact:
+    """Module-level mutable state: an assignment whose value is mutable, or a ``global`` rebinding."""
+
+    name: str
+    line: int
+    column: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class EffectFact:
+    """A statement that runs at import time and changes something outside the module's own bindings."""
+
+    line: int
+    column: int
+    description: str
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    name: str
+    bases: tuple[str, ...]  # dotted base expressions, as written
+    is_interface: bool  # Protocol or ABC, judged from the bases and metaclass
+    line: int
+
+
+@dataclass
+class ModuleFacts:
+    """Everything the service rules know about one module."""
+
+    module: str
+    is_package: bool
+    imports: list[ImportFact] = field(default_factory=list)
+    attribute_uses: list[AttributeUse] = field(default_factory=list)
+    aliases: list[Alias] = field(default_factory=list)
+    dunder_all: tuple[tuple[str, int, int], ...] | None = None
+    classes: list[ClassFact] = field(default_factory=list)
+    state: list[StateFact] = field(default_factory=list)
+    effects: list[EffectFact] = field(default_factory=list)
+    module_bindings: dict[str, str] = field(default_factory=dict)  # local name -> "import"|"def"|"class"|"assign"
+
+    def import_bindings(self) -> Mapping[str, ImportFact]:
+        """Module-level names bound by imports (last binding wins), typing-only ones included."""
+        found: dict[str, ImportFact] = {}
+        for fact in self.imports:
+            if fact.bound and fact.module_level:
+                found[fact.bound] = fact
+        return found
+
+    def binding_target(self, name: str) -> str | None:
+        """Dotted thing a module-level name refers to when it comes from an import or an alias of one."""
+        bindings = self.import_bindings()
+        fact = bindings.get(name)
+        if fact is not None:
+            return fact.target if fact.kind == "from" else fact.module if fact.bound == fact.module else fact.module
+        for alias in self.aliases:
+            if alias.name == name:
+                head, _, rest = alias.value.partition(".")
+                base = bindings.get(head)
+                if base is not None:
+                    return f"{base.target}.{rest}" if rest else base.target
+        return None
+
+
+PROTOCOL_BASES = frozenset({"Protocol", "typing.Protocol", "typing_extensions.Protocol", "ABC", "abc.ABC"})
+ABC_METAS = frozenset({"ABCMeta", "abc.ABCMeta"})
+MUTABLE_CALLS = frozenset({
+    "dict", "list", "set", "bytearray", "defaultdict", "collections.defaultdict", "OrderedDict",
+    "collections.OrderedDict", "deque", "collections.deque", "Counter", "collections.Counter", "ChainMap",
+    "collections.ChainMap", "WeakValueDictionary", "weakref.WeakValueDictionary", "WeakKeyDictionary",
+    "weakref.WeakKeyDictionary", "WeakSet", "weakref.WeakSet", "Queue", "queue.Queue", "asyncio.Queue",
+    "Lock", "threading.Lock", "RLock", "threading.RLock", "asyncio.Lock",
+})
+# Calls whose result is immutable or designed for per-context state, even though CamelCase.
+IMMUTABLE_CALLS = frozenset({
+    "frozenset", "tuple", "TypeVar", "typing.TypeVar", "ParamSpec", "TypeVarTuple", "NewType", "typing.NewType",
+    "NamedTuple", "namedtuple", "collections.namedtuple", "TypedDict", "MappingProxyType", "types.MappingProxyType",
+    "ContextVar", "contextvars.ContextVar", "Decimal", "Fraction", "Path", "PurePath", "PurePosixPath", "UUID",
+    "timedelta", "datetime.timedelta", "date", "time", "datetime", "Enum", "IntEnum", "StrEnum", "Literal", "Final",
+    "object", "re.compile", "struct.Struct", "logging.getLogger", "getLogger", "Annotated",
+})
+REGISTRATION_VERBS = frozenset({
+    "route", "get", "post", "put", "patch", "delete", "head", "options", "websocket", "mount", "register",
+    "add", "append", "add_route", "add_api_route", "include", "include_router", "on_event", "on", "subscribe",
+    "handle", "handler", "listen", "listener", "task", "connect", "use", "middleware",
+})
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain; None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def resolve_relative(module: str, is_package: bool, level: int, name: str | None) -> str | None:
+    """Absolute name of ``from <level dots><name> import ...`` in ``module``; None when it escapes the top."""
+    parts = module.split(".") if module else []
+    package = parts if is_package else parts[:-1]
+    if level - 1 > len(package) or (level - 1 == len(package) and not name):
+        return None
+    base = package[: len(package) - (level - 1)]
+    if name:
+        base = base + name.split(".")
+    return ".".join(base) if base else None
+
+
+def _is_type_checking(test: ast.expr, names: set[str]) -> bool | None:
+    """True: body is typing-only; False: else-branch is typing-only; None: neither."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _is_type_checking(test.operand, names)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return True if any(_is_type_checking(v, names) is True for v in test.values) else None
+    name = dotted_name(test)
+    if name is not None and (name in names or name.endswith(".TYPE_CHECKING")):
+        return True
+    return None
+
+
+def _is_mutable_value(value: ast.expr, alias_calls: Mapping[str, str]) -> str | None:
+    if isinstance(value, (ast.Dict, ast.List, ast.Set)):
+        return f"a {type(value).__name__.lower()} literal"
+    if isinstance(value, (ast.DictComp, ast.ListComp, ast.SetComp)):
+        return "a comprehension"
+    if isinstance(value, ast.Call):
+        name = dotted_name(value.func)
+        if name is None:
+            return None
+        canonical = alias_calls.get(name, name)
+        if canonical in IMMUTABLE_CALLS or name in IMMUTABLE_CALLS:
+            return None
+        if canonical in MUTABLE_CALLS or name in MUTABLE_CALLS:
+            return f"a mutable {name}()"
+        last = name.rsplit(".", 1)[-1]
+        if last[:1].isupper() and not last.isupper():
+            return f"an instance of {name}"
+    return None
+
+
+class _Walker:
+    def __init__(self, facts: ModuleFacts, is_module: IsModule) -> None:
+        self.facts = facts
+        self.is_module = is_module
+        self.type_checking_names = {"TYPE_CHECKING"}
+        self.import_module_names = {"importlib.import_module"}
+        self.dunder_import_names = {"__import__", "importlib.__import__"}
+        self.alias_calls: dict[str, str] = {}  # local name -> canonical dotted (from collections import deque as dq)
+        self.bindings: dict[str, ImportFact] = {}
+        self.scan_expressions = True
+        self.tracked: set[str] = set()  # import-bound names whose attribute uses are recorded
+
+    # -- imports -------------------------------------------------------------------------------------
+    def _add(self, fact: ImportFact) -> None:
+        self.facts.imports.append(fact)
+        if fact.bound and fact.module_level:
+            self.facts.module_bindings[fact.bound] = "import"
+            self.bindings[fact.bound] = fact
+
+    def import_stmt(self, node: ast.Import, ctx: _Ctx) -> None:
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".", 1)[0]
+            self._add(ImportFact(
+                module=alias.name, line=node.lineno, column=node.col_offset + 1, kind="import",
+                bound=bound if alias.asname else alias.name.split(".", 1)[0], typing_only=ctx.typing_only,
+                function_level=ctx.function_level, in_try=ctx.in_try, module_level=ctx.module_level,
+                end_line=node.end_lineno or node.lineno, aliased=alias.asname is not None,
+            ))
+            if alias.name == "importlib":
+                self.import_module_names.add(f"{bound}.import_module" if alias.asname else "importlib.import_module")
+            if alias.asname:
+                self.alias_calls[alias.asname] = alias.name
+
+    def importfrom_stmt(self, node: ast.ImportFrom, ctx: _Ctx) -> None:
+        if node.level:
+            base = resolve_relative(self.facts.module, self.facts.is_package, node.level, node.module)
+            if base is None:
+                return
+        else:
+            base = node.module or ""
+        for alias in node.names:
+            common = dict(line=node.lineno, column=node.col_offset + 1, typing_only=ctx.typing_only,
+                          function_level=ctx.function_level, in_try=ctx.in_try, module_level=ctx.module_level,
+                          end_line=node.end_lineno or node.lineno)
+            if alias.name == "*":
+                self._add(ImportFact(module=base, kind="star", **common))  # type: ignore[arg-type]
+                continue
+            bound = alias.asname or alias.name
+            candidate = f"{base}.{alias.name}" if base else alias.name
+            if self.is_module(candidate):
+                fact = ImportFact(module=candidate, kind="from", bound=bound, aliased=alias.asname is not None,
+                                  **common)  # type: ignore[arg-type]
+            else:
+                fact = ImportFact(module=base, kind="from", symbol=alias.name, bound=bound,
+                                  aliased=alias.asname is not None, **common)  # type: ignore[arg-type]
+            self._add(fact)
+            if base == "typing" and alias.name == "TYPE_CHECKING":
+                self.type_checking_names.add(bound)
+            if base == "importlib" and alias.name == "import_module":
+                self.import_module_names.add(bound)
+            if base == "importlib" and alias.name == "__import__":
+                self.dunder_import_names.add(bound)
+            self.alias_calls[bound] = candidate
+
+    def call(self, node: ast.Call, ctx: _Ctx) -> None:
+        name = dotted_name(node.func)
+        if name is None or not node.args:
+            return
+        first = node.args[0]
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            return
+        target: str | None = first.value
+        if name in self.import_module_names:
+            if target and target.startswith("."):
+                level = len(target) - len(target.lstrip("."))
+                target = resolve_relative(self.facts.module, self.facts.is_package, level, target.lstrip(".") or None)
+        elif name not in self.dunder_import_names:
+            return
+        if target:
+            self.facts.imports.append(ImportFact(
+                module=target, line=node.lineno, column=node.col_offset + 1, kind="dynamic",
+                typing_only=ctx.typing_only, function_level=ctx.function_level, in_try=ctx.in_try,
+                module_level=ctx.module_level, end_line=node.end_lineno or node.lineno,
+            ))
+
+    # -- module-level shapes ---------------------------------------------------------------------------
+    def module_assign(self, node: ast.Assign | ast.AnnAssign, ctx: _Ctx) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value
+        for target in targets:
+            if isinstance(target, ast.Name):
+                self.facts.module_bindings.setdefault(target.id, "assign")
+                if value is None:
+                    continue
+                if target.id == "__all__" and isinstance(value, (ast.List, ast.Tuple)):
+                    self.facts.dunder_all = tuple(
+                        (e.value, e.lineno, e.col_offset + 1) for e in value.elts
+                        if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                    )
+                    continue
+                if target.id in {"__slots__", "__match_args__"}:
+                    continue
+                source = dotted_name(value)
+                if source is not None:
+                    self.facts.aliases.append(Alias(target.id, source, node.lineno, node.col_offset + 1))
+                reason = _is_mutable_value(value, self.alias_calls)
+                if reason and not ctx.typing_only:
+                    self.facts.state.append(StateFact(target.id, node.lineno, node.col_offset + 1,
+                                                      f"bound to {reason}"))
+            elif isinstance(target, (ast.Subscript, ast.Attribute)) and not ctx.typing_only:
+                self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1,
+                                                     f"stores into {ast.unparse(target)} at import time"))
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                for element in target.elts:
+                    if isinstance(element, ast.Name):
+                        self.facts.module_bindings.setdefault(element.id, "assign")
+
+    def module_statement_effect(self, node: ast.stmt, ctx: _Ctx) -> None:
+        if ctx.typing_only:
+            return
+        if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Call, ast.Await)):
+            call = node.value.value if isinstance(node.value, ast.Await) else node.value
+            what = dotted_name(call.func) if isinstance(call, ast.Call) else None
+            label = f"{what}()" if what else ast.unparse(call)[:60]
+            self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1, f"calls {label} at import time"))
+        elif isinstance(node, ast.AugAssign):
+            self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1,
+                                                 f"updates {ast.unparse(node.target)} at import time"))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1, "runs a loop at import time"))
+
+    def decorators(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, ctx: _Ctx) -> None:
+        if not ctx.module_level or ctx.typing_only:
+            return
+        for decorator in node.decorator_list:
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = dotted_name(func)
+            if name is None or "." not in name:
+                continue
+            head, _, rest = name.partition(".")
+            verb = name.rsplit(".", 1)[-1]
+            kind = self.facts.module_bindings.get(head)
+            if kind in {"def", "class"}:
+                continue  # functools.singledispatch-style registration on this module's own function
+            imported = self.bindings.get(head)
+            module_import = imported is not None and imported.kind == "import"
+            if kind == "assign" or (verb in REGISTRATION_VERBS and not module_import):
+                self.facts.effects.append(EffectFact(
+                    decorator.lineno, decorator.col_offset + 1,
+                    f"registers {node.name} with @{name} at import time",
+                ))
+
+    def class_def(self, node: ast.ClassDef) -> None:
+        bases = tuple(n for n in (dotted_name(b.value if isinstance(b, ast.Subscript) else b) for b in node.bases) if n)
+        meta = next((dotted_name(k.value) for k in node.keywords if k.arg == "metaclass"), None)
+        canonical = tuple(self.alias_calls.get(b, b) for b in bases)
+        is_interface = any(b in PROTOCOL_BASES or b.endswith(".Protocol") or b.endswith(".ABC")
+                           for b in bases + canonical) or (meta is not None and (meta in ABC_METAS or
+                                                                               self.alias_calls.get(meta) == "abc.ABCMeta"))
+        self.facts.classes.append(ClassFact(node.name, bases, is_interface, node.lineno))
+
+    def attribute(self, node: ast.Attribute) -> None:
+        name = dotted_name(node)
+        if name is None:
+            return
+        head, _, rest = name.partition(".")
+        fact = self.bindings.get(head)
+        if fact is None or fact.kind == "star" or head not in self.tracked:
+            return
+        if fact.kind == "import" and fact.bound == fact.module.split(".", 1)[0] and "." in fact.module:
+            base = head  # `import a.b` binds `a`; the chain a.b.C is already absolute
+            resolved = name
+        else:
+            base = fact.target
+            resolved = f"{base}.{rest}"
+        self.facts.attribute_uses.append(AttributeUse(resolved, node.lineno, node.col_offset + 1))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    typing_only: bool = False
+    function_level: bool = False
+    in_try: bool = False
+    module_level: bool = True
+
+
+def _walk(w: _Walker, body: list[ast.stmt], ctx: _Ctx) -> None:
+    for node in body:
+        _stmt(w, node, ctx)
+
+
+def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
+    if isinstance(node, ast.Import):
+        w.import_stmt(node, ctx)
+        return
+    if isinstance(node, ast.ImportFrom):
+        w.importfrom_stmt(node, ctx)
+        return
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        w.decorators(node, ctx)
+        if ctx.module_level:
+            w.facts.module_bindings[node.name] = "def"
+        for expr in (*node.decorator_list, *node.args.defaults, *node.args.kw_defaults):
+            if expr is not None:
+                _expr(w, expr, ctx)
+        inner = _Ctx(ctx.typing_only, True, ctx.in_try, False)
+        for child in node.body:
+            if isinstance(child, ast.Global) and ctx.module_level:
+                for name in child.names:
+                    w.facts.state.append(StateFact(name, child.lineno, child.col_offset + 1,
+                                                   f"rebound at runtime by `global` in {node.name}()"))
+        _walk(w, node.body, inner)
+        return
+    if isinstance(node, ast.ClassDef):
+        w.decorators(node, ctx)
+        if ctx.module_level:
+            w.facts.module_bindings[node.name] = "class"
+            w.class_def(node)
+        for expr in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
+            _expr(w, expr, ctx)
+        _walk(w, node.body, _Ctx(ctx.typing_only, ctx.function_level, ctx.in_try, False))
+        return
+    if isinstance(node, ast.If):
+        verdict = _is_type_checking(node.test, w.type_checking_names)
+        if ctx.module_level and verdict is None and _is_main_guard(node.test):
+            return  # the script entry point runs only when executed, never at import
+        _expr(w, node.test, ctx)
+        body_ctx = _Ctx(ctx.typing_only or verdict is True, ctx.function_level, ctx.in_try, ctx.module_level)
+        else_ctx = _Ctx(ctx.typing_only or verdict is False, ctx.function_level, ctx.in_try, ctx.module_level)
+        _walk(w, node.body, body_ctx)
+        _walk(w, node.orelse, else_ctx)
+        return
+    if isinstance(node, (ast.Try, ast.TryStar)):
+        try_ctx = _Ctx(ctx.typing_only, ctx.function_level, True, ctx.module_level)
+        _walk(w, node.body, try_ctx)
+        for handler in node.handlers:
+            _walk(w, handler.body, try_ctx)
+        _walk(w, node.orelse, try_ctx)
+        _walk(w, node.finalbody, ctx)
+        return
+    if ctx.module_level:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            w.module_assign(node, ctx)
+        w.module_statement_effect(node, ctx)
+    if not w.scan_expressions:
+        # fast path (flake8's time budget): only nested statements can hold imports or state
+        for name in _BODY_FIELDS:
+            body = getattr(node, name, None)
+            if body:
+                _walk(w, body, ctx)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                _walk(w, case.body, ctx)
+        return
+    for sub in ast.iter_child_nodes(node):
+        if isinstance(sub, ast.stmt):
+            _stmt(w, sub, ctx)
+        elif isinstance(sub, ast.expr):
+            _expr(w, sub, ctx)
+        elif isinstance(sub, ast.match_case):
+            _walk(w, sub.body, ctx)
+
+
+_BODY_FIELDS = ("body", "orelse", "finalbody")
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
+
+
+def _expr(w: _Walker, node: ast.expr, ctx: _Ctx) -> None:
+    if not w.scan_expressions:
+        return
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            w.call(sub, ctx)
+    if w.tracked:
+        _attributes(w, node)
+
+
+def _attributes(w: _Walker, node: ast.expr) -> None:
+    """Record the longest attribute chains rooted at imported names."""
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Attribute) and dotted_name(current) is not None:
+            w.attribute(current)
+            continue  # the longest chain is recorded; its inner parts are not separate uses
+        stack.extend(ast.iter_child_nodes(current))
+
+
+def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, *,
+                  source: str | bytes | None = None, track: Callable[[str], bool] | None = None) -> ModuleFacts:
+    """All service facts of one parsed module, in source order.
+
+    Expressions are walked only when they can matter (flake8's time budget): for literal dynamic
+    imports when ``source`` mentions ``import_module``/``__import__`` (or is unknown), and for
+    attribute uses of names imported from modules ``track`` selects (default: every module).
+    """
+    if source is None:
+        dynamic = True
+    elif isinstance(source, bytes):
+        dynamic = b"import_module" in source or b"__import__" in source
+    else:
+        dynamic = "import_module" in source or "__import__" in source
+    facts, walker = _run(tree, module, is_package, is_module, dynamic, set())
+    tracked = {name for name, fact in walker.bindings.items()
+               if fact.kind != "star" and (track is None or track(fact.module))}
+    if tracked:
+        facts, walker = _run(tree, module, is_package, is_module, True, tracked)
+    facts.imports.sort(key=lambda f: (f.line, f.column))
+    return facts
+
+
+def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, scan: bool,
+         tracked: set[str]) -> tuple[ModuleFacts, _Walker]:
+    facts = ModuleFacts(module=module, is_package=is_package)
+    walker = _Walker(facts, is_module)
+    walker.scan_expressions = scan
+    walker.tracked = tracked
+    _walk(walker, tree.body, _Ctx())
+    return facts, walker

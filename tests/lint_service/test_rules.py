@@ -1,0 +1,123 @@
+"""The service rule family on real fixture trees: every import form, re-exports, interfaces, hygiene."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plumego_lint.service import ServiceContext, check_file, check_paths, load_service_config, match_dotted
+from plumego_lint.service.facts import extract_facts
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD = ROOT / "tests" / "fixtures" / "service_bad"
+EXAMPLE = ROOT / "examples" / "service_repo"
+
+
+def run(root: Path) -> set[tuple[str, int, str]]:
+    ctx = ServiceContext.create(load_service_config(root))
+    found = check_paths([], ctx)
+    return {(p.relative_to(root).as_posix(), f.line, f.code) for p, fs in found.items() for f in fs}
+
+
+@pytest.fixture(scope="module")
+def bad() -> set[tuple[str, int, str]]:
+    return run(BAD)
+
+
+def of(found: set[tuple[str, int, str]], path: str, code: str) -> list[int]:
+    return sorted(line for p, line, c in found if p == path and c == code)
+
+
+def test_plg301_catches_every_import_form(bad: set[tuple[str, int, str]]) -> None:
+    # module import, from-package import, from-symbol, subpackage, aliased, star, missing name, try,
+    # TYPE_CHECKING body and else-branch, function-level, import_module, __import__
+    assert of(bad, "app/services/forms.py", "PLG301") == [7, 8, 9, 10, 11, 12, 13, 20, 25, 27, 31, 32, 33]
+
+
+def test_noqa_silences_one_code_or_all(bad: set[tuple[str, int, str]]) -> None:
+    assert not [f for f in bad if f[0] == "app/services/forms.py" and f[1] in (16, 17)]
+
+
+def test_beta_subpackages_are_info_not_errors(bad: set[tuple[str, int, str]]) -> None:
+    assert of(bad, "app/services/forms.py", "PLG304") == [14, 15]
+
+
+def test_typing_only_can_be_ignored_for_one_rule(tmp_path: Path) -> None:
+    shutil.copytree(BAD, tmp_path / "repo")
+    pyproject = tmp_path / "repo" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'ignore_typing_only = ["PLG301"]\n')
+    found = run(tmp_path / "repo")
+    lines = of(found, "app/services/forms.py", "PLG301")
+    assert 25 not in lines and 27 in lines  # the TYPE_CHECKING body is skipped, its else-branch is not
+
+
+def test_adapter_reexports_and_missing_interface(bad: set[tuple[str, int, str]]) -> None:
+    assert of(bad, "app/adapters/leaky.py", "PLG302") == [3, 5, 6]
+    assert of(bad, "app/adapters/leaky.py", "PLG303") == [2]
+    assert not [f for f in bad if f[0] == "app/adapters/good.py"]
+    # stable code importing the experimental name through the adapter, by name and by attribute
+    assert of(bad, "app/services/through.py", "PLG302") == [4, 8]
+
+
+def test_vague_package_and_hygiene(bad: set[tuple[str, int, str]]) -> None:
+    assert of(bad, "app/utils/__init__.py", "PLG201") == [1]
+    assert of(bad, "app/handlers/users.py", "PLG601") == [8, 9, 16]  # LIMIT = 10 and a tuple are fine
+    assert of(bad, "app/handlers/users.py", "PLG602") == [14, 21]
+    assert of(bad, "app/handlers/users.py", "PLG603") == [4]
+    assert of(bad, "app/middleware/auth.py", "PLG603") == [2]
+
+
+def test_example_service_has_exactly_one_violation() -> None:
+    assert {(p, c) for p, _, c in run(EXAMPLE) if c != "PLG304"} == {("app/services/chat.py", "PLG301")}
+
+
+def test_defaults_without_config(tmp_path: Path) -> None:
+    (tmp_path / "svc" / "adapters").mkdir(parents=True)
+    (tmp_path / "svc" / "__init__.py").write_text("")
+    (tmp_path / "svc" / "adapters" / "__init__.py").write_text("")
+    (tmp_path / "svc" / "adapters" / "ai.py").write_text(
+        "from typing import Protocol\nfrom plumego.x import ai\n\n\nclass Port(Protocol):\n    pass\n")
+    (tmp_path / "svc" / "api.py").write_text("from plumego.x import ai\n")
+    config = load_service_config(tmp_path)
+    assert config.first_party == ("svc",) and config.stable_paths == ("svc",)
+    assert run(tmp_path) == {("svc/api.py", 1, "PLG301")}
+
+
+@pytest.mark.parametrize(("pattern", "module", "expected"), [
+    ("app.adapters", "app.adapters", True),
+    ("app.adapters", "app.adapters.ai.client", True),
+    ("app.adapters", "app.adaptersx", False),
+    ("*.adapters", "svc.adapters.ai", True),
+    ("*.adapters", "svc.x.adapters", False),
+    ("**.adapters", "svc.x.adapters.q", True),
+    ("**.adapters", "adapters", True),
+    ("app.*.ports", "app.billing.ports", True),
+    ("app.*.ports", "app.ports", False),
+])
+def test_dotted_patterns(pattern: str, module: str, expected: bool) -> None:
+    assert match_dotted(pattern, module) is expected
+
+
+def test_relative_and_aliased_dynamic_imports(tmp_path: Path) -> None:
+    ctx = ServiceContext.create(load_service_config(EXAMPLE))
+    tree = ast.parse(
+        "from importlib import import_module as im\n"
+        "from . import chat\n"
+        "im('plumego.x.rpc')\n"
+        "im('.chat', package=__package__)\n"
+    )
+    facts = extract_facts(tree, "app.services.extra", False, ctx.is_module)
+    assert [(f.module, f.kind) for f in facts.imports] == [
+        ("importlib", "from"), ("app.services.chat", "from"), ("plumego.x.rpc", "dynamic"),
+        ("app.services.chat", "dynamic")]
+
+
+def test_unparsable_file_is_reported_not_raised(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "repo")
+    broken = tmp_path / "repo" / "app" / "broken.py"
+    broken.write_text("def (:\n")
+    ctx = ServiceContext.create(load_service_config(tmp_path / "repo"))
+    assert [f.code for f in check_file(broken, ctx)] == ["PLG901"]
