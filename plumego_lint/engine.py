@@ -68,6 +68,8 @@ class CheckResult:
         self.baselined = baselined
         self.root: Path = root if root is not None else project.root if project is not None else Path()
         self._file_count = file_count
+        # (run-cache file, its stat) when these findings are stored in / came from that file (CLI replay)
+        self.run_stamp: tuple[str, tuple[int, int, int]] | None = None
 
     @property
     def cached(self) -> bool:
@@ -282,8 +284,10 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
     cache_dir = config.root / config.cache_dir
     run_cache: RunCache | None = None
     hit = None
+    stamp = None
     if options.use_cache:
         run_cache = RunCache(cache_dir, run_key(config.fingerprint(), config.root, options.select, options.ignore))
+        stamp = run_cache.stamp()
         hit = run_cache.lookup()
     findings: list[Finding] | None = _from_plain(hit[0]) if hit is not None else None
     if hit is not None and findings is not None:
@@ -309,7 +313,12 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
             snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)
             snapshot.settle()
             run_cache.store(snapshot, [_plain(f) for f in findings], suppressed, len(project.files))
+            stamp = run_cache.stamp()
         result = CheckResult(project, analysis, findings, suppressed)
+    baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
+    if (run_cache is not None and stamp is not None and (hit is None or stamp == run_cache.stamp())
+            and baseline_file is None and config.cache_dir == ".plumego-lint-cache"):
+        result.run_stamp = (str(run_cache.file), stamp)     # the CLI may record the report for replay
     if options.paths:
         wanted = []
         for p in options.paths:
@@ -320,7 +329,6 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         result.findings = [f for f in result.findings
                            if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
                                   for w in wanted)]
-    baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
     if baseline_file is not None:
         from plumego_lint.baseline import Baseline
 

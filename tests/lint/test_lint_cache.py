@@ -161,3 +161,48 @@ def test_snapshot_sees_added_removed_and_renamed_entries(tmp_path: Path) -> None
     (tmp_path / "pkg/a.py").rename(tmp_path / "pkg/b.py")
     assert not snap.unchanged()
     assert not RunCache(tmp_path / "cache", "k").lookup()     # no file: a miss, not an error
+
+
+def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    code = ("import sys; from plumego_lint.cli import main; rc = main(sys.argv[1:]); "
+            "sys.stderr.write('ENGINE-LOADED\\n' if 'plumego_lint.engine' in sys.modules else 'REPLAYED\\n'); "
+            "sys.exit(rc)")
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_replays_an_identical_check_of_an_unchanged_tree(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    first = _cli(root, "check", "--format", "json")
+    assert first.returncode == 1 and "ENGINE-LOADED" in first.stderr
+    again = _cli(root, "check", "--format", "json")
+    assert "REPLAYED" in again.stderr
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    # other arguments are another record; the written report file is re-written identically
+    report = root / "out/report.txt"
+    _cli(root, "check", "--exit-zero", "--output", str(report))    # creating out/ is a change to the tree
+    to_file = _cli(root, "check", "--exit-zero", "--output", str(report))
+    text = report.read_text(encoding="utf-8")
+    report.write_text("stale", encoding="utf-8")
+    replayed = _cli(root, "check", "--exit-zero", "--output", str(report))
+    assert "REPLAYED" in replayed.stderr and to_file.returncode == replayed.returncode == 0
+    assert report.read_text(encoding="utf-8") == text
+    # any change to the tree: the rules run again and the new verdicts are reported
+    (root / "shop/base/__init__.py").write_text("import os\n", encoding="utf-8")
+    changed = _cli(root, "check", "--format", "json")
+    assert "ENGINE-LOADED" in changed.stderr and changed.stdout != first.stdout
+    expected = _cli(root, "check", "--format", "json", "--no-cache")
+    assert changed.stdout == expected.stdout
+
+
+def test_baseline_and_no_cache_runs_are_never_replayed(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _age(root)
+    baseline = root / "baseline.json"
+    _cli(root, "check", "--write-baseline", str(baseline))
+    for args in (("check", "--baseline", str(baseline)), ("check", "--no-cache")):
+        _cli(root, *args)
+        assert "ENGINE-LOADED" in _cli(root, *args).stderr
+    assert not any(p.name.startswith("cli-") and "baseline" in p.name for p in (root / ".plumego-lint-cache").iterdir())
