@@ -105,8 +105,9 @@ RUN_FORMAT = 1
 
 
 def run_key(config_fingerprint: str, root: Path, select: Sequence[str], ignore: Sequence[str]) -> str:
-    payload = (f"{RUN_FORMAT}|{__version__}|{sys.version_info[:2]}|{config_fingerprint}|{root}|"
-               f"{sorted(select)}|{sorted(ignore)}|{code_fingerprint()}")
+    # sys.prefix and sys.path: another environment may install another plumego (the service family's tiers)
+    payload = (f"{RUN_FORMAT}|{__version__}|{sys.version_info[:2]}|{sys.prefix}|{sys.path[1:]}|"
+               f"{config_fingerprint}|{root}|{sorted(select)}|{sorted(ignore)}|{code_fingerprint()}")
     return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
@@ -143,7 +144,8 @@ class RunCache:
             return None
         return findings, suppressed, count
 
-    def store(self, snapshot: Snapshot, findings: list[tuple[object, ...]], suppressed: int, files_checked: int) -> None:
+    def store(self, snapshot: Snapshot, findings: list[tuple[object, ...]], suppressed: int,
+              files_checked: int) -> None:
         data = {"format": RUN_FORMAT, "dirs": snapshot.dirs, "files": snapshot.files, "findings": findings,
                 "suppressed": suppressed, "files_checked": files_checked}
         _atomic_write(self.directory, self.file, data)

@@ -30,7 +30,7 @@ def eligible(argv: Sequence[str]) -> bool:
 
 
 def _key(argv: Sequence[str], cwd: str) -> str:
-    payload = repr((FORMAT, __version__, sys.version, list(argv), cwd, code_fingerprint()))
+    payload = repr((FORMAT, __version__, sys.version, sys.prefix, sys.path[1:], list(argv), cwd, code_fingerprint()))
     return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
 

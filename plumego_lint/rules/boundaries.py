@@ -368,8 +368,9 @@ class BoundaryFamily(RuleFamily):
             target = fact.target
             # Only PLG105 (internal packages) looks at where exactly the importer sits; those verdicts
             # are memoised per file, every other verdict is shared by all files of the same context.
-            key: tuple[object, ...] = (target, fact.typing_only, fact.function_level) \
-                if target is None or "internal" not in target else (target, fact.typing_only, fact.function_level, file.rel)
+            key: tuple[object, ...] = (target, fact.typing_only, fact.function_level)
+            if target is not None and "internal" in target:
+                key = (*key, file.rel)
             found = memo.get(key)
             if found is None:
                 found = memo[key] = model.violations(file.module, file.is_package, fact.target, label=_IMPORTER,

@@ -143,9 +143,15 @@ def test_concurrent_runs_never_corrupt_the_cache(fixture_copy) -> None:  # type:
     assert all(p == payloads[0] for p in payloads)
     cache_dir = root / ".plumego-lint-cache"
     assert not [p for p in cache_dir.iterdir() if p.name.startswith(".") and p.name != ".gitignore"]  # no temp left
-    warm = _run(root)
-    assert warm.cached and [(f.code, f.path, f.line, f.column, f.message) for f in warm.findings] == \
-        [(v["code"], v["path"], v["line"], v["column"], v["message"]) for v in payloads[0]]
+    warm = _cli(root, "check", "--format", "json", "--exit-zero")     # same environment and arguments
+    assert "REPLAYED" in warm.stderr and json.loads(warm.stdout)["violations"] == payloads[0]
+    for record in cache_dir.glob("cli-*.marshal"):
+        record.unlink()
+    (run_file,) = cache_dir.glob("run-*.marshal")
+    before = run_file.stat().st_mtime_ns
+    warm = _cli(root, "check", "--format", "json", "--exit-zero")     # no replay: the run cache answers
+    assert "ENGINE-LOADED" in warm.stderr and json.loads(warm.stdout)["violations"] == payloads[0]
+    assert run_file.stat().st_mtime_ns == before                      # a hit: nothing re-run, nothing rewritten
 
 
 def test_snapshot_sees_added_removed_and_renamed_entries(tmp_path: Path) -> None:
