@@ -7,15 +7,32 @@ Every middleware here is ``Callable[[ASGIApp], ASGIApp]`` returned by one constr
 them with :class:`Chain` (first registered runs outermost).
 """
 
+from plumego.middleware._abuseguard import UNKNOWN_CLIENT_KEY, abuse_guard
 from plumego.middleware._accesslog import access_log, client_ip
+from plumego.middleware._auth import (
+    SCOPE_PRINCIPAL,
+    APIKeyAuthenticator,
+    Authenticator,
+    BearerJWTAuthenticator,
+    ExpiredCredentialsError,
+    InvalidCredentialsError,
+    Principal,
+    authenticate,
+    authorize,
+    extract_bearer_token,
+    principal_from_scope,
+    with_principal,
+)
 from plumego.middleware._bodylimit import RequestBodyTooLarge, body_limit
 from plumego.middleware._chain import Chain
+from plumego.middleware._coalesce import DEFAULT_COALESCE_HEADERS, coalesce
 from plumego.middleware._compression import accepts_gzip, compressible_content_type, compression
 from plumego.middleware._concurrencylimit import CODE_SERVER_BUSY, CODE_SERVER_QUEUE_TIMEOUT, concurrency_limit
 from plumego.middleware._cors import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_METHODS, cors
 from plumego.middleware._httpmetrics import http_metrics
 from plumego.middleware._recovery import recovery
 from plumego.middleware._requestid import DecodedRequestID, RequestIDGenerator, decode_request_id, request_id
+from plumego.middleware._securityheaders import security_headers
 from plumego.middleware._timeout import ResponseTimeout, timeout
 from plumego.middleware._tracing import (
     FinishedSpan,
@@ -27,32 +44,49 @@ from plumego.middleware._tracing import (
 )
 
 __all__ = [
+    "APIKeyAuthenticator",
+    "Authenticator",
+    "BearerJWTAuthenticator",
     "CODE_SERVER_BUSY",
     "CODE_SERVER_QUEUE_TIMEOUT",
     "DEFAULT_ALLOWED_HEADERS",
     "DEFAULT_ALLOWED_METHODS",
+    "DEFAULT_COALESCE_HEADERS",
     "Chain",
     "DecodedRequestID",
+    "ExpiredCredentialsError",
     "FinishedSpan",
+    "InvalidCredentialsError",
+    "Principal",
     "RequestBodyTooLarge",
     "RequestIDGenerator",
     "ResponseTimeout",
+    "SCOPE_PRINCIPAL",
     "TraceParent",
+    "UNKNOWN_CLIENT_KEY",
+    "abuse_guard",
     "access_log",
     "accepts_gzip",
+    "authenticate",
+    "authorize",
     "body_limit",
     "client_ip",
+    "coalesce",
     "compressible_content_type",
     "compression",
     "concurrency_limit",
     "cors",
     "decode_request_id",
+    "extract_bearer_token",
     "format_traceparent",
     "http_metrics",
     "parse_baggage",
     "parse_traceparent",
+    "principal_from_scope",
     "recovery",
     "request_id",
+    "security_headers",
     "timeout",
     "tracing",
+    "with_principal",
 ]
