@@ -1,9 +1,9 @@
 """Caches in ``.plumego-lint-cache/`` at the project root: per-file facts, and the findings of the last run.
 
 ``FactsCache``: one ``marshal`` file per (tool version, parser version, config fingerprint):
-``entries`` maps a blake2b content hash to the file's facts, ``stat`` maps a path to (size, mtime_ns,
+``entries`` maps a blake2b content hash to the file's facts, ``stat`` maps a path to (size, ctime_ns,
 inode, hash) so a warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache
-restore, only costs a re-hash: facts stay keyed on content, never on mtime; files modified within
+restore, only costs a re-hash: facts stay keyed on content, never on times; files changed within
 ``RACY_NS`` of the run that recorded them are always re-hashed). ``RunCache``: the findings of the last
 run and a ``Snapshot`` of its inputs, so "nothing changed" costs one stat per file. Writes go to a
 temp file and are renamed into place, so concurrent runs never see a torn file (last writer wins; both
@@ -27,7 +27,7 @@ from plumego_lint.snapshot import RACY_NS as RACY_NS
 from plumego_lint.snapshot import Snapshot as Snapshot
 from plumego_lint.snapshot import code_fingerprint as code_fingerprint
 
-FORMAT = 2
+FORMAT = 3
 StatKey = tuple[int, int, int]
 
 
@@ -64,14 +64,15 @@ class FactsCache:
 
     def hash_for_stat(self, rel: str, st: os.stat_result) -> str | None:
         known = self.stat.get(rel)
-        if (known is not None and known[0] == st.st_size and known[1] == st.st_mtime_ns and known[2] == st.st_ino
-                and st.st_mtime_ns < self.horizon):
+        # ctime, not mtime: `cp -p`/`touch -d` can put an old mtime on new bytes, nothing can set ctime back
+        if (known is not None and known[0] == st.st_size and known[1] == st.st_ctime_ns and known[2] == st.st_ino
+                and st.st_ctime_ns < self.horizon):
             return known[3]
         return None
 
     def remember(self, rel: str, st: os.stat_result | None, digest: str, facts: tuple[object, ...] | None) -> None:
         if st is not None:
-            value = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
+            value = (st.st_size, st.st_ctime_ns, st.st_ino, digest)
             if self.stat.get(rel) != value:
                 self.stat[rel] = value
                 self.dirty = True
@@ -101,7 +102,7 @@ class FactsCache:
 
 # ------------------------------------------------------------------------------------------ run cache
 
-RUN_FORMAT = 1
+RUN_FORMAT = 2
 
 
 def run_key(config_fingerprint: str, root: Path, select: Sequence[str], ignore: Sequence[str]) -> str:

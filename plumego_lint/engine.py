@@ -302,7 +302,7 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         from plumego_lint.rules import default_families
 
         if run_cache is not None:
-            ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's mtime
+            ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
         project = _project_for(config, options.select, options.ignore)
         facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache)
         analysis = analyze(project, facts)

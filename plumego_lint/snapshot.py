@@ -41,8 +41,10 @@ def _file_digest(path: str) -> str:
 class Snapshot:
     """Stat of every directory and file under some roots: the inputs of a run, as git's index sees a worktree.
 
-    A directory's (mtime_ns, inode) changes when an entry is added, removed or renamed; a file's
-    (size, mtime_ns, inode) when it is written. Entries modified within ``RACY_NS`` of the snapshot
+    A directory's (ctime_ns, inode) changes when an entry is added, removed or renamed; a file's
+    (size, ctime_ns, inode) when it is written. The status-change time, not the modification time: it
+    also moves on chmod (a file or directory becoming unreadable or readable) and cannot be set back by
+    ``touch``/``os.utime`` or an archive extractor. Entries changed within ``RACY_NS`` of the snapshot
     could change again without a visible stat change, so they also carry a content digest (files) or
     a digest of their entry names (directories) that ``unchanged`` re-checks. Dot directories and
     ``__pycache__`` are not inputs of any rule and are skipped (families list others in ``input_paths``).
@@ -68,14 +70,14 @@ class Snapshot:
                 files[current] = _MISSING
                 continue
             if not stat_module.S_ISDIR(st.st_mode):
-                files[current] = (st.st_size, st.st_mtime_ns, st.st_ino, "")
+                files[current] = (st.st_size, st.st_ctime_ns, st.st_ino, "")
                 continue
+            dirs[current] = (st.st_ctime_ns, st.st_ino, "")    # unreadable too: chmod moves its ctime
             try:
                 with os.scandir(current) as it:
                     entries = list(it)
             except OSError:
                 continue
-            dirs[current] = (st.st_mtime_ns, st.st_ino, "")
             for entry in entries:
                 path = entry.path
                 if path in skipped:
@@ -89,22 +91,22 @@ class Snapshot:
                 except OSError:
                     files[path] = _MISSING
                     continue
-                files[path] = (est.st_size, est.st_mtime_ns, est.st_ino, "")
+                files[path] = (est.st_size, est.st_ctime_ns, est.st_ino, "")
         return cls(dirs, files)
 
     def settle(self) -> None:
-        """Give every entry modified within RACY_NS of now a digest, so a later same-tick change is still seen."""
+        """Give every entry changed within RACY_NS of now a digest, so a later same-tick change is still seen."""
         horizon = time.time_ns() - RACY_NS
-        for path, (mtime, ino, _) in list(self.dirs.items()):
-            if mtime >= horizon:
+        for path, (ctime, ino, _) in list(self.dirs.items()):
+            if ctime >= horizon:
                 try:
-                    self.dirs[path] = (mtime, ino, _names_digest(path))
+                    self.dirs[path] = (ctime, ino, _names_digest(path))
                 except OSError:
                     self.dirs[path] = (-1, -1, "")
-        for path, (size, mtime, ino, _) in list(self.files.items()):
-            if mtime >= horizon:
+        for path, (size, ctime, ino, _) in list(self.files.items()):
+            if ctime >= horizon:
                 try:
-                    self.files[path] = (size, mtime, ino, _file_digest(path))
+                    self.files[path] = (size, ctime, ino, _file_digest(path))
                 except OSError:
                     self.files[path] = _MISSING
 
@@ -112,18 +114,18 @@ class Snapshot:
         """True when every recorded directory and file still has the recorded stat (and digest, when racy)."""
         stat = os.stat
         try:
-            for path, (mtime, ino, names) in self.dirs.items():
+            for path, (ctime, ino, names) in self.dirs.items():
                 st = stat(path)
-                if st.st_mtime_ns != mtime or st.st_ino != ino or (names and _names_digest(path) != names):
+                if st.st_ctime_ns != ctime or st.st_ino != ino or (names and _names_digest(path) != names):
                     return False
-            for path, (size, mtime, ino, digest) in self.files.items():
+            for path, (size, ctime, ino, digest) in self.files.items():
                 try:
                     st = stat(path)
                 except FileNotFoundError:
                     if size == -1:
                         continue
                     return False
-                if st.st_size != size or st.st_mtime_ns != mtime or st.st_ino != ino:
+                if st.st_size != size or st.st_ctime_ns != ctime or st.st_ino != ino:
                     return False
                 if digest and _file_digest(path) != digest:
                     return False

@@ -1,7 +1,8 @@
 """The caches: the run cache makes "nothing changed" a stat pass, and every kind of change still re-runs.
 
-Runs the engine in-process on copies of the rules fixture. Files are aged (mtime an hour back) where a
-test needs stats that are not "racy"; the racy tests leave them fresh on purpose.
+Runs the engine in-process on copies of the rules fixture. Snapshots compare ctime, so freshly copied
+trees are "racy" (digests recorded and re-checked); ``_age`` moves mtimes back as ``cp -p`` or an archive
+would, which must never hide a change.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from conftest import REPO
 
 
 def _age(root: Path, seconds: int = 3600) -> None:
-    """Move every mtime back so no stat is within the racy window of the next snapshot."""
+    """Move every mtime an hour back (what ``cp -p``/``tar`` do); the ctime still records the change."""
     past = time.time_ns() - seconds * 1_000_000_000
     for dirpath, _, filenames in os.walk(root, topdown=False):
         for name in filenames:
@@ -79,7 +80,7 @@ def test_content_change_new_file_and_spec_change_rerun_the_rules(fixture_copy) -
     assert not _run(root).cached
 
 
-def test_racy_same_size_same_mtime_edit_is_still_seen(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+def test_same_size_edit_with_the_old_mtime_restored_is_seen(fixture_copy) -> None:  # type: ignore[no-untyped-def]
     root: Path = fixture_copy("rules")
     _age(root)
     target = root / "shop/base/__init__.py"
@@ -212,3 +213,24 @@ def test_baseline_and_no_cache_runs_are_never_replayed(fixture_copy) -> None:  #
         _cli(root, *args)
         assert "ENGINE-LOADED" in _cli(root, *args).stderr
     assert not any(p.name.startswith("cli-") and "baseline" in p.name for p in (root / ".plumego-lint-cache").iterdir())
+
+
+def test_racy_entries_are_verified_by_content_even_when_the_stat_matches(tmp_path: Path) -> None:
+    """A change within the same timestamp tick leaves size/ctime/inode equal: only the recorded digest sees it."""
+    (tmp_path / "pkg").mkdir()
+    target = tmp_path / "pkg/a.py"
+    target.write_text("x = 1\n", encoding="utf-8")
+    snap = Snapshot.take([str(tmp_path)])
+    snap.settle()                                    # just written: racy, so digests are recorded
+    assert snap.files[str(target)][3] and snap.unchanged()
+    target.write_text("x = 2\n", encoding="utf-8")  # same size
+    st = target.stat()
+    size, _, ino, digest = snap.files[str(target)]
+    snap.files[str(target)] = (size, st.st_ctime_ns, st.st_ino, digest)    # as if in the same tick
+    assert not snap.unchanged()
+    (tmp_path / "pkg/b.py").write_text("", encoding="utf-8")
+    dst = (tmp_path / "pkg").stat()
+    snap.files[str(target)] = (size, st.st_ctime_ns, st.st_ino, snap.files[str(target)][3])
+    names = snap.dirs[str(tmp_path / "pkg")][2]
+    snap.dirs[str(tmp_path / "pkg")] = (dst.st_ctime_ns, dst.st_ino, names)
+    assert not snap.unchanged()                      # the entry-name digest sees the new file
