@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from plumego_lint.rules.base import Finding
-from plumego_lint.specs import SpecError
+from plumego_lint.findings import Finding
+from plumego_lint.spec_error import SpecError
 
 VERSION = 1
 

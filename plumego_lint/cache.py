@@ -1,11 +1,14 @@
-"""Content-hash cache of per-file facts, in ``.plumego-lint-cache/`` at the project root.
+"""Caches in ``.plumego-lint-cache/`` at the project root: per-file facts, and the findings of the last run.
 
-One ``marshal`` file per (tool version, parser version, config fingerprint): ``entries`` maps a
-blake2b content hash to the file's facts, ``stat`` maps a path to (size, mtime_ns, inode, hash) so a
-warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache restore, only
-costs a re-hash: facts stay keyed on content, never on mtime). Writes go to a temp file and are
-renamed into place, so concurrent runs never see a torn file (last writer wins; both are valid).
-Must not import rules, reporters or the CLI.
+``FactsCache``: one ``marshal`` file per (tool version, parser version, config fingerprint):
+``entries`` maps a blake2b content hash to the file's facts, ``stat`` maps a path to (size, ctime_ns,
+inode, hash) so a warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache
+restore, only costs a re-hash: facts stay keyed on content, never on times; files changed within
+``RACY_NS`` of the run that recorded them are always re-hashed). ``RunCache``: the findings of the last
+run and a ``Snapshot`` of its inputs, so "nothing changed" costs one stat per file. Writes go to a
+temp file and are renamed into place, so concurrent runs never see a torn file (last writer wins; both
+are valid); an unreadable or corrupt cache file is ignored and rewritten.
+Must not import rules, reporters or the CLI (nor, at import time, facts: the warm path avoids ``ast``).
 """
 
 from __future__ import annotations
@@ -14,17 +17,23 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from plumego_lint import __version__
-from plumego_lint.facts import PARSER_VERSION
+from plumego_lint.snapshot import RACY_NS as RACY_NS
+from plumego_lint.snapshot import Snapshot as Snapshot
+from plumego_lint.snapshot import code_fingerprint as code_fingerprint
 
-FORMAT = 1
+FORMAT = 3
 StatKey = tuple[int, int, int]
 
 
 def cache_key(config_fingerprint: str) -> str:
+    from plumego_lint.facts import PARSER_VERSION
+
     payload = f"{FORMAT}|{__version__}|{PARSER_VERSION}|{sys.version_info[:2]}|{config_fingerprint}"
     return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
@@ -38,6 +47,8 @@ class FactsCache:
         self.entries: dict[str, tuple[object, ...]] = {}
         self.stat: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
+        self.started = time.time_ns()       # recorded as "written": later runs distrust stats newer than it
+        self.horizon = 0                    # stats at or after this (ns) are racy: re-hash
 
     def load(self) -> None:
         try:
@@ -46,24 +57,32 @@ class FactsCache:
         except (OSError, EOFError, ValueError, TypeError):
             return
         if isinstance(loaded, dict) and loaded.get("format") == FORMAT:
-            entries, stat = loaded.get("entries"), loaded.get("stat")
-            if isinstance(entries, dict) and isinstance(stat, dict):
+            entries, stat, written = loaded.get("entries"), loaded.get("stat"), loaded.get("written")
+            if isinstance(entries, dict) and isinstance(stat, dict) and isinstance(written, int):
                 self.entries, self.stat = entries, stat
+                self.horizon = written - RACY_NS
 
     def hash_for_stat(self, rel: str, st: os.stat_result) -> str | None:
         known = self.stat.get(rel)
-        if known is not None and known[0] == st.st_size and known[1] == st.st_mtime_ns and known[2] == st.st_ino:
+        # ctime, not mtime: `cp -p`/`touch -d` can put an old mtime on new bytes, nothing can set ctime back
+        if (known is not None and known[0] == st.st_size and known[1] == st.st_ctime_ns and known[2] == st.st_ino
+                and st.st_ctime_ns < self.horizon):
             return known[3]
         return None
 
     def remember(self, rel: str, st: os.stat_result | None, digest: str, facts: tuple[object, ...] | None) -> None:
         if st is not None:
-            value = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
+            value = (st.st_size, st.st_ctime_ns, st.st_ino, digest)
             if self.stat.get(rel) != value:
                 self.stat[rel] = value
                 self.dirty = True
         if facts is not None and digest not in self.entries:
             self.entries[digest] = facts
+            self.dirty = True
+
+    def forget(self, digest: str) -> None:
+        """Drop an entry that could not be decoded (a damaged cache file): it is re-parsed and rewritten."""
+        if self.entries.pop(digest, None) is not None:
             self.dirty = True
 
     def save(self, live_paths: set[str]) -> None:
@@ -77,14 +96,101 @@ class FactsCache:
             self.dirty = True
         if not (self.dirty or stale_paths):
             return
+        _atomic_write(self.directory, self.file,
+                      {"format": FORMAT, "entries": self.entries, "stat": self.stat, "written": self.started})
+
+
+# ------------------------------------------------------------------------------------------ run cache
+
+RUN_FORMAT = 2
+
+
+def run_key(config_fingerprint: str, root: Path, select: Sequence[str], ignore: Sequence[str]) -> str:
+    # sys.prefix and sys.path: another environment may install another plumego (the service family's tiers)
+    payload = (f"{RUN_FORMAT}|{__version__}|{sys.version_info[:2]}|{sys.prefix}|{sys.path[1:]}|"
+               f"{config_fingerprint}|{root}|{sorted(select)}|{sorted(ignore)}|{code_fingerprint()}")
+    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+class RunCache:
+    """The findings of the last complete run plus the snapshot of its inputs, in ``run-<key>.marshal``.
+
+    ``key`` covers the tool (and its own source), Python, the config and the CLI code filters; the
+    snapshot covers the project tree. A hit means nothing that any rule reads has changed, so the
+    findings are returned without loading specs, facts or rules. Written like FactsCache (temp file +
+    rename: concurrent runs never see a torn file); an unreadable or malformed file is a miss.
+    """
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.file = directory / f"run-{key}.marshal"
+
+    def lookup(self) -> tuple[list[tuple[object, ...]], int, int] | None:
+        """(plain findings, suppressed count, file count) when the recorded inputs are unchanged."""
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            gitignore = self.directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n", encoding="utf-8")
-            fd, tmp = tempfile.mkstemp(prefix=".facts-", dir=self.directory)
-            with os.fdopen(fd, "wb") as handle:
-                marshal.dump({"format": FORMAT, "entries": self.entries, "stat": self.stat}, handle)
-            os.replace(tmp, self.file)
+            loaded = marshal.loads(self.file.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        try:
+            if not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT:
+                return None
+            dirs, files = loaded["dirs"], loaded["files"]
+            findings, suppressed, count = loaded["findings"], loaded["suppressed"], loaded["files_checked"]
+            if not (isinstance(dirs, dict) and isinstance(files, dict) and isinstance(findings, list)
+                    and isinstance(suppressed, int) and isinstance(count, int)):
+                return None
+            if not Snapshot(dirs, files).unchanged():
+                return None
+        except (KeyError, TypeError, ValueError):
+            return None
+        return findings, suppressed, count
+
+    def store(self, snapshot: Snapshot, findings: list[tuple[object, ...]], suppressed: int,
+              files_checked: int) -> None:
+        data = {"format": RUN_FORMAT, "dirs": snapshot.dirs, "files": snapshot.files, "findings": findings,
+                "suppressed": suppressed, "files_checked": files_checked}
+        _atomic_write(self.directory, self.file, data)
+
+    def stamp(self) -> tuple[int, int, int] | None:
+        """(size, mtime_ns, inode) of the cache file: which version of it a caller saw."""
+        try:
+            st = os.stat(self.file)
         except OSError:
-            return   # a read-only checkout still lints; it just stays cold
+            return None
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def discard(self) -> None:
+        try:
+            self.file.unlink()
+        except OSError:
+            return
+
+
+def ensure_cache_dir(directory: Path) -> bool:
+    """Create the cache directory (with a ``*`` .gitignore); False on a read-only tree."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        gitignore = directory / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n", encoding="utf-8")
+    except OSError:
+        return False
+    return True
+
+
+def _atomic_write(directory: Path, target: Path, data: dict[str, Any]) -> None:
+    if not ensure_cache_dir(directory):
+        return
+    import tempfile     # lazily: a warm run that writes nothing does not pay for it
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(data, handle)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        return   # a read-only checkout still lints; it just stays cold

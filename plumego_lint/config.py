@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from plumego_lint.specs import SpecError
+from plumego_lint.spec_error import SpecError
 
 TABLE = "plumego-lint"
 TYPING_ONLY_MODES = ("report", "ignore")

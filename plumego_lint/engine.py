@@ -2,7 +2,9 @@
 
 Owns orchestration only: building the ``Project``, getting every file's facts once (cache hits, else a
 parse in this process or in a process pool over chunks), running every rule family, then applying
-``# noqa``, --select/--ignore and the baseline. Must not format output or parse arguments.
+``# noqa``, --select/--ignore and the baseline. When nothing that any rule reads has changed since the
+last run (``cache.RunCache``), ``run_check`` returns that run's findings without loading specs, facts or
+rules; those modules are therefore imported lazily. Must not format output or parse arguments.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from plumego_lint.baseline import Baseline
-from plumego_lint.cache import FactsCache, cache_key
+from plumego_lint.cache import RunCache, Snapshot, ensure_cache_dir, run_key
 from plumego_lint.config import Config, find_root, load_config
-from plumego_lint.discovery import discover
-from plumego_lint.facts import FileFacts, ImportFact, ModuleIndex, content_hash, extract, noqa_suppresses, \
-    read_and_extract
-from plumego_lint.rules import Analysis, Finding, Project, RuleFamily, default_families
-from plumego_lint.specs import load_specs
+from plumego_lint.findings import Finding
+
+if TYPE_CHECKING:
+    from plumego_lint.facts import FileFacts
+    from plumego_lint.rules import Analysis, Project, RuleFamily
 
 PARALLEL_MIN_FILES = 300
 CHUNK = 150
@@ -46,18 +48,58 @@ class CheckOptions:
     jobs: int | None = None
     use_cache: bool = True
     baseline: Path | None = None
+    outputs: list[Path] = field(default_factory=list)   # files this run writes (reports): not inputs
 
 
-@dataclass
 class CheckResult:
-    project: Project
-    analysis: Analysis
-    findings: list[Finding]
-    suppressed: int = 0
-    baselined: int = 0
+    """The findings of a run. ``project`` and ``analysis`` are rebuilt on first access after a cached run."""
+
+    def __init__(self, project: Project | None = None, analysis: Analysis | None = None,
+                 findings: list[Finding] | None = None, suppressed: int = 0, baselined: int = 0, *,
+                 root: Path | None = None, file_count: int | None = None,
+                 rebuild: Callable[[], tuple[Project, Analysis]] | None = None) -> None:
+        if project is None and (rebuild is None or root is None or file_count is None):
+            raise ValueError("CheckResult needs a project, or root, file_count and rebuild")
+        self._project = project
+        self._analysis = analysis
+        self._rebuild = rebuild
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.suppressed = suppressed
+        self.baselined = baselined
+        self.root: Path = root if root is not None else project.root if project is not None else Path()
+        self._file_count = file_count
+        # (run-cache file, its stat) when these findings are stored in / came from that file (CLI replay)
+        self.run_stamp: tuple[str, tuple[int, int, int]] | None = None
+
+    @property
+    def cached(self) -> bool:
+        """True when the findings came from the run cache (nothing changed since the last run)."""
+        return self._project is None
+
+    def _load(self) -> None:
+        if self._project is None or self._analysis is None:
+            if self._rebuild is None:
+                raise ValueError("CheckResult has no analysis")
+            self._project, self._analysis = self._rebuild()
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._load()
+        assert self._project is not None
+        return self._project
+
+    @property
+    def analysis(self) -> Analysis:
+        if self._analysis is None:
+            self._load()
+        assert self._analysis is not None
+        return self._analysis
 
     @property
     def files(self) -> int:
+        if self._file_count is not None:
+            return self._file_count
         return len(self.project.files)
 
 
@@ -65,7 +107,15 @@ def build_project(start: Path, config_file: Path | None = None, select: Sequence
                   ignore: Sequence[str] = ()) -> Project:
     """Discover config, load specs (SpecError: PLG902) and list files."""
     root = config_file.resolve().parent if config_file else find_root(start)
-    config = load_config(root, config_file)
+    return _project_for(load_config(root, config_file), select, ignore)
+
+
+def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str]) -> Project:
+    from plumego_lint.discovery import discover
+    from plumego_lint.facts import ModuleIndex
+    from plumego_lint.rules import Project
+    from plumego_lint.specs import load_specs
+
     specs = load_specs(config.root, config.specs) if config.specs else None
     files = discover(config)
     modules = ModuleIndex(f.module for f in files if f.module)
@@ -74,15 +124,30 @@ def build_project(start: Path, config_file: Path | None = None, select: Sequence
 
 
 def _parse_chunk(paths: list[tuple[str, str]]) -> list[tuple[str, str, tuple[object, ...]]]:
-    out = []
-    for rel, path in paths:
-        digest, facts = read_and_extract(Path(path))
-        out.append((rel, digest, facts.to_plain()))
-    return out
+    import gc
+
+    from plumego_lint.facts import read_and_extract
+
+    # Syntax trees hold no reference cycles and die with each file: the cyclic collector only burns
+    # time walking them (about 10% of a cold run), so it is paused while parsing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        out = []
+        for rel, path in paths:
+            digest, facts = read_and_extract(Path(path))
+            out.append((rel, digest, facts.to_plain()))
+        return out
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True) -> dict[str, FileFacts]:
     """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel)."""
+    from plumego_lint.cache import FactsCache, cache_key
+    from plumego_lint.facts import FileFacts, content_hash
+
     config = project.config
     cache = FactsCache(project.root / config.cache_dir, cache_key(config.fingerprint())) if use_cache else None
     if cache is not None:
@@ -97,6 +162,9 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
             st = None
         if cache is not None and st is not None:
             stats[file.rel] = st
+            if not cache.entries:        # nothing cached: the parser hashes the bytes it reads anyway
+                misses.append((file.rel, file.abspath))
+                continue
             digest = cache.hash_for_stat(file.rel, st)
             if digest is None:
                 try:
@@ -107,33 +175,42 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
             if digest is not None:
                 entry = cache.entries.get(digest)
                 if entry is not None:
-                    facts[file.rel] = FileFacts.from_plain(entry)
-                    cache.remember(file.rel, st, digest, None)
-                    continue
+                    try:
+                        facts[file.rel] = FileFacts.from_plain(entry)
+                    except (AssertionError, TypeError, ValueError):
+                        cache.forget(digest)      # a damaged entry: parse the file again
+                    else:
+                        cache.remember(file.rel, st, digest, None)
+                        continue
         misses.append((file.rel, file.abspath))
     workers = jobs if jobs is not None else (config.jobs or os.cpu_count() or 1)
-    parsed: list[tuple[str, str, tuple[object, ...]]] = []
+
+    def take(parsed: list[tuple[str, str, tuple[object, ...]]]) -> None:
+        for rel, digest, plain in parsed:
+            got = facts[rel] = FileFacts.from_plain(plain)
+            if cache is not None and digest:
+                unreadable = got.error is not None and got.error.kind == "unreadable"
+                cache.remember(rel, stats.get(rel), digest, None if unreadable else plain)
+
     if workers > 1 and len(misses) >= PARALLEL_MIN_FILES:
-        from concurrent.futures import ProcessPoolExecutor   # imported lazily: it costs a warm run ~40 ms
+        from concurrent.futures import ProcessPoolExecutor, as_completed   # lazily: costs a warm run ~40 ms
 
         chunks = [misses[i:i + CHUNK] for i in range(0, len(misses), CHUNK)]
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-            for part in pool.map(_parse_chunk, chunks):
-                parsed.extend(part)
+            # decode each chunk as it arrives, while the workers parse the next ones
+            for future in as_completed([pool.submit(_parse_chunk, chunk) for chunk in chunks]):
+                take(future.result())
     else:
-        parsed = _parse_chunk(misses)
-    for rel, digest, plain in parsed:
-        got = facts[rel] = FileFacts.from_plain(plain)
-        if cache is not None and digest:
-            unreadable = got.error is not None and got.error.kind == "unreadable"
-            cache.remember(rel, stats.get(rel), digest, None if unreadable else plain)
+        take(_parse_chunk(misses))
     if cache is not None:
         cache.save({f.rel for f in project.files})
-    return facts
+    return {f.rel: facts[f.rel] for f in project.files if f.rel in facts}    # in file order, however parsed
 
 
 def analyze(project: Project, facts: dict[str, FileFacts]) -> Analysis:
-    imports: dict[str, list[ImportFact]] = {}
+    from plumego_lint.rules import Analysis
+
+    imports = {}
     for file in project.files:
         f = facts.get(file.rel)
         if f is not None:
@@ -143,7 +220,12 @@ def analyze(project: Project, facts: dict[str, FileFacts]) -> Analysis:
 
 def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None) -> list[Finding]:
     """Every finding of every family, noqa applied, sorted; select/ignore applied."""
+    from plumego_lint.rules import default_families
+
     families = families if families is not None else default_families()
+    # A family none of whose codes is enabled (--select/--ignore) would only produce findings that are
+    # dropped below: skip it (the service family re-parses every file, so this matters).
+    families = [f for f in families if not f.rules or any(project.enabled(r.code) for r in f.rules)]
     out: list[Finding] = []
     for file in project.files:
         facts = analysis.facts.get(file.rel)
@@ -159,6 +241,8 @@ def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | 
 
 
 def apply_noqa(project: Project, analysis: Analysis, findings: list[Finding]) -> tuple[list[Finding], int]:
+    from plumego_lint.facts import noqa_suppresses
+
     kept: list[Finding] = []
     suppressed = 0
     for f in findings:
@@ -172,30 +256,90 @@ def apply_noqa(project: Project, analysis: Analysis, findings: list[Finding]) ->
     return kept, suppressed
 
 
+def _plain(f: Finding) -> tuple[object, ...]:
+    return (f.code, f.severity, f.path, f.line, f.column, f.message, f.source, f.importer, f.subject,
+            f.noqa_lines)
+
+
+def _from_plain(items: list[tuple[object, ...]]) -> list[Finding] | None:
+    try:
+        return [Finding(*item) for item in items]    # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _snapshot_roots(config: Config, project: Project | None, families: list[RuleFamily]) -> list[str]:
+    roots = [str(config.root)]
+    if config.specs and not (config.root / config.specs).resolve().is_relative_to(config.root):
+        roots.append(str((config.root / config.specs).resolve()))
+    if project is not None:
+        for family in families:
+            roots.extend(str(p) for p in family.input_paths(project))
+    return roots
+
+
 def run_check(start: Path, options: CheckOptions) -> CheckResult:
-    project = build_project(start, options.config_file, options.select, options.ignore)
-    facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache)
-    analysis = analyze(project, facts)
-    findings, suppressed = apply_noqa(project, analysis, evaluate(project, analysis))
+    root = options.config_file.resolve().parent if options.config_file else find_root(start)
+    config = load_config(root, options.config_file)
+    cache_dir = config.root / config.cache_dir
+    run_cache: RunCache | None = None
+    hit = None
+    stamp = None
+    if options.use_cache:
+        run_cache = RunCache(cache_dir, run_key(config.fingerprint(), config.root, options.select, options.ignore))
+        stamp = run_cache.stamp()
+        hit = run_cache.lookup()
+    findings: list[Finding] | None = _from_plain(hit[0]) if hit is not None else None
+    if hit is not None and findings is not None:
+        suppressed, count = hit[1], hit[2]
+
+        def rebuild() -> tuple[Project, Analysis]:
+            project = _project_for(config, options.select, options.ignore)
+            return project, analyze(project, collect_facts(project, jobs=options.jobs, use_cache=options.use_cache))
+        result = CheckResult(findings=findings, suppressed=suppressed, root=config.root, file_count=count,
+                             rebuild=rebuild)
+    else:
+        from plumego_lint.rules import default_families
+
+        if run_cache is not None:
+            ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
+        project = _project_for(config, options.select, options.ignore)
+        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache)
+        analysis = analyze(project, facts)
+        families = default_families()
+        findings, suppressed = apply_noqa(project, analysis, evaluate(project, analysis, families))
+        if run_cache is not None:
+            skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
+            snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)
+            snapshot.settle()
+            run_cache.store(snapshot, [_plain(f) for f in findings], suppressed, len(project.files))
+            stamp = run_cache.stamp()
+        result = CheckResult(project, analysis, findings, suppressed)
+    baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
+    if (run_cache is not None and stamp is not None and (hit is None or stamp == run_cache.stamp())
+            and baseline_file is None and config.cache_dir == ".plumego-lint-cache"):
+        result.run_stamp = (str(run_cache.file), stamp)     # the CLI may record the report for replay
     if options.paths:
         wanted = []
         for p in options.paths:
             try:
-                wanted.append(p.resolve().relative_to(project.root).as_posix())
+                wanted.append(p.resolve().relative_to(config.root).as_posix())
             except ValueError:
                 continue
-        findings = [f for f in findings if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
-                                               for w in wanted)]
-    baselined = 0
-    baseline_file = options.baseline or (project.root / project.config.baseline if project.config.baseline else None)
+        result.findings = [f for f in result.findings
+                           if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
+                                  for w in wanted)]
     if baseline_file is not None:
-        baseline = Baseline.load(baseline_file, project.root)
-        findings, baselined, stale = baseline.filter(findings)
-        findings = sorted(findings + stale, key=Finding.sort_key)
-    return CheckResult(project=project, analysis=analysis, findings=findings, suppressed=suppressed,
-                       baselined=baselined)
+        from plumego_lint.baseline import Baseline
+
+        baseline = Baseline.load(baseline_file, config.root)
+        kept, result.baselined, stale = baseline.filter(result.findings)
+        result.findings = sorted(kept + stale, key=Finding.sort_key)
+    return result
 
 
 def facts_for_source(data: bytes) -> FileFacts:
     """Facts of in-memory source (editor buffers, the flake8 plugin)."""
+    from plumego_lint.facts import extract
+
     return extract(data)

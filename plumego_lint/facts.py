@@ -10,6 +10,7 @@ for what needs exact spans, comments and rewrites (codemods), never on the check
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -69,7 +70,7 @@ class FileFacts(NamedTuple):
         imports, error, noqa, names, classes = data
         assert isinstance(imports, tuple) and isinstance(noqa, dict) and isinstance(classes, dict)
         assert isinstance(names, tuple)
-        return cls(tuple(RawImport(*i) for i in imports), ParseError(*error) if isinstance(error, tuple) else None,
+        return cls(tuple(map(RawImport._make, imports)), ParseError(*error) if isinstance(error, tuple) else None,
                    noqa, names, classes)
 
 
@@ -128,9 +129,13 @@ _TYPING_MODULES = frozenset({"typing", "typing_extensions"})
 class _Extractor:
     """A statement-level walk; expressions are visited only when the file can contain a dynamic import."""
 
-    def __init__(self, look_for_dynamic: bool) -> None:
+    def __init__(self, look_for_dynamic: bool, import_lines: list[int] | None = None) -> None:
         self.out: list[RawImport] = []
         self.look_for_dynamic = look_for_dynamic
+        # Sorted lines that could hold an import (None: walk everything). An Import/ImportFrom always
+        # spells "import" inside its statement, a dynamic import spells import_module/__import__ or
+        # the alias it is called by; a statement whose lines hold none of these is skipped.
+        self.import_lines = import_lines
         self.tc_names = {"TYPE_CHECKING"}
         self.typing_aliases: set[str] = set()
         self.importlib_aliases: set[str] = set()
@@ -171,6 +176,17 @@ class _Extractor:
                 elif node.module == "builtins" and a.name == "__import__":
                     self.dunder_aliases.add(bound)
 
+    def _skip(self, node: ast.stmt) -> bool:
+        lines = self.import_lines
+        if lines is None:
+            return False
+        start = node.lineno
+        decorators: list[ast.expr] | None = getattr(node, "decorator_list", None)
+        if decorators:
+            start = min(start, *(d.lineno for d in decorators))
+        i = bisect.bisect_left(lines, start)
+        return i == len(lines) or lines[i] > (node.end_lineno or node.lineno)
+
     # -- statements
     def walk(self, body: list[ast.stmt], tc: bool, fn: bool) -> None:
         for node in body:
@@ -186,6 +202,8 @@ class _Extractor:
                 for a in node.names:
                     self.out.append(RawImport(KIND_FROM, node.module or "", a.name, node.level, a.lineno,
                                               a.col_offset + 1, node.lineno, end, tc, fn, PKG_NONE))
+            elif self.import_lines is not None and self._skip(node):
+                continue
             elif isinstance(node, ast.If):
                 self._exprs([node.test], tc, fn)
                 if self._is_tc(node.test):
@@ -357,8 +375,55 @@ def _definitions(tree: ast.Module) -> tuple[tuple[str, ...], dict[str, tuple[str
     return tuple(dict.fromkeys(names)), classes
 
 
-def extract(data: bytes) -> FileFacts:
-    """Facts of one file's bytes. Never raises: unparsable input gives ``FileFacts.error``."""
+_CALL_ALIAS = re.compile(rb"\b(?:import_module|__import__)\s+as\s+([A-Za-z_][A-Za-z_0-9]*)")
+
+
+def _import_lines(data: bytes, tokens: Iterable[bytes] = (b"import",)) -> list[int]:
+    """Sorted 1-based numbers of the lines containing any of ``tokens`` (``\n`` line ends only)."""
+    positions: list[int] = []
+    find = data.find
+    for token in tokens:
+        pos = find(token)
+        while pos != -1:
+            positions.append(pos)
+            pos = find(token, pos + len(token))
+    positions.sort()
+    out: list[int] = []
+    line, last = 1, 0
+    count = data.count
+    for pos in positions:
+        line += count(b"\n", last, pos)
+        last = pos
+        if not out or out[-1] != line:
+            out.append(line)
+    return out
+
+
+def _walk_imports(tree: ast.Module, data: bytes, fast: bool) -> list[RawImport]:
+    """The extractor over ``tree``. The fast route skips statements whose lines cannot hold an import:
+    without dynamic imports those spelling no ``import``; with them, also no name that a
+    ``import_module``/``__import__`` alias could be called by. Aliases are pre-scanned from the bytes
+    and checked against the ones the walk saw; any surprise re-walks everything."""
+    dynamic = b"import_module" in data or b"__import__" in data
+    if not fast or b"\r" in data:
+        ex = _Extractor(dynamic)
+        ex.walk(tree.body, False, False)
+        return ex.out
+    aliases = set(_CALL_ALIAS.findall(data)) if dynamic else set()
+    ex = _Extractor(dynamic, _import_lines(data, (b"import", *aliases)))
+    ex.walk(tree.body, False, False)
+    seen = {a.encode() for a in ex.import_module_aliases | ex.dunder_aliases} - {b"import_module", b"__import__"}
+    if seen - aliases:
+        ex = _Extractor(dynamic)
+        ex.walk(tree.body, False, False)
+    return ex.out
+
+
+def extract(data: bytes, *, fast: bool = True) -> FileFacts:
+    """Facts of one file's bytes. Never raises: unparsable input gives ``FileFacts.error``.
+
+    ``fast`` (the default) skips compound statements that cannot hold an import; ``fast=False`` walks
+    every statement (the reference route the agreement test compares it with)."""
     noqa = scan_noqa(data)
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
@@ -374,15 +439,15 @@ def extract(data: bytes) -> FileFacts:
     except (RecursionError, MemoryError) as exc:
         return FileFacts((), ParseError("syntax", f"too deeply nested to parse: {type(exc).__name__}", 1, 1),
                          noqa, (), {})
-    return facts_from_tree(tree, data, noqa)
+    return facts_from_tree(tree, data, noqa, fast=fast)
 
 
-def facts_from_tree(tree: ast.Module, data: bytes, noqa: Mapping[int, tuple[str, ...]] | None = None) -> FileFacts:
+def facts_from_tree(tree: ast.Module, data: bytes, noqa: Mapping[int, tuple[str, ...]] | None = None, *,
+                    fast: bool = True) -> FileFacts:
     """Facts of a file someone else already parsed (the flake8 plugin passes flake8's tree)."""
-    ex = _Extractor(b"import_module" in data or b"__import__" in data)
-    ex.walk(tree.body, False, False)
+    imports = _walk_imports(tree, data, fast)
     names, classes = _definitions(tree)
-    return FileFacts(tuple(ex.out), None, scan_noqa(data) if noqa is None else noqa, names, classes)
+    return FileFacts(tuple(imports), None, scan_noqa(data) if noqa is None else noqa, names, classes)
 
 
 def read_and_extract(path: Path) -> tuple[str, FileFacts]:
@@ -441,43 +506,49 @@ def _join(base: str, name: str) -> str:
 
 def resolve(raw: RawImport, importer: str, is_package: bool, modules: ModuleIndex) -> ImportFact | None:
     """Absolute target of ``raw`` as imported by module ``importer``; None when it cannot be resolved."""
-    dots = "." * raw.level
-
-    def fact(target: str | None, written: str, *, dynamic: bool = False, star: bool = False) -> ImportFact:
-        return ImportFact(importer, target, raw.line, raw.col, raw.stmt_line, raw.end_line, raw.typing_only,
-                          raw.function_level, dynamic, star, written)
-
-    if raw.kind == KIND_IMPORT:
-        return fact(raw.module, f"import {raw.module}")
-    if raw.kind == KIND_DYNAMIC:
-        if raw.module is None:
-            return fact(None, f"{raw.name}(<non-literal>)", dynamic=True)
-        written = f"import_module({dots}{raw.module!r})" if raw.package or not raw.level else f"{dots}{raw.module}"
-        if raw.level == 0:
-            return fact(raw.module, written, dynamic=True)
-        if raw.package == PKG_SELF:
-            base = _base_package(importer, is_package, raw.level)
-        elif raw.package and raw.package != PKG_UNKNOWN:
-            base = raw.package
-            for _ in range(raw.level - 1):
-                base = base.rpartition(".")[0]
+    kind, module, name, level, line, col, stmt_line, end_line, typing_only, function_level, package = raw
+    if kind == KIND_IMPORT:
+        return ImportFact(importer, module, line, col, stmt_line, end_line, typing_only, function_level, False, False,
+                          f"import {module}")
+    dots = "." * level
+    if kind == KIND_DYNAMIC:
+        if module is None:
+            return ImportFact(importer, None, line, col, stmt_line, end_line, typing_only, function_level, True,
+                              False, f"{name}(<non-literal>)")
+        written = f"import_module({dots}{module!r})" if package or not level else f"{dots}{module}"
+        target: str | None
+        if level == 0:
+            target = module
         else:
-            return fact(None, written, dynamic=True)
-        if base is None:
-            return None
-        return fact(_join(base, raw.module or ""), written, dynamic=True)
+            base: str | None
+            if package == PKG_SELF:
+                base = _base_package(importer, is_package, level)
+            elif package and package != PKG_UNKNOWN:
+                base = package
+                for _ in range(level - 1):
+                    base = base.rpartition(".")[0]
+            else:
+                return ImportFact(importer, None, line, col, stmt_line, end_line, typing_only, function_level, True,
+                                  False, written)
+            if base is None:
+                return None
+            target = _join(base, module or "")
+        return ImportFact(importer, target, line, col, stmt_line, end_line, typing_only, function_level, True, False,
+                          written)
     # from-import
-    base = raw.module or ""
-    if raw.level:
-        pkg = _base_package(importer, is_package, raw.level)
+    base = module or ""
+    if level:
+        pkg = _base_package(importer, is_package, level)
         if pkg is None:
             return None
         base = _join(pkg, base)
-    written = f"from {dots}{raw.module or ''} import {raw.name}"
-    if raw.name == "*":
-        return fact(base, written, star=True)
-    candidate = _join(base, raw.name)
-    return fact(candidate if candidate in modules else base, written)
+    written = f"from {dots}{module or ''} import {name}"
+    if name == "*":
+        return ImportFact(importer, base, line, col, stmt_line, end_line, typing_only, function_level, False, True,
+                          written)
+    candidate = _join(base, name)
+    return ImportFact(importer, candidate if candidate in modules else base, line, col, stmt_line, end_line,
+                      typing_only, function_level, False, False, written)
 
 
 @dataclass(frozen=True)

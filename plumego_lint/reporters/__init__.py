@@ -6,11 +6,33 @@ Owns the ``Report`` every formatter reads and the registry of formats. Must not 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from plumego_lint import __version__
-from plumego_lint.rules import RULES, Finding, Rule
+from plumego_lint.findings import Finding
+
+if TYPE_CHECKING:
+    from plumego_lint.rules.base import Rule
+
+
+class _Rules(Mapping[str, "Rule"]):
+    """``rules.RULES``, imported on first use: text and JSON output never need it (and it pulls in the specs)."""
+
+    def _data(self) -> Mapping[str, Rule]:
+        from plumego_lint.rules import RULES
+        return RULES
+
+    def __getitem__(self, code: str) -> Rule:
+        return self._data()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
 
 
 @dataclass(frozen=True)
@@ -18,7 +40,7 @@ class Report:
     root: str
     files: int
     findings: tuple[Finding, ...]
-    rules: dict[str, Rule]
+    rules: Mapping[str, Rule]
     tool_version: str = __version__
 
     def count(self, severity: str) -> int:
@@ -26,18 +48,18 @@ class Report:
 
 
 def make_report(root: str, files: int, findings: list[Finding]) -> Report:
-    return Report(root=root, files=files, findings=tuple(findings), rules=RULES)
-
-
-def _formats() -> dict[str, Callable[[Report], str]]:
-    from plumego_lint.reporters import github, junit, markdown, sarif, text
-    from plumego_lint.reporters import json as json_format
-    return {"text": text.render, "json": json_format.render, "sarif": sarif.render, "github": github.render,
-            "markdown": markdown.render, "junit": junit.render}
+    return Report(root=root, files=files, findings=tuple(findings), rules=_Rules())
 
 
 FORMATS = ("text", "json", "sarif", "github", "markdown", "junit")
 
 
+def _formatter(fmt: str) -> Callable[[Report], str]:
+    if fmt not in FORMATS:
+        raise KeyError(fmt)
+    render_fn: Callable[[Report], str] = importlib.import_module(f"plumego_lint.reporters.{fmt}").render
+    return render_fn
+
+
 def render(fmt: str, report: Report) -> str:
-    return _formats()[fmt](report)
+    return _formatter(fmt)(report)

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from plumego_lint.config import Config
 from plumego_lint.facts import FileFacts, ImportFact, ModuleIndex, SourceFile, resolve
+from plumego_lint.findings import SEVERITIES as SEVERITIES
+from plumego_lint.findings import Finding as Finding
+from plumego_lint.findings import Severity as Severity
 from plumego_lint.specs import Location, SpecSet
-
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
@@ -31,29 +30,6 @@ class Rule:
     summary: str
     explain: str
     spec_key: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One violation. ``importer``/``subject`` identify it for baselines and fingerprints (no line numbers)."""
-
-    code: str
-    severity: Severity
-    path: str
-    line: int
-    column: int
-    message: str
-    source: str | None = None
-    importer: str = ""
-    subject: str = ""
-    noqa_lines: tuple[int, int] = (0, 0)     # (first, last) statement lines a `# noqa` may sit on
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.code, self.importer or self.path, self.subject or self.message)
-
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.path, self.line, self.column, self.code, self.message)
 
 
 def loc(location: Location | None) -> str | None:
@@ -116,4 +92,12 @@ class RuleFamily:
         return ()
 
     def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
+        return ()
+
+    def input_paths(self, project: Project) -> Iterable[Path]:
+        """Files or directories the family reads that the run cache would not watch otherwise.
+
+        The run cache (engine) reuses the last findings while nothing changed under the project root;
+        it skips dot directories and ``__pycache__``. A family reading anything there, or outside the
+        root, lists it here so that a change to it re-runs the rules."""
         return ()

@@ -110,6 +110,17 @@ class BoundaryModel:
                                                    if m.forbidden_imports and any(match_pattern(r, d) for r in self.extension_roots)}
         self.internal_rules = [r for r in self.rules.modules.values() if "internal" in r.path.split("/")]
         self._rules_cache: dict[str, list[ModuleRule]] = {}
+        self._stable_cache: dict[str, bool] = {}
+        # rules_for index: a plain rule path contains exactly itself and what lies below it, so the rules
+        # of a path are found by looking up its ancestors; wildcard paths are matched one by one.
+        self._order = {r.name: i for i, r in enumerate(self.rules.modules.values())}
+        self._by_path: dict[str, list[ModuleRule]] = {}
+        self._wild: list[ModuleRule] = []
+        for r in self.rules.modules.values():
+            if "*" in r.path or not r.path:
+                self._wild.append(r)
+            else:
+                self._by_path.setdefault(r.path.strip("/"), []).append(r)
 
     def flag(self, name: str) -> bool:
         return self.rules.flag(name, True)
@@ -118,13 +129,25 @@ class BoundaryModel:
         return self.rules.flag_locations.get(name, self.rules.location)
 
     def rules_for(self, rel: str) -> list[ModuleRule]:
+        """``rules.rules_containing(rel)`` (same rules, same order), by ancestor lookups."""
         found = self._rules_cache.get(rel)
         if found is None:
-            found = self._rules_cache[rel] = self.rules.rules_containing(rel)
+            hits = [r for r in self._wild if r.contains(rel)]
+            by_path = self._by_path
+            if by_path:
+                prefix = ""
+                for part in rel.split("/"):
+                    prefix = f"{prefix}/{part}" if prefix else part
+                    hits.extend(r for r in by_path.get(prefix, ()) if r.contains(rel))
+            order = self._order
+            found = self._rules_cache[rel] = sorted(hits, key=lambda r: (_depth(r), order[r.name]))
         return found
 
     def in_stable(self, rel: str) -> bool:
-        return any(match_pattern(p, rel) for p in self.stable_paths)
+        known = self._stable_cache.get(rel)
+        if known is None:
+            known = self._stable_cache[rel] = any(match_pattern(p, rel) for p in self.stable_paths)
+        return known
 
     def nearest_manifest(self, rel: str) -> Manifest | None:
         current = rel
@@ -143,6 +166,16 @@ class BoundaryModel:
         caller = rel if is_package else rel.rpartition("/")[0]
         manifest = self.nearest_manifest(rel)
         return (tuple(r.name for r in self.rules_for(rel)), self.in_stable(rel), caller,
+                manifest.directory if manifest else None)
+
+    def shared_context_key(self, importer: str) -> tuple[object, ...] | None:
+        """What every verdict except PLG105's depends on: the rules containing the importer, whether it
+        is stable, and its nearest x/* manifest (PLG105 also depends on the importer's own path)."""
+        rel = dotted_to_rel(self.package, importer)
+        if rel is None:
+            return None
+        manifest = self.nearest_manifest(rel)
+        return (tuple(r.name for r in self.rules_for(rel)), self.in_stable(rel),
                 manifest.directory if manifest else None)
 
     def violations(self, importer: str, is_package: bool, target: str | None, *, typing_only: bool = False,
@@ -311,7 +344,7 @@ class BoundaryFamily(RuleFamily):
 
     def __init__(self) -> None:
         self._models: dict[int, BoundaryModel] = {}
-        self._memo: dict[object, dict[tuple[str | None, bool, bool], list[Violation]]] = {}
+        self._memo: dict[object, dict[tuple[object, ...], list[Violation]]] = {}
 
     def model(self, project: Project) -> BoundaryModel | None:
         if project.specs is None:
@@ -329,10 +362,15 @@ class BoundaryFamily(RuleFamily):
             return []
         cfg = project.config
         out: list[Finding] = []
-        context = model.context_key(file.module, file.is_package)
+        context = model.shared_context_key(file.module)
         memo = self._memo.setdefault(context, {})
         for fact in imports:
-            key = (fact.target, fact.typing_only, fact.function_level)
+            target = fact.target
+            # Only PLG105 (internal packages) looks at where exactly the importer sits; those verdicts
+            # are memoised per file, every other verdict is shared by all files of the same context.
+            key: tuple[object, ...] = (target, fact.typing_only, fact.function_level)
+            if target is not None and "internal" in target:
+                key = (*key, file.rel)
             found = memo.get(key)
             if found is None:
                 found = memo[key] = model.violations(file.module, file.is_package, fact.target, label=_IMPORTER,

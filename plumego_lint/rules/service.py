@@ -77,6 +77,11 @@ class ServiceFamily(RuleFamily):
                                             else ServiceContext.create(service_config(project.config)))
         return self._contexts[project.root]
 
+    def input_paths(self, project: Project) -> Iterable[Path]:
+        """The installed plumego (its module.yaml tiers and modules): outside a service repo's tree."""
+        ctx = self.context(project)
+        return [ctx.plumego_dir] if ctx is not None and ctx.plumego_dir is not None else []
+
     def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
                    source: str | bytes | None = None) -> list[Finding]:
         ctx = self.context(project)

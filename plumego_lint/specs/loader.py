@@ -7,6 +7,7 @@ Must not import rules, reporters or the CLI; it only reads files below the repos
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -227,19 +228,23 @@ def load_maturity(root: Path, specs_dir: str) -> tuple[MaturitySignal, ...]:
 def iter_manifest_files(package_dir: Path) -> Iterable[Path]:
     """Every module.yaml below ``package_dir``, sorted, skipping caches and virtualenvs."""
     found: list[Path] = []
-    stack = [package_dir]
-    while stack:
+    stack = [str(package_dir)]
+    while stack:      # os.scandir, not Path.iterdir: one syscall per directory (this walk is on every run)
         current = stack.pop()
         try:
-            entries = list(current.iterdir())
+            with os.scandir(current) as it:
+                entries = list(it)
         except OSError:
             continue
         for entry in entries:
-            if entry.is_dir() and not entry.is_symlink():
-                if entry.name not in _SKIP_DIRS and not entry.name.startswith("."):
-                    stack.append(entry)
-            elif entry.name == MANIFEST_NAME and entry.is_file():
-                found.append(entry)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in _SKIP_DIRS and not entry.name.startswith("."):
+                        stack.append(entry.path)
+                elif entry.name == MANIFEST_NAME and entry.is_file():
+                    found.append(Path(entry.path))
+            except OSError:
+                continue
     return sorted(found)
 
 

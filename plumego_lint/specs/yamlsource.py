@@ -15,15 +15,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-
-class SpecError(Exception):
-    """A spec or configuration file that cannot be used at all (PLG902; the CLI exits 2)."""
-
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
+from plumego_lint.spec_error import SpecError as SpecError
 
 
 class LocatedDict(dict[str, Any]):
