@@ -67,6 +67,11 @@ RULES = (
          "listed in the rule's `third_party` list, and even then it must be imported lazily (inside a function or "
          "under TYPE_CHECKING) because it is an optional extra.",
          "dependency-rules.yaml modules.<m>.third_party"),
+    Rule("PLG111", "reference-imports-extension", "error", "the canonical reference app imports an x/* extension",
+         "The packages listed in repo.yaml `layers.reference.stable_only` (the canonical reference app) show the "
+         "canonical service built on the stable roots alone, so none of their files may import an extension "
+         "family. Example apps for extensions live in their own packages (e.g. examples/).",
+         "repo.yaml layers.reference.stable_only"),
     Rule("PLG110", "unverifiable-dynamic-import", "warning", "dynamic import with a non-literal name in a guarded module",
          "`importlib.import_module(name)` or `__import__(name)` with a computed name cannot be checked against the "
          "boundary rules. It is reported (as a warning) instead of passing silently; use a literal name, or mark "
@@ -104,6 +109,10 @@ class BoundaryModel:
             if layer is not None:
                 for pkg in layer.packages:
                     self.tooling[pkg] = layer.location
+        self.stable_only: dict[str, Location] = {}
+        for layer in repo.layers.values():
+            for entry in layer.stable_only:
+                self.stable_only[entry.pattern] = entry.location
         top = self.package.split(".")[0]
         self.other_first_party = frozenset(t for t in first_party_tops if t != top)
         self.ext_manifests: dict[str, Manifest] = {d: m for d, m in specs.manifests.items()
@@ -358,8 +367,10 @@ class BoundaryFamily(RuleFamily):
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
         model = self.model(project)
-        if model is None or not project.is_library(file):
+        if model is None:
             return []
+        if not project.is_library(file):
+            return self._stable_only(model, project, file, imports)
         cfg = project.config
         out: list[Finding] = []
         context = model.shared_context_key(file.module)
@@ -385,6 +396,23 @@ class BoundaryFamily(RuleFamily):
                                    importer=file.module, subject=fact.target or fact.written,
                                    noqa_lines=(fact.stmt_line, fact.end_line)))
                 break
+        return out
+
+    @staticmethod
+    def _stable_only(model: BoundaryModel, project: Project, file: SourceFile, imports: list[ImportFact]) -> list[Finding]:
+        """PLG111: a module of a stable-only reference package imports an extension."""
+        source = model.stable_only.get(file.module.split(".")[0]) if file.module else None
+        if source is None or not project.enabled("PLG111"):
+            return []
+        out: list[Finding] = []
+        for fact in imports:
+            t_rel = dotted_to_rel(model.package, fact.target) if fact.target else None
+            if t_rel is None or not any(match_pattern(r, t_rel) for r in model.extension_roots):
+                continue
+            out.append(Finding("PLG111", _severity("PLG111"), file.rel, fact.line, fact.col,
+                               f"{file.module} imports extension {fact.target}; the canonical reference app uses "
+                               "stable roots only", loc(source), importer=file.module,
+                               subject=fact.target or fact.written, noqa_lines=(fact.stmt_line, fact.end_line)))
         return out
 
     def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:

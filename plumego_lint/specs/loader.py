@@ -118,7 +118,7 @@ def load_repo_spec(root: Path, specs_dir: str) -> RepoSpec:
         for e in paths:
             _check_rel_path(e.pattern, path, e.location.line, "layer path")
         layers[name] = Layer(name, r.string(body, "description", required=False), tuple(e.pattern for e in paths),
-                             r.strings(body, "packages"), r.loc(doc["layers"], name))
+                             r.strings(body, "packages"), r.loc(doc["layers"], name), r.entries(body, "stable_only"))
     top = r.mapping(doc, "top_level_rules", required=False)
     return RepoSpec(
         name=r.string(repo, "name", required=False, default=module),

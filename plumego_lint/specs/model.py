@@ -71,6 +71,8 @@ class Layer:
     paths: tuple[str, ...]
     packages: tuple[str, ...]
     location: Location
+    # Packages of this layer that may import only the stable layer (the canonical reference app).
+    stable_only: tuple[PatternEntry, ...] = ()
 
 
 @dataclass(frozen=True)

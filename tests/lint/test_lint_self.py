@@ -100,3 +100,15 @@ def test_edited_dependency_rules_make_importlinter_drift(repo_copy: Path) -> Non
                      encoding="utf-8")
     _, payload = check_json(repo_copy)
     assert any(p == ".importlinter" and c == "PLG501" for p, _, c in found(payload))
+
+
+def test_reference_app_importing_an_extension_is_plg111(repo_copy: Path) -> None:
+    _inject(repo_copy, "reference_app/uses_x.py", "import plumego.core\nfrom plumego.x import tenant\n")
+    _inject(repo_copy, "reference_app/handlers/uses_x.py", "import plumego.x.ai.provider\n")
+    _, payload = check_json(repo_copy)
+    got = found(payload)
+    assert ("reference_app/uses_x.py", 2, "PLG111") in got
+    assert ("reference_app/handlers/uses_x.py", 1, "PLG111") in got
+    assert not any(p == "reference_app/uses_x.py" and line == 1 for p, line, _ in got)
+    sources = {v["source"] for v in payload["violations"] if v["code"] == "PLG111"}
+    assert sources and all(s.startswith("specs/repo.yaml:") for s in sources)
