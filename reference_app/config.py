@@ -92,7 +92,8 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
     if "APP_DATA_DIR" in env:
         changes["data_dir"] = Path(env["APP_DATA_DIR"])
     if "APP_CORS_ALLOWED_ORIGINS" in env:
-        changes["cors_allowed_origins"] = tuple(o.strip() for o in env["APP_CORS_ALLOWED_ORIGINS"].split(",") if o.strip())
+        origins = env["APP_CORS_ALLOWED_ORIGINS"].split(",")
+        changes["cors_allowed_origins"] = tuple(o.strip() for o in origins if o.strip())
     for name, attr, kind in (("APP_PORT", "port", int), ("APP_MAX_BODY_BYTES", "max_body_bytes", int),
                              ("APP_REQUEST_TIMEOUT", "request_timeout", float),
                              ("APP_RATE_LIMIT_PER_SECOND", "rate_limit_per_second", float),
