@@ -6,11 +6,8 @@ Owns the access-log field set. Imports only the standard library, plumego.contra
 
 from __future__ import annotations
 
-import time
-
 from plumego.contract import (
     ASGIApp,
-    Message,
     Middleware,
     Receive,
     Scope,
@@ -20,7 +17,7 @@ from plumego.contract import (
     trace_context_from_scope,
 )
 from plumego.log import Level, StructuredLogger
-from plumego.middleware._asgi import go_duration, header_value
+from plumego.middleware._asgi import go_duration, header_value, run_measured
 
 
 def client_ip(scope: Scope) -> str:
@@ -55,30 +52,8 @@ def access_log(logger: StructuredLogger) -> Middleware:
             if scope["type"] != "http" or not logger.enabled(Level.INFO):
                 await app(scope, receive, send)
                 return
-            status = 0
-            written = 0
-            began = time.perf_counter()
-
-            async def counting_send(message: Message) -> None:
-                nonlocal status, written
-                kind = message["type"]
-                if kind == "http.response.body":
-                    written += len(message.get("body", b""))
-                elif kind == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, counting_send)
-            except BaseException:
-                if status == 0:
-                    status = 500
-                raise
-            finally:
-                try:
-                    _log(scope, status, written, time.perf_counter() - began)
-                except Exception:  # noqa: BLE001 - a broken log sink must never mask the response or its error
-                    pass
+            await run_measured(app, scope, receive, send,
+                               lambda status, written, elapsed: _log(scope, status, written, elapsed))
 
         def _log(scope: Scope, status: int, written: int, elapsed: float) -> None:
             route = route_context_from_scope(scope)

@@ -1,13 +1,24 @@
-"""Small ASGI helpers shared by the middleware: header lookup and writing the canonical error envelope.
+"""Small ASGI helpers shared by the middleware: header lookup, the canonical error envelope and
+measuring a finished request (status, bytes, duration) for accesslog and httpmetrics.
 
 Owns nothing public. Imports only the standard library and plumego.contract.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
-from plumego.contract import APIError, Scope, Send, encode_error_envelope, request_id_from_scope
+from plumego.contract import (
+    APIError,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    encode_error_envelope,
+    request_id_from_scope,
+)
 
 JSON_CONTENT_TYPE = b"application/json"
 
@@ -73,3 +84,37 @@ def go_duration(seconds: float) -> str:
 def _trim(value: float) -> str:
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+async def run_measured(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, done: Callable[[int, int, float], None]
+) -> None:
+    """Run ``app``, then call ``done(status, bytes_written, elapsed_seconds)`` exactly once.
+
+    An exception from the app is reported as status 500 (unless a status was already sent) and
+    re-raised; an exception from ``done`` never masks the response or the app's error.
+    """
+    status = 0
+    written = 0
+    began = time.perf_counter()
+
+    async def counting_send(message: Message) -> None:
+        nonlocal status, written
+        kind = message["type"]
+        if kind == "http.response.body":
+            written += len(message.get("body", b""))
+        elif kind == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, counting_send)
+    except BaseException:
+        if status == 0:
+            status = 500
+        raise
+    finally:
+        try:
+            done(status, written, time.perf_counter() - began)
+        except Exception:  # noqa: BLE001 - logging or metrics must never break a response
+            pass

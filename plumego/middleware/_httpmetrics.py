@@ -6,10 +6,9 @@ library, plumego.contract and plumego.metrics.
 
 from __future__ import annotations
 
-import time
-
-from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send, route_context_from_scope
+from plumego.contract import ASGIApp, Middleware, Receive, Scope, Send, route_context_from_scope
 from plumego.metrics import HTTPObserver
+from plumego.middleware._asgi import run_measured
 
 
 def http_metrics(observer: HTTPObserver | None) -> Middleware:
@@ -28,37 +27,13 @@ def http_metrics(observer: HTTPObserver | None) -> Middleware:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            status = 0
-            written = 0
-            began = time.perf_counter()
 
-            async def counting_send(message: Message) -> None:
-                nonlocal status, written
-                kind = message["type"]
-                if kind == "http.response.body":
-                    written += len(message.get("body", b""))
-                elif kind == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, counting_send)
-            except BaseException:
-                if status == 0:
-                    status = 500
-                raise
-            finally:
+            def observe(status: int, written: int, elapsed: float) -> None:
                 route = route_context_from_scope(scope)
-                try:
-                    observer.observe(
-                        scope.get("method", ""),
-                        route.pattern if route else scope.get("path", ""),
-                        status,
-                        time.perf_counter() - began,
-                        written,
-                    )
-                except Exception:  # noqa: BLE001 - metrics must never break a response
-                    pass
+                observer.observe(scope.get("method", ""), route.pattern if route else scope.get("path", ""),
+                                 status, elapsed, written)
+
+            await run_measured(app, scope, receive, send, observe)
 
         return http_metrics_app
 
