@@ -121,3 +121,25 @@ def test_unparsable_file_is_reported_not_raised(tmp_path: Path) -> None:
     broken.write_text("def (:\n")
     ctx = ServiceContext.create(load_service_config(tmp_path / "repo"))
     assert [f.code for f in check_file(broken, ctx)] == ["PLG901"]
+
+
+def test_deprecated_symbols_from_manifests_are_plg305(tmp_path: Path) -> None:
+    """PLG305 reads deprecated_symbols from plumego's manifests (here a copy with one entry added)."""
+    from plumego_lint.specs import TierIndex
+
+    pkg = tmp_path / "plumego"
+    shutil.copytree(ROOT / "plumego", pkg, ignore=shutil.ignore_patterns("*.py", "__pycache__", "*.typed"))
+    core = pkg / "core" / "module.yaml"
+    core.write_text(core.read_text().replace(
+        "deprecated_symbols: []",
+        "deprecated_symbols:\n  - symbol: OldApp\n    replacement: plumego.core.App\n    since: '0.1'"))
+    tiers = TierIndex.from_package_dir(pkg)
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    use = repo / "app" / "legacy.py"
+    use.write_text("import plumego.core\nfrom plumego.core import OldApp, App\n\n\n"
+                   "def build() -> object:\n    return plumego.core.OldApp()\n")
+    ctx = ServiceContext.create(load_service_config(repo), tiers=tiers)
+    found = [(f.line, f.code, f.message) for f in check_file(use, ctx) if f.code == "PLG305"]
+    assert [(line, code) for line, code, _ in found] == [(2, "PLG305"), (6, "PLG305")]
+    assert all("plumego.core.OldApp is deprecated since 0.1; use plumego.core.App" in m for _, _, m in found)
