@@ -10,7 +10,6 @@ from collections import Counter
 from plumego_lint.reporters import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFO_URI = "https://github.com/spcent/plumego"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -26,7 +25,6 @@ def payload(report: Report) -> dict[str, object]:
         "fullDescription": {"text": rule.explain},
         "help": {"text": f"{rule.explain}\n\nSpec: {rule.spec_key}. Run `plumego-lint explain {code}`.",
                  "markdown": f"**{code} {rule.name}**: {rule.explain}\n\nSpec: `{rule.spec_key}`."},
-        "helpUri": f"{INFO_URI}#{code.lower()}",
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": ["architecture", "plumego"], "precision": "very-high"},
     } for code, rule in report.rules.items()]
@@ -52,8 +50,7 @@ def payload(report: Report) -> dict[str, object]:
         "version": "2.1.0",
         "$schema": SCHEMA,
         "runs": [{
-            "tool": {"driver": {"name": "plumego-lint", "version": report.tool_version, "informationUri": INFO_URI,
-                                "rules": rules}},
+            "tool": {"driver": {"name": "plumego-lint", "version": report.tool_version, "rules": rules}},
             "automationDetails": {"id": "plumego-lint/"},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + report.root.rstrip("/") + "/"}},
             "results": results,
