@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -26,6 +25,7 @@ from plumego.contract import (
     request_id_from_scope,
     with_trace_context,
 )
+from plumego.middleware._asgi import run_measured
 
 _HEX: Final = frozenset("0123456789abcdef")
 _SPAN_HEADER: Final = b"x-span-id"
@@ -167,43 +167,23 @@ def tracing(
                 trace = TraceContext(trace_id=new_trace_id(), span_id=span_id, baggage=baggage, flags=new_flags)
             with_trace_context(scope, trace)
             span_header = span_id.encode("ascii")
-            status = 0
-            written = 0
-            began = time.perf_counter()
 
             async def span_send(message: Message) -> None:
-                nonlocal status, written
-                kind = message["type"]
-                if kind == "http.response.start":
-                    status = message["status"]
+                if message["type"] == "http.response.start":
                     message = {**message, "headers": [*(message.get("headers") or ()), (_SPAN_HEADER, span_header)]}
-                elif kind == "http.response.body":
-                    written += len(message.get("body", b""))
                 await send(message)
 
-            try:
+            if on_end is None:
                 await app(scope, receive, span_send)
-            except BaseException:
-                if status == 0:
-                    status = 500
-                raise
-            finally:
-                if on_end is not None:
-                    try:
-                        on_end(
-                            FinishedSpan(
-                                trace=trace,
-                                method=scope.get("method", ""),
-                                path=scope.get("path", ""),
-                                status=status,
-                                bytes_written=written,
-                                duration=time.perf_counter() - began,
-                                request_id=request_id_from_scope(scope),
-                                tracestate=tracestate,
-                            )
-                        )
-                    except Exception:  # noqa: BLE001 - span export must never break a response
-                        pass
+                return
+            export = on_end
+
+            def finish(status: int, written: int, elapsed: float) -> None:
+                export(FinishedSpan(trace=trace, method=scope.get("method", ""), path=scope.get("path", ""),
+                                    status=status, bytes_written=written, duration=elapsed,
+                                    request_id=request_id_from_scope(scope), tracestate=tracestate))
+
+            await run_measured(app, scope, receive, span_send, finish)
 
         return tracing_app
 
