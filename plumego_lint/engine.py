@@ -218,14 +218,18 @@ def analyze(project: Project, facts: dict[str, FileFacts]) -> Analysis:
     return Analysis(facts=facts, imports=imports)
 
 
+def enabled_families(project: Project, families: list[RuleFamily]) -> list[RuleFamily]:
+    """The families with at least one enabled code (--select/--ignore): the others' findings would all be
+    dropped, so they are neither run nor asked for their inputs (the service family's cost a parse of the
+    installed plumego's manifests)."""
+    return [f for f in families if not f.rules or any(project.enabled(r.code) for r in f.rules)]
+
+
 def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None) -> list[Finding]:
     """Every finding of every family, noqa applied, sorted; select/ignore applied."""
     from plumego_lint.rules import default_families
 
-    families = families if families is not None else default_families()
-    # A family none of whose codes is enabled (--select/--ignore) would only produce findings that are
-    # dropped below: skip it (the service family re-parses every file, so this matters).
-    families = [f for f in families if not f.rules or any(project.enabled(r.code) for r in f.rules)]
+    families = enabled_families(project, families if families is not None else default_families())
     out: list[Finding] = []
     for file in project.files:
         facts = analysis.facts.get(file.rel)
@@ -306,7 +310,7 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         project = _project_for(config, options.select, options.ignore)
         facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache)
         analysis = analyze(project, facts)
-        families = default_families()
+        families = enabled_families(project, default_families())
         findings, suppressed = apply_noqa(project, analysis, evaluate(project, analysis, families))
         if run_cache is not None:
             skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
