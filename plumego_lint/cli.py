@@ -116,6 +116,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
             return EXIT_VIOLATIONS
         sys.stdout.write("verdict: ALLOWED\n")
         return EXIT_OK
+    if not args.code and args.markdown:
+        from plumego_lint.generate import render_rules_reference
+
+        sys.stdout.write(render_rules_reference(RULES.values()))
+        return EXIT_OK
     if not args.code:
         width = max(len(r.name) for r in RULES.values())
         for each in RULES.values():
@@ -258,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("code", nargs="?", help="a rule code such as PLG101 (no code: list every rule)")
     explain.add_argument("--import", dest="edge", nargs=2, metavar=("IMPORTER", "TARGET"),
                          help="dotted importer module and imported module")
+    explain.add_argument("--markdown", action="store_true",
+                         help="with no code: print every rule as the Markdown reference (docs/rules.md)")
     explain.add_argument("--function-level", action="store_true", help="treat the import as inside a function")
     explain.add_argument("--typing-only", action="store_true", help="treat the import as under TYPE_CHECKING")
     explain.add_argument("--root", help="project root (default: discovered from the current directory)")
