@@ -5,7 +5,9 @@
 inode, hash) so a warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache
 restore, only costs a re-hash: facts stay keyed on content, never on times; files changed within
 ``RACY_NS`` of the run that recorded them are always re-hashed). ``RunCache``: the findings of the last
-run and a ``Snapshot`` of its inputs, so "nothing changed" costs one stat per file. Writes go to a
+run and a ``Snapshot`` of its inputs, so "nothing changed" costs one stat per file. ``FindingsMemo``:
+per-file findings of the file-local families, so a run after a change re-checks only the files whose
+content or module identity changed (unless the module index or the specs changed). Writes go to a
 temp file and are renamed into place, so concurrent runs never see a torn file (last writer wins; both
 are valid); an unreadable or corrupt cache file is ignored and rewritten.
 Must not import rules, reporters or the CLI (nor, at import time, facts: the warm path avoids ``ast``).
@@ -103,6 +105,7 @@ class FactsCache:
 # ------------------------------------------------------------------------------------------ run cache
 
 RUN_FORMAT = 2
+MEMO_FORMAT = 1
 
 
 def run_key(config_fingerprint: str, root: Path, select: Sequence[str], ignore: Sequence[str]) -> str:
@@ -164,6 +167,55 @@ class RunCache:
             self.file.unlink()
         except OSError:
             return
+
+
+# ------------------------------------------------------------------------------------------ findings memo
+
+def memo_key(config_fingerprint: str, select: Sequence[str], ignore: Sequence[str]) -> str:
+    """The run key without the root and the environment: file-local findings depend on neither, so a CI
+    checkout at another path with a restored cache directory still reuses them."""
+    payload = (f"memo|{MEMO_FORMAT}|{__version__}|{sys.version_info[:2]}|{config_fingerprint}|{sorted(select)}|"
+               f"{sorted(ignore)}|{code_fingerprint()}")
+    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+FileSignature = tuple[str, str, bool, bool]    # (content hash, module, is_package, is_test)
+
+
+class FindingsMemo:
+    """Per-file findings of the file-local rule families from the last run, in ``memo-<run key>.marshal``.
+
+    When the run cache misses (something changed), files whose signature (content hash, module name,
+    package and test flags) is unchanged reuse these findings instead of resolving and checking their
+    imports again, provided ``scope`` (a digest of the module index and the specs) is unchanged too;
+    any other change of scope drops the memo. The run key already covers tool, Python, config and
+    code filters. A separate file from the run cache, so the warm hit path never loads it.
+    """
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory
+        self.file = directory / f"memo-{key}.marshal"
+
+    def load(self, scope: str) -> dict[str, tuple[FileSignature, list[tuple[object, ...]]]]:
+        try:
+            loaded = marshal.loads(self.file.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        if not (isinstance(loaded, dict) and loaded.get("format") == MEMO_FORMAT and loaded.get("scope") == scope):
+            return {}
+        files = loaded.get("files")
+        if not isinstance(files, dict):
+            return {}
+        out: dict[str, tuple[FileSignature, list[tuple[object, ...]]]] = {}
+        for rel, entry in files.items():
+            if (isinstance(rel, str) and isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], tuple)
+                    and len(entry[0]) == 4 and isinstance(entry[1], list)
+                    and all(isinstance(f, tuple) for f in entry[1])):
+                out[rel] = (entry[0], entry[1])
+        return out
+
+    def store(self, scope: str, files: dict[str, tuple[FileSignature, list[tuple[object, ...]]]]) -> None:
+        _atomic_write(self.directory, self.file, {"format": MEMO_FORMAT, "scope": scope, "files": files})
 
 
 def ensure_cache_dir(directory: Path) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plumego_lint.cache import RunCache, Snapshot, ensure_cache_dir, run_key
+from plumego_lint.cache import FileSignature, FindingsMemo, RunCache, Snapshot, ensure_cache_dir, memo_key, run_key
 from plumego_lint.config import Config, find_root, load_config
 from plumego_lint.findings import Finding
 
@@ -143,8 +143,11 @@ def _parse_chunk(paths: list[tuple[str, str]]) -> list[tuple[str, str, tuple[obj
             gc.enable()
 
 
-def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True) -> dict[str, FileFacts]:
-    """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel)."""
+def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True,
+                  digests: dict[str, str] | None = None) -> dict[str, FileFacts]:
+    """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel).
+
+    ``digests``, when given, receives each file's content hash (for the findings memo)."""
     from plumego_lint.cache import FactsCache, cache_key
     from plumego_lint.facts import FileFacts, content_hash
 
@@ -181,6 +184,8 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
                         cache.forget(digest)      # a damaged entry: parse the file again
                     else:
                         cache.remember(file.rel, st, digest, None)
+                        if digests is not None:
+                            digests[file.rel] = digest
                         continue
         misses.append((file.rel, file.abspath))
     workers = jobs if jobs is not None else (config.jobs or os.cpu_count() or 1)
@@ -188,6 +193,8 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
     def take(parsed: list[tuple[str, str, tuple[object, ...]]]) -> None:
         for rel, digest, plain in parsed:
             got = facts[rel] = FileFacts.from_plain(plain)
+            if digests is not None and digest:
+                digests[rel] = digest
             if cache is not None and digest:
                 unreadable = got.error is not None and got.error.kind == "unreadable"
                 cache.remember(rel, stats.get(rel), digest, None if unreadable else plain)
@@ -208,14 +215,10 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
 
 
 def analyze(project: Project, facts: dict[str, FileFacts]) -> Analysis:
-    from plumego_lint.rules import Analysis
+    """Facts plus resolved imports; each file's imports are resolved when a rule first asks for them."""
+    from plumego_lint.rules.base import Analysis, ResolvedImports
 
-    imports = {}
-    for file in project.files:
-        f = facts.get(file.rel)
-        if f is not None:
-            imports[file.rel] = project.imports_of(file, f)
-    return Analysis(facts=facts, imports=imports)
+    return Analysis(facts=facts, imports=ResolvedImports(project, facts))
 
 
 def enabled_families(project: Project, families: list[RuleFamily]) -> list[RuleFamily]:
@@ -225,18 +228,64 @@ def enabled_families(project: Project, families: list[RuleFamily]) -> list[RuleF
     return [f for f in families if not f.rules or any(project.enabled(r.code) for r in f.rules)]
 
 
-def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None) -> list[Finding]:
-    """Every finding of every family, noqa applied, sorted; select/ignore applied."""
+@dataclass
+class MemoState:
+    """The findings memo of one run: what the last run recorded, and what this run records."""
+
+    previous: dict[str, tuple[FileSignature, list[tuple[object, ...]]]]
+    current: dict[str, tuple[FileSignature, list[tuple[object, ...]]]] = field(default_factory=dict)
+
+
+def memo_scope(project: Project) -> str:
+    """What every file-local finding depends on besides the file itself: the module index (resolution,
+    top-level names) and the bytes of every spec file and module.yaml. The run key covers the rest."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update("\n".join(sorted(f.module for f in project.files if f.module)).encode())
+    specs = project.specs
+    if specs is not None:
+        spec_dir = specs.root / specs.specs_dir
+        spec_files = sorted(spec_dir.rglob("*") if specs.specs_dir else spec_dir.glob("*.yaml"))
+        for path in [*spec_files, *sorted(specs.root / m.file for m in specs.manifests.values())]:
+            h.update(f"\0{os.path.relpath(path, specs.root)}\0".encode())   # relative: CI checkouts move
+            try:
+                h.update(path.read_bytes() if path.is_file() else b"\0dir")
+            except OSError:
+                h.update(b"\0unreadable")
+    return h.hexdigest()
+
+
+def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
+             memo: MemoState | None = None, digests: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding of every family, sorted; select/ignore applied (noqa is ``apply_noqa``'s).
+
+    With ``memo`` and ``digests``, a file whose signature matches the last run's reuses the findings
+    of the file-local families (``RuleFamily.file_local``) instead of resolving and checking again."""
     from plumego_lint.rules import default_families
 
     families = enabled_families(project, families if families is not None else default_families())
+    local = [f for f in families if f.file_local]
+    others = [f for f in families if not f.file_local]
     out: list[Finding] = []
     for file in project.files:
         facts = analysis.facts.get(file.rel)
         if facts is None:
             continue
-        found: list[Finding] = []
-        for family in families:
+        signature: FileSignature | None = None
+        if memo is not None and digests is not None and file.rel in digests:
+            signature = (digests[file.rel], file.module, file.is_package, file.is_test)
+        previous = memo.previous.get(file.rel) if memo is not None and signature is not None else None
+        reused = _from_plain(previous[1]) if previous is not None and previous[0] == signature else None
+        if reused is not None:
+            found = reused
+        else:
+            found = []
+            for family in local:
+                found.extend(family.check_file(project, file, facts, analysis.imports.get(file.rel, [])))
+        if memo is not None and signature is not None:
+            memo.current[file.rel] = (signature, [_plain(f) for f in found])
+        for family in others:
             found.extend(family.check_file(project, file, facts, analysis.imports.get(file.rel, [])))
         out.extend(found)
     for family in families:
@@ -308,10 +357,18 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         if run_cache is not None:
             ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
         project = _project_for(config, options.select, options.ignore)
-        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache)
+        digests: dict[str, str] = {}
+        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, digests=digests)
         analysis = analyze(project, facts)
         families = enabled_families(project, default_families())
-        findings, suppressed = apply_noqa(project, analysis, evaluate(project, analysis, families))
+        memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
+                     if run_cache else None)
+        scope = memo_scope(project) if memo_file is not None else ""
+        memo = MemoState(memo_file.load(scope)) if memo_file is not None else None
+        findings, suppressed = apply_noqa(project, analysis,
+                                          evaluate(project, analysis, families, memo=memo, digests=digests))
+        if memo_file is not None and memo is not None and memo.current != memo.previous:
+            memo_file.store(scope, memo.current)
         if run_cache is not None:
             skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
             snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)

@@ -8,7 +8,7 @@ Must not import the engine, the cache, reporters or the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +73,32 @@ class Project:
         return out
 
 
+class ResolvedImports(Mapping[str, list[ImportFact]]):
+    """Each file's resolved imports, computed on first access: a run that reuses a file's findings
+    (the engine's findings memo) never resolves that file's imports unless a project-wide rule asks."""
+
+    def __init__(self, project: Project, facts: Mapping[str, FileFacts]) -> None:
+        self._project = project
+        self._facts = facts
+        self._done: dict[str, list[ImportFact]] = {}
+
+    def __getitem__(self, rel: str) -> list[ImportFact]:
+        found = self._done.get(rel)
+        if found is None:
+            file = self._project.by_rel.get(rel)
+            facts = self._facts.get(rel)
+            if file is None or facts is None:
+                raise KeyError(rel)
+            found = self._done[rel] = self._project.imports_of(file, facts)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (f.rel for f in self._project.files if f.rel in self._facts)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class Analysis:
     """The per-file facts of a run (from the cache or a fresh parse), with resolved imports."""
@@ -86,6 +112,10 @@ class RuleFamily:
 
     name: str = ""
     rules: tuple[Rule, ...] = ()
+    # True when ``check_file`` reads nothing but its arguments, the specs, the config and the module
+    # index (never another file's facts): the engine then reuses a file's findings from the last run
+    # while its content, its module identity, the module index and the specs are unchanged.
+    file_local: bool = False
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:

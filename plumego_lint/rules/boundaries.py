@@ -350,6 +350,7 @@ class BoundaryModel:
 class BoundaryFamily(RuleFamily):
     name = "boundaries"
     rules = RULES
+    file_local = True
 
     def __init__(self) -> None:
         self._models: dict[int, BoundaryModel] = {}

@@ -32,6 +32,7 @@ RULES = (
 class ParseErrorFamily(RuleFamily):
     name = "inputs"
     rules = RULES
+    file_local = True
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
