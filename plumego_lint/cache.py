@@ -1,7 +1,8 @@
 """Caches in ``.plumego-lint-cache/`` at the project root: per-file facts, and the findings of the last run.
 
 ``FactsCache``: one ``marshal`` file per (tool version, parser version, config fingerprint):
-``entries`` maps a blake2b content hash to the file's facts, ``stat`` maps a path to (size, ctime_ns,
+``entries`` maps a blake2b content hash to the file's facts, ``extras`` maps it to the facts rule families
+built from its tree (``TreeExtractor``) by "name|key", ``stat`` maps a path to (size, ctime_ns,
 inode, hash) so a warm run can skip re-hashing unchanged files (a stat mismatch, e.g. after a CI cache
 restore, only costs a re-hash: facts stay keyed on content, never on times; files changed within
 ``RACY_NS`` of the run that recorded them are always re-hashed). ``RunCache``: the findings of the last
@@ -29,7 +30,7 @@ from plumego_lint.snapshot import RACY_NS as RACY_NS
 from plumego_lint.snapshot import Snapshot as Snapshot
 from plumego_lint.snapshot import code_fingerprint as code_fingerprint
 
-FORMAT = 3
+FORMAT = 4
 StatKey = tuple[int, int, int]
 
 
@@ -47,7 +48,9 @@ class FactsCache:
         self.directory = directory
         self.file = directory / f"facts-{key}.marshal"
         self.entries: dict[str, tuple[object, ...]] = {}
+        self.extras: dict[str, dict[str, tuple[object, ...]]] = {}
         self.stat: dict[str, tuple[int, int, int, str]] = {}
+        self.used_extras: set[tuple[str, str]] | None = None   # (hash, "name|key") this run read or wrote
         self.dirty = False
         self.started = time.time_ns()       # recorded as "written": later runs distrust stats newer than it
         self.horizon = 0                    # stats at or after this (ns) are racy: re-hash
@@ -60,8 +63,10 @@ class FactsCache:
             return
         if isinstance(loaded, dict) and loaded.get("format") == FORMAT:
             entries, stat, written = loaded.get("entries"), loaded.get("stat"), loaded.get("written")
-            if isinstance(entries, dict) and isinstance(stat, dict) and isinstance(written, int):
-                self.entries, self.stat = entries, stat
+            extras = loaded.get("extras")
+            if (isinstance(entries, dict) and isinstance(stat, dict) and isinstance(written, int)
+                    and isinstance(extras, dict)):
+                self.entries, self.stat, self.extras = entries, stat, extras
                 self.horizon = written - RACY_NS
 
     def hash_for_stat(self, rel: str, st: os.stat_result) -> str | None:
@@ -82,13 +87,36 @@ class FactsCache:
             self.entries[digest] = facts
             self.dirty = True
 
+    def extra(self, digest: str, name: str) -> tuple[object, ...] | None:
+        """What a ``TreeExtractor`` built from the file with this hash, under ``name`` ("extractor|key")."""
+        found = self.extras.get(digest)
+        value = found.get(name) if isinstance(found, dict) else None
+        if not isinstance(value, tuple):
+            return None
+        if self.used_extras is not None:
+            self.used_extras.add((digest, name))
+        return value
+
+    def remember_extra(self, digest: str, name: str, value: tuple[object, ...]) -> None:
+        found = self.extras.get(digest)
+        if not isinstance(found, dict):
+            found = self.extras[digest] = {}
+        if found.get(name) != value:
+            found[name] = value
+            self.dirty = True
+        if self.used_extras is not None:
+            self.used_extras.add((digest, name))
+
     def forget(self, digest: str) -> None:
         """Drop an entry that could not be decoded (a damaged cache file): it is re-parsed and rewritten."""
         if self.entries.pop(digest, None) is not None:
             self.dirty = True
 
     def save(self, live_paths: set[str]) -> None:
-        """Write (atomically) keeping only entries that live files still use."""
+        """Write (atomically) keeping only entries that live files still use.
+
+        When ``used_extras`` was set (every live file's extras were read or written this run), extras
+        nobody used are dropped too: a renamed module leaves its old "name|key" behind otherwise."""
         stale_paths = [p for p in self.stat if p not in live_paths]
         for p in stale_paths:
             del self.stat[p]
@@ -96,10 +124,17 @@ class FactsCache:
         if len(live_hashes) < len(self.entries):
             self.entries = {h: f for h, f in self.entries.items() if h in live_hashes}
             self.dirty = True
+        used = self.used_extras
+        kept = {h: ({n: v for n, v in found.items() if (h, n) in used} if used is not None else found)
+                for h, found in self.extras.items() if h in live_hashes and isinstance(found, dict)}
+        kept = {h: found for h, found in kept.items() if found}
+        if kept != self.extras:     # values compare by identity first: cheap when nothing was dropped
+            self.extras = kept
+            self.dirty = True
         if not (self.dirty or stale_paths):
             return
-        _atomic_write(self.directory, self.file,
-                      {"format": FORMAT, "entries": self.entries, "stat": self.stat, "written": self.started})
+        _atomic_write(self.directory, self.file, {"format": FORMAT, "entries": self.entries, "extras": self.extras,
+                                                  "stat": self.stat, "written": self.started})
 
 
 # ------------------------------------------------------------------------------------------ run cache

@@ -1,7 +1,8 @@
 """The pipeline: config -> specs -> files -> facts (cached, parallel) -> rules -> suppressions -> result.
 
 Owns orchestration only: building the ``Project``, getting every file's facts once (cache hits, else a
-parse in this process or in a process pool over chunks), running every rule family, then applying
+parse in this process or in a process pool over chunks; families that read more of a file than its
+facts build it from that same tree, see ``TreeExtractor``), running every rule family, then applying
 ``# noqa``, --select/--ignore and the baseline. When nothing that any rule reads has changed since the
 last run (``cache.RunCache``), ``run_check`` returns that run's findings without loading specs, facts or
 rules; those modules are therefore imported lazily. Must not format output or parse arguments.
@@ -21,7 +22,7 @@ from plumego_lint.findings import Finding
 
 if TYPE_CHECKING:
     from plumego_lint.facts import FileFacts
-    from plumego_lint.rules import Analysis, Project, RuleFamily
+    from plumego_lint.rules import Analysis, Project, RuleFamily, TreeExtractor
 
 PARALLEL_MIN_FILES = 300
 CHUNK = 150
@@ -123,20 +124,40 @@ def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str]) -
     return Project(root=config.root, config=config, specs=specs, files=files, modules=modules, enabled=enabled)
 
 
-def _parse_chunk(paths: list[tuple[str, str]]) -> list[tuple[str, str, tuple[object, ...]]]:
+# (rel path, absolute path, each tree extractor's key for the file: None when it wants nothing)
+Work = tuple[str, str, tuple[str | None, ...]]
+# (rel path, content hash, plain FileFacts, each tree extractor's plain facts: None when not built)
+Parsed = tuple[str, str, tuple[object, ...], tuple[tuple[object, ...] | None, ...]]
+
+_WORKER_EXTRACTORS: tuple[TreeExtractor, ...] = ()
+
+
+def _init_worker(extractors: tuple[TreeExtractor, ...]) -> None:
+    """Once per parse worker: the tree extractors (and whatever they memoise) live for the whole pool."""
+    global _WORKER_EXTRACTORS
+    _WORKER_EXTRACTORS = extractors
+
+
+def _parse_chunk(items: list[Work], extractors: tuple[TreeExtractor, ...] | None = None) -> list[Parsed]:
+    """Read and parse each file once; its FileFacts and every tree extractor's facts come from that tree."""
     import gc
 
-    from plumego_lint.facts import read_and_extract
+    from plumego_lint.facts import read_and_parse
 
+    extractors = _WORKER_EXTRACTORS if extractors is None else extractors
     # Syntax trees hold no reference cycles and die with each file: the cyclic collector only burns
     # time walking them (about 10% of a cold run), so it is paused while parsing.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        out = []
-        for rel, path in paths:
-            digest, facts = read_and_extract(Path(path))
-            out.append((rel, digest, facts.to_plain()))
+        out: list[Parsed] = []
+        for rel, path, keys in items:
+            digest, data, facts, tree = read_and_parse(Path(path))
+            extras: tuple[tuple[object, ...] | None, ...] = ()
+            if tree is not None and extractors:
+                extras = tuple(None if key is None else extractor.extract(key, tree, data)
+                               for extractor, key in zip(extractors, keys))
+            out.append((rel, digest, facts.to_plain(), extras))
         return out
     finally:
         if was_enabled:
@@ -144,21 +165,52 @@ def _parse_chunk(paths: list[tuple[str, str]]) -> list[tuple[str, str, tuple[obj
 
 
 def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True,
-                  digests: dict[str, str] | None = None) -> dict[str, FileFacts]:
+                  families: Sequence[RuleFamily] = (), digests: dict[str, str] | None = None) -> dict[str, FileFacts]:
     """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel).
 
+    Each active family's ``tree_extractor`` runs on the same parse (so no file is parsed twice) or comes
+    from the cache; its facts reach the family through ``take_tree_facts`` before this returns.
     ``digests``, when given, receives each file's content hash (for the findings memo)."""
     from plumego_lint.cache import FactsCache, cache_key
     from plumego_lint.facts import FileFacts, content_hash
+
+    takers = [(family, extractor) for family in enabled_families(project, families)
+              if (extractor := family.tree_extractor(project)) is not None]
+    extractors = tuple(extractor for _, extractor in takers)
+    no_keys: tuple[str | None, ...] = (None,) * len(extractors)
+    keys = {f.rel: tuple(x.key(f) for x in extractors) for f in project.files} if extractors else {}
+    tree_facts: list[dict[str, object]] = [{} for _ in extractors]
 
     config = project.config
     cache = FactsCache(project.root / config.cache_dir, cache_key(config.fingerprint())) if use_cache else None
     if cache is not None:
         cache.load()
+        if extractors:
+            cache.used_extras = set()   # every live file's extras are read or rebuilt below: drop the rest
+
+    def cached_extras(digest: str, rel: str, wanted: tuple[str | None, ...]) -> bool:
+        """Take a file's tree-extractor facts from the cache; False (take nothing) if any is missing or stale."""
+        assert cache is not None
+        found: list[tuple[int, object]] = []
+        for i, (extractor, key) in enumerate(zip(extractors, wanted)):
+            if key is None:
+                continue
+            plain = cache.extra(digest, f"{extractor.name}|{key}")
+            if plain is None or not extractor.still_valid(plain):
+                return False
+            try:
+                found.append((i, extractor.decode(plain)))
+            except (TypeError, ValueError):
+                return False
+        for i, value in found:
+            tree_facts[i][rel] = value
+        return True
+
     facts: dict[str, FileFacts] = {}
-    misses: list[tuple[str, str]] = []
+    misses: list[Work] = []
     stats: dict[str, os.stat_result] = {}
     for file in project.files:
+        wanted = keys.get(file.rel, no_keys)
         try:
             st = os.stat(file.abspath)
         except OSError:
@@ -166,7 +218,7 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
         if cache is not None and st is not None:
             stats[file.rel] = st
             if not cache.entries:        # nothing cached: the parser hashes the bytes it reads anyway
-                misses.append((file.rel, file.abspath))
+                misses.append((file.rel, file.abspath, wanted))
                 continue
             digest = cache.hash_for_stat(file.rel, st)
             if digest is None:
@@ -179,22 +231,30 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
                 entry = cache.entries.get(digest)
                 if entry is not None:
                     try:
-                        facts[file.rel] = FileFacts.from_plain(entry)
+                        got = FileFacts.from_plain(entry)
                     except (AssertionError, TypeError, ValueError):
                         cache.forget(digest)      # a damaged entry: parse the file again
                     else:
-                        cache.remember(file.rel, st, digest, None)
-                        if digests is not None:
-                            digests[file.rel] = digest
-                        continue
-        misses.append((file.rel, file.abspath))
+                        # an unparsable file has no tree to extract from (and no service checks)
+                        if got.error is not None or cached_extras(digest, file.rel, wanted):
+                            facts[file.rel] = got
+                            cache.remember(file.rel, st, digest, None)
+                            if digests is not None:
+                                digests[file.rel] = digest
+                            continue
+        misses.append((file.rel, file.abspath, wanted))
     workers = jobs if jobs is not None else (config.jobs or os.cpu_count() or 1)
 
-    def take(parsed: list[tuple[str, str, tuple[object, ...]]]) -> None:
-        for rel, digest, plain in parsed:
+    def take(parsed: list[Parsed]) -> None:
+        for rel, digest, plain, extras in parsed:
             got = facts[rel] = FileFacts.from_plain(plain)
             if digests is not None and digest:
                 digests[rel] = digest
+            for i, value in enumerate(extras):
+                if value is not None:
+                    tree_facts[i][rel] = extractors[i].decode(value)
+                    if cache is not None and digest:
+                        cache.remember_extra(digest, f"{extractors[i].name}|{keys[rel][i]}", value)
             if cache is not None and digest:
                 unreadable = got.error is not None and got.error.kind == "unreadable"
                 cache.remember(rel, stats.get(rel), digest, None if unreadable else plain)
@@ -203,14 +263,17 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
         from concurrent.futures import ProcessPoolExecutor, as_completed   # lazily: costs a warm run ~40 ms
 
         chunks = [misses[i:i + CHUNK] for i in range(0, len(misses), CHUNK)]
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_worker,
+                                 initargs=(extractors,)) as pool:
             # decode each chunk as it arrives, while the workers parse the next ones
             for future in as_completed([pool.submit(_parse_chunk, chunk) for chunk in chunks]):
                 take(future.result())
     else:
-        take(_parse_chunk(misses))
+        take(_parse_chunk(misses, extractors))
     if cache is not None:
         cache.save({f.rel for f in project.files})
+    for (family, _), built in zip(takers, tree_facts):
+        family.take_tree_facts(project, built)
     return {f.rel: facts[f.rel] for f in project.files if f.rel in facts}    # in file order, however parsed
 
 
@@ -221,7 +284,7 @@ def analyze(project: Project, facts: dict[str, FileFacts]) -> Analysis:
     return Analysis(facts=facts, imports=ResolvedImports(project, facts))
 
 
-def enabled_families(project: Project, families: list[RuleFamily]) -> list[RuleFamily]:
+def enabled_families(project: Project, families: Sequence[RuleFamily]) -> list[RuleFamily]:
     """The families with at least one enabled code (--select/--ignore): the others' findings would all be
     dropped, so they are neither run nor asked for their inputs (the service family's cost a parse of the
     installed plumego's manifests)."""
@@ -358,9 +421,10 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
             ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
         project = _project_for(config, options.select, options.ignore)
         digests: dict[str, str] = {}
-        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, digests=digests)
-        analysis = analyze(project, facts)
         families = enabled_families(project, default_families())
+        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
+                              digests=digests)
+        analysis = analyze(project, facts)
         memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
                      if run_cache else None)
         scope = memo_scope(project) if memo_file is not None else ""

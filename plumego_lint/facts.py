@@ -424,22 +424,27 @@ def extract(data: bytes, *, fast: bool = True) -> FileFacts:
 
     ``fast`` (the default) skips compound statements that cannot hold an import; ``fast=False`` walks
     every statement (the reference route the agreement test compares it with)."""
+    return extract_with_tree(data, fast=fast)[0]
+
+
+def extract_with_tree(data: bytes, *, fast: bool = True) -> tuple[FileFacts, ast.Module | None]:
+    """``extract``, also handing back the tree (None when the file does not parse) for rules that read more."""
     noqa = scan_noqa(data)
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        return FileFacts((), ParseError("nul", "file contains NUL bytes", line, 1), noqa, (), {})
+        return FileFacts((), ParseError("nul", "file contains NUL bytes", line, 1), noqa, (), {}), None
     try:
         tree = ast.parse(data)
     except SyntaxError as exc:
         message = exc.msg or "invalid syntax"
         kind = "encoding" if ("codec" in message or "encoding" in message or "unicode" in message) else "syntax"
-        return FileFacts((), ParseError(kind, message, exc.lineno or 1, exc.offset or 1), noqa, (), {})
+        return FileFacts((), ParseError(kind, message, exc.lineno or 1, exc.offset or 1), noqa, (), {}), None
     except (ValueError, UnicodeError) as exc:
-        return FileFacts((), ParseError("encoding", str(exc), 1, 1), noqa, (), {})
+        return FileFacts((), ParseError("encoding", str(exc), 1, 1), noqa, (), {}), None
     except (RecursionError, MemoryError) as exc:
         return FileFacts((), ParseError("syntax", f"too deeply nested to parse: {type(exc).__name__}", 1, 1),
-                         noqa, (), {})
-    return facts_from_tree(tree, data, noqa, fast=fast)
+                         noqa, (), {}), None
+    return facts_from_tree(tree, data, noqa, fast=fast), tree
 
 
 def facts_from_tree(tree: ast.Module, data: bytes, noqa: Mapping[int, tuple[str, ...]] | None = None, *,
@@ -452,11 +457,19 @@ def facts_from_tree(tree: ast.Module, data: bytes, noqa: Mapping[int, tuple[str,
 
 def read_and_extract(path: Path) -> tuple[str, FileFacts]:
     """(content hash, facts) of a file; an unreadable file is a PLG901 fact, not an exception."""
+    digest, _, facts, _ = read_and_parse(path)
+    return digest, facts
+
+
+def read_and_parse(path: Path) -> tuple[str, bytes, FileFacts, ast.Module | None]:
+    """(content hash, bytes, facts, tree or None) of a file; unreadable: ("", b"", a PLG901 fact, None)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return "", FileFacts((), ParseError("unreadable", f"cannot read file: {exc.strerror or exc}", 1, 1), {}, (), {})
-    return content_hash(data), extract(data)
+        return "", b"", FileFacts((), ParseError("unreadable", f"cannot read file: {exc.strerror or exc}", 1, 1),
+                                  {}, (), {}), None
+    facts, tree = extract_with_tree(data)
+    return content_hash(data), data, facts, tree
 
 
 # ------------------------------------------------------------------------------------------ resolution

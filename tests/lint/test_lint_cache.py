@@ -145,6 +145,12 @@ def test_concurrent_runs_never_corrupt_the_cache(fixture_copy) -> None:  # type:
     cache_dir = root / ".plumego-lint-cache"
     assert not [p for p in cache_dir.iterdir() if p.name.startswith(".") and p.name != ".gitignore"]  # no temp left
     warm = _cli(root, "check", "--format", "json", "--exit-zero")     # same environment and arguments
+    if "REPLAYED" not in warm.stderr:
+        # The last report record may name a run-cache version that another of the four runs replaced
+        # after it (last writer wins for each file separately): then the run cache answers, and records
+        # a report that the next identical run replays.
+        assert "ENGINE-LOADED" in warm.stderr and json.loads(warm.stdout)["violations"] == payloads[0]
+        warm = _cli(root, "check", "--format", "json", "--exit-zero")
     assert "REPLAYED" in warm.stderr and json.loads(warm.stdout)["violations"] == payloads[0]
     for record in cache_dir.glob("cli-*.marshal"):
         record.unlink()

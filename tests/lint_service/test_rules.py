@@ -143,3 +143,34 @@ def test_deprecated_symbols_from_manifests_are_plg305(tmp_path: Path) -> None:
     found = [(f.line, f.code, f.message) for f in check_file(use, ctx) if f.code == "PLG305"]
     assert [(line, code) for line, code, _ in found] == [(2, "PLG305"), (6, "PLG305")]
     assert all("plumego.core.OldApp is deprecated since 0.1; use plumego.core.App" in m for _, _, m in found)
+
+
+def _excluded_by_each_pattern(exclude: tuple[str, ...], rel: str) -> bool:
+    """The reference: every pattern matched on its own (fnmatch per path segment, or on the whole path)."""
+    import fnmatch
+
+    parts = rel.split("/")
+    for pattern in exclude:
+        pattern = pattern.rstrip("/")
+        if "/" in pattern:
+            if fnmatch.fnmatchcase(rel, pattern) or rel.startswith(pattern + "/"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def test_exclude_patterns_match_as_each_pattern_alone() -> None:
+    from dataclasses import replace
+
+    config = load_service_config(EXAMPLE)
+    rels = ["app/main.py", "tests/test_x.py", "app/tests/x.py", "app/test_x.py", "app/x_test.py", "conftest.py",
+            "build/lib/a.py", "app/buildx/a.py", "gen/proto/a_pb2.py", "gen/protox/a.py", "app/[x]/a.py",
+            "app/Tests/a.py", "legacy/old.py", "legacy", "app/legacy/old.py", "a.b/c.py"]
+    for extra in [(), ("gen/proto",), ("gen/proto/",), ("legacy",), ("*_pb2.py", "[x]"), ("app/*/a.py",), ("",),
+                  ("a.b",), ("*.py",)]:
+        exclude = config.exclude + extra
+        cfg = replace(config, exclude=exclude)
+        for rel in rels:
+            assert cfg.is_excluded(config.root / rel) == _excluded_by_each_pattern(exclude, rel), (extra, rel)
+    assert replace(config, exclude=()).is_excluded(config.root / "app/main.py") is False
