@@ -23,6 +23,16 @@ from plumego_lint.service.runner import check_facts
 from plumego_lint.specs import installed_package_dir
 
 _SPEC = "pyproject.toml [tool.plumego-lint]"
+# The config key each service code reads (its line is the finding's source when no manifest line is).
+_CONFIG_KEY = {"PLG201": "discouraged_roots", "PLG301": "stable_paths", "PLG302": "adapter_paths",
+               "PLG303": "adapter_paths", "PLG602": "entrypoints"}
+
+
+def _config_source(project: Project, code: str) -> str:
+    """``pyproject.toml:<line>`` of the key ``code`` reads, else of the ``[tool.plumego-lint]`` table."""
+    config = project.config
+    key = _CONFIG_KEY.get(code, "__table__")
+    return config.location(key if key in config.key_lines else "__table__")
 
 RULES = (
     Rule("PLG301", "experimental-in-stable-path", "error",
@@ -110,9 +120,10 @@ class ServiceFamily(RuleFamily):
             ctx.prepare(project.by_rel[rel].path, module_facts)   # for other files' lookups (facts_of)
         self._prepared[project.root] = prepared
 
-    def _findings(self, file: SourceFile, found: Iterable[ServiceFinding]) -> list[Finding]:
-        return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message, _SPEC,
-                        importer=file.module or file.rel, subject=f.message)
+    def _findings(self, project: Project, file: SourceFile, found: Iterable[ServiceFinding]) -> list[Finding]:
+        return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message,
+                        f.source or _config_source(project, f.code), importer=file.module or file.rel,
+                        subject=f.message)
                 for f in found]
 
     def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
@@ -120,7 +131,7 @@ class ServiceFamily(RuleFamily):
         ctx = self.context(project)
         if ctx is None or file.is_test:
             return []
-        return self._findings(file, check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path)))
+        return self._findings(project, file, check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path)))
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
@@ -135,7 +146,7 @@ class ServiceFamily(RuleFamily):
             if module_facts is None:
                 return []
             ctx.remember(module_facts)
-            return self._findings(file, check_facts(module_facts, ctx))
+            return self._findings(project, file, check_facts(module_facts, ctx))
         try:   # called without the engine's parse step (no take_tree_facts): parse here
             data = file.path.read_bytes()
             tree = ast.parse(data, filename=str(file.path))

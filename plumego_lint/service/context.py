@@ -34,6 +34,7 @@ class Finding:
     code: str
     message: str
     severity: Severity = "error"
+    source: str | None = None   # the manifest line the finding derives from ("plumego/x/ai/module.yaml:3")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Deprecation:
     symbol: str
     replacement: str
     since: str
+    source: str = ""    # the module.yaml line that lists it
 
 
 def module_exists(config: ServiceConfig, plumego_dir: Path | None, dotted: str) -> bool:
@@ -78,9 +80,10 @@ class ServiceContext:
         deprecations: dict[str, Deprecation] = {}
         for directory, manifest in tiers.manifests.items():
             owner = "plumego" if not directory else "plumego." + directory.replace("/", ".")
-            for dep in manifest.deprecated_symbols:
+            for i, dep in enumerate(manifest.deprecated_symbols):
                 full = dep.symbol if dep.symbol.startswith("plumego.") else f"{owner}.{dep.symbol}"
-                deprecations[full] = Deprecation(full, dep.replacement, dep.since)
+                where = str(manifest.item_location("deprecated_symbols", i))
+                deprecations[full] = Deprecation(full, dep.replacement, dep.since, where)
         return cls(config=config, tiers=tiers, plumego_dir=installed_package_dir("plumego"),
                    deprecations=deprecations)
 
@@ -137,6 +140,11 @@ class ServiceContext:
                                        track=self.tracks)
         self._facts[module] = result
         return result
+
+    def tier_source(self, dotted: str) -> str | None:
+        """The manifest line that gives ``dotted`` its tier (``status`` or ``stability_tiers``)."""
+        entry = self.tiers.lookup(dotted) if dotted.split(".", 1)[0] == "plumego" else None
+        return str(entry.source) if entry is not None else None
 
     def tier_of(self, dotted: str) -> str | None:
         return self.tiers.tier_of(dotted) if dotted.split(".", 1)[0] == "plumego" else None

@@ -43,6 +43,7 @@ def check_experimental_in_stable(facts: ModuleFacts, ctx: ServiceContext) -> Ite
             fact.line, fact.column, "PLG301",
             f"experimental plumego API {fact.target} imported in stable path {facts.module}; wrap it behind an "
             f"app-local Protocol in an adapter module (e.g. {_adapter_hint(ctx, facts.module)}) and import that",
+            source=ctx.tier_source(fact.target),
         )
 
 
@@ -67,13 +68,15 @@ def check_adapter_reexport(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[
             if name in leaked:
                 yield Finding(line, column, "PLG302",
                               f"adapter {facts.module} re-exports experimental {leaked[name]} as {name!r} in "
-                              f"__all__; export an app-local Protocol and an implementation instead")
+                              f"__all__; export an app-local Protocol and an implementation instead",
+                              source=ctx.tier_source(leaked[name]))
         bindings = facts.import_bindings()
         for alias in facts.aliases:
             if alias.name in leaked and alias.value.split(".", 1)[0] in bindings and not alias.name.startswith("_"):
                 yield Finding(alias.line, alias.column, "PLG302",
                               f"adapter {facts.module} re-exports experimental {leaked[alias.name]} through the "
-                              f"plain alias {alias.name} = {alias.value}; wrap it in an app-local class instead")
+                              f"plain alias {alias.name} = {alias.value}; wrap it in an app-local class instead",
+                              source=ctx.tier_source(leaked[alias.name]))
         for fact in facts.imports:
             # `from plumego.x.ai import Client as Client` is the explicit re-export idiom (PEP 484).
             if (fact.kind == "from" and fact.symbol and fact.bound == fact.symbol and fact.module_level
@@ -81,7 +84,7 @@ def check_adapter_reexport(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[
                     and ctx.tier_of(fact.target) == "experimental"):
                 yield Finding(fact.line, fact.column, "PLG302",
                               f"adapter {facts.module} re-exports experimental {fact.target} with "
-                              f"`import {fact.symbol} as {fact.symbol}`")
+                              f"`import {fact.symbol} as {fact.symbol}`", source=ctx.tier_source(fact.target))
     if ctx.config.is_stable(facts.module) and not ctx.config.is_adapter(facts.module):
         for fact in facts.imports:
             if not ctx.config.is_adapter(fact.module) or not _counts(ctx, fact, "PLG302"):
@@ -100,14 +103,16 @@ def check_adapter_reexport(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[
             for name in names:
                 yield Finding(fact.line, fact.column, "PLG302",
                               f"{facts.module} imports {name} from adapter {fact.module}, but it is the "
-                              f"experimental {leaked[name]} itself; depend on the adapter's Protocol instead")
+                              f"experimental {leaked[name]} itself; depend on the adapter's Protocol instead",
+                              source=ctx.tier_source(leaked[name]))
             for use in facts.attribute_uses:
                 head = use.dotted[len(fact.module) + 1:].split(".", 1)[0] if use.dotted.startswith(
                     fact.module + ".") else ""
                 if fact.kind in ("import", "from") and fact.symbol is None and head in leaked:
                     yield Finding(use.line, use.column, "PLG302",
                                   f"{facts.module} uses {fact.module}.{head}, which is the experimental "
-                                  f"{leaked[head]} itself; depend on the adapter's Protocol instead")
+                                  f"{leaked[head]} itself; depend on the adapter's Protocol instead",
+                                  source=ctx.tier_source(leaked[head]))
 
 
 def check_adapter_interface(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
@@ -129,7 +134,8 @@ def check_adapter_interface(facts: ModuleFacts, ctx: ServiceContext) -> Iterator
     first = runtime[0]
     yield Finding(first.line, first.column, "PLG303",
                   f"adapter {facts.module} imports experimental {first.target} but defines no app-local "
-                  f"interface; add a typing.Protocol (or ABC) for what stable code needs and implement it here")
+                  f"interface; add a typing.Protocol (or ABC) for what stable code needs and implement it here",
+                  source=ctx.tier_source(first.target))
 
 
 def check_beta_use(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
@@ -140,7 +146,7 @@ def check_beta_use(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]
             where = f" ({entry.source})" if entry else ""
             yield Finding(fact.line, fact.column, "PLG304",
                           f"beta plumego API {fact.target} in use; read its release notes before upgrading{where}",
-                          "info")
+                          "info", str(entry.source) if entry else None)
 
 
 def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
@@ -167,7 +173,7 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
         dep = ctx.deprecations[symbol]
         hint = f"; use {dep.replacement}" if dep.replacement else ""
         since = f" since {dep.since}" if dep.since else ""
-        yield Finding(line, column, "PLG305", f"{symbol} is deprecated{since}{hint}")
+        yield Finding(line, column, "PLG305", f"{symbol} is deprecated{since}{hint}", source=dep.source or None)
 
 
 def check_vague_package(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:

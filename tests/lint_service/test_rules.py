@@ -143,6 +143,12 @@ def test_deprecated_symbols_from_manifests_are_plg305(tmp_path: Path) -> None:
     found = [(f.line, f.code, f.message) for f in check_file(use, ctx) if f.code == "PLG305"]
     assert [(line, code) for line, code, _ in found] == [(2, "PLG305"), (6, "PLG305")]
     assert all("plumego.core.OldApp is deprecated since 0.1; use plumego.core.App" in m for _, _, m in found)
+    # the source is the deprecated_symbols entry's line in that manifest
+    sources = {f.source for f in check_file(use, ctx) if f.code == "PLG305"}
+    assert len(sources) == 1
+    path, _, line = sources.pop().rpartition(":")  # type: ignore[union-attr]
+    assert path == "plumego/core/module.yaml"
+    assert core.read_text().splitlines()[int(line) - 1].strip() == "- symbol: OldApp"
 
 
 def _excluded_by_each_pattern(exclude: tuple[str, ...], rel: str) -> bool:
@@ -174,3 +180,27 @@ def test_exclude_patterns_match_as_each_pattern_alone() -> None:
         for rel in rels:
             assert cfg.is_excluded(config.root / rel) == _excluded_by_each_pattern(exclude, rel), (extra, rel)
     assert replace(config, exclude=()).is_excluded(config.root / "app/main.py") is False
+
+
+def test_every_service_finding_names_the_line_it_derives_from() -> None:
+    """Tier codes point at the installed plumego's module.yaml line that sets the tier; the others at the
+    pyproject.toml key they read, or the [tool.plumego-lint] table when the key is a default."""
+    from plumego_lint.engine import CheckOptions, run_check
+    from plumego_lint.specs import installed_package_dir
+
+    result = run_check(BAD, CheckOptions(use_cache=False, jobs=1))
+    assert result.findings
+    plumego_parent = installed_package_dir("plumego")
+    assert plumego_parent is not None
+    for f in result.findings:
+        assert f.source is not None, f
+        path, _, line = f.source.rpartition(":")
+        assert line.isdigit() and int(line) >= 1, f
+        if f.code in {"PLG301", "PLG302", "PLG303", "PLG304"}:
+            assert path.startswith("plumego/") and path.endswith("module.yaml"), f
+            text = (plumego_parent.parent / path).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+            assert text.startswith(("status:", "stability_tiers:")), (f, text)
+        else:
+            assert path == "pyproject.toml", f
+            wanted = "[tool.plumego-lint]" if f.code != "PLG301" else "stable_paths"
+            assert (BAD / "pyproject.toml").read_text(encoding="utf-8").splitlines()[int(line) - 1].startswith(wanted)
