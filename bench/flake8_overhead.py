@@ -98,7 +98,8 @@ def main() -> int:
                 counts = (n0, n1)
             best_plain, best_plugin = min(plain_times), min(plugin_times)
             overhead = (best_plugin - best_plain) / best_plain * 100
-            print(f"  [{label}] flake8 alone {best_plain:6.2f} CPU s ({counts[0]} findings), with PLG {best_plugin:6.2f} CPU s "
+            print(f"  [{label}] flake8 alone {best_plain:6.2f} CPU s ({counts[0]} findings), "
+                  f"with PLG {best_plugin:6.2f} CPU s "
                   f"({counts[1]} findings): overhead {overhead:+6.2f} % (target < 5%)")
     return 0
 

@@ -5,7 +5,8 @@ projects under bench/.work/: A = one copy, B = ten copies, each a package ``corp
 ``django`` reference renamed. Both tools get equivalent rules (two direct "forbidden" edges per copy),
 then run cold (no cache), warm (cache present, nothing changed) and "restored" (a fresh copy of the tree,
 as a CI checkout, with both tools' cache directories carried over, as actions/cache restores them). Prints
-times and the ratios plumego-lint / import-linter. Not a test: run it by hand, ``python bench/lint_bench.py [--runs N]``.
+times and the ratios plumego-lint / import-linter. Not a test: run it by hand,
+``python bench/lint_bench.py [--runs N]``.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ class Baseline:
         counts: Counter[tuple[str, str, str]] = Counter()
         paths: dict[tuple[str, str, str], str] = {}
         for entry in doc["entries"]:
-            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("code", "importer", "subject")):
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str)
+                                                      for k in ("code", "importer", "subject")):
                 raise SpecError(display, 1, "each baseline entry needs string code, importer and subject")
             key = (entry["code"], entry["importer"], entry["subject"])
             count = entry.get("count", 1)

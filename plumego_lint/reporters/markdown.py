@@ -15,7 +15,8 @@ def render(report: Report) -> str:
     errors, warnings, infos = report.count("error"), report.count("warning"), report.count("info")
     status = "passed" if errors == 0 else "failed"
     lines = [f"## plumego-lint: {status}", "",
-             f"{report.files} files checked: **{errors}** error(s), **{warnings}** warning(s), **{infos}** info(s).", ""]
+             f"{report.files} files checked: **{errors}** error(s), **{warnings}** warning(s), "
+             f"**{infos}** info(s).", ""]
     if report.findings:
         lines += ["| rule | count | meaning |", "|---|---:|---|"]
         for code, n in sorted(Counter(f.code for f in report.findings).items()):

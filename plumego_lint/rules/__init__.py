@@ -31,5 +31,5 @@ def all_rules(families: list[RuleFamily] | None = None) -> dict[str, Rule]:
 
 RULES = all_rules()
 
-__all__ = ["Analysis", "BoundaryModel", "Finding", "Project", "RULES", "Rule", "RuleFamily", "Severity", "TreeExtractor",
-           "all_rules", "default_families"]
+__all__ = ["Analysis", "BoundaryModel", "Finding", "Project", "RULES", "Rule", "RuleFamily", "Severity",
+           "TreeExtractor", "all_rules", "default_families"]

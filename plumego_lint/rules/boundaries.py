@@ -33,7 +33,8 @@ RULES = (
          "removed without touching the kernel. Move the code to the extension, inject it through a constructor, "
          "or extract the interface into `contract`.",
          "dependency-rules.yaml rules.stable_must_not_depend_on_extension"),
-    Rule("PLG103", "library-imports-tooling", "error", "library code imports the reference app / tooling / application code",
+    Rule("PLG103", "library-imports-tooling", "error",
+         "library code imports the reference app / tooling / application code",
          "Library code (the package named by repo.yaml `repo.module`) must not import the packages listed under "
          "repo.yaml `layers.tooling.packages` and `layers.reference.packages`, or any other first-party top-level "
          "package: the library ships alone, those do not.",
@@ -72,7 +73,8 @@ RULES = (
          "canonical service built on the stable roots alone, so none of their files may import an extension "
          "family. Example apps for extensions live in their own packages (e.g. examples/).",
          "repo.yaml layers.reference.stable_only"),
-    Rule("PLG110", "unverifiable-dynamic-import", "warning", "dynamic import with a non-literal name in a guarded module",
+    Rule("PLG110", "unverifiable-dynamic-import", "warning",
+         "dynamic import with a non-literal name in a guarded module",
          "`importlib.import_module(name)` or `__import__(name)` with a computed name cannot be checked against the "
          "boundary rules. It is reported (as a warning) instead of passing silently; use a literal name, or mark "
          "the line `# noqa: PLG110` where loading arbitrary modules is the point (e.g. an app loader).",
@@ -115,8 +117,9 @@ class BoundaryModel:
                 self.stable_only[entry.pattern] = entry.location
         top = self.package.split(".")[0]
         self.other_first_party = frozenset(t for t in first_party_tops if t != top)
-        self.ext_manifests: dict[str, Manifest] = {d: m for d, m in specs.manifests.items()
-                                                   if m.forbidden_imports and any(match_pattern(r, d) for r in self.extension_roots)}
+        self.ext_manifests: dict[str, Manifest] = {
+            d: m for d, m in specs.manifests.items()
+            if m.forbidden_imports and any(match_pattern(r, d) for r in self.extension_roots)}
         self.internal_rules = [r for r in self.rules.modules.values() if "internal" in r.path.split("/")]
         self._rules_cache: dict[str, list[ModuleRule]] = {}
         self._stable_cache: dict[str, bool] = {}
@@ -309,7 +312,8 @@ class BoundaryModel:
             if trace is not None:
                 trace.append(f"{target} is third-party; only stable roots restrict third-party imports")
             return
-        approved = next((e for e in most.third_party if target == e.pattern or target.startswith(e.pattern + ".")), None)
+        approved = next((e for e in most.third_party
+                         if target == e.pattern or target.startswith(e.pattern + ".")), None)
         if approved is None:
             out.append(Violation("PLG109", f"stable module {importer} imports third-party {target}, which module "
                                  f"{most.name} does not list in third_party", most.location))
@@ -400,7 +404,8 @@ class BoundaryFamily(RuleFamily):
         return out
 
     @staticmethod
-    def _stable_only(model: BoundaryModel, project: Project, file: SourceFile, imports: list[ImportFact]) -> list[Finding]:
+    def _stable_only(model: BoundaryModel, project: Project, file: SourceFile,
+                     imports: list[ImportFact]) -> list[Finding]:
         """PLG111: a module of a stable-only reference package imports an extension."""
         source = model.stable_only.get(file.module.split(".")[0]) if file.module else None
         if source is None or not project.enabled("PLG111"):

@@ -13,7 +13,8 @@ from plumego_lint.facts import FileFacts, ImportFact, SourceFile
 from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily
 
 RULES = (
-    Rule("PLG901", "unparsable-file", "error", "file cannot be parsed (syntax error, bad encoding, NUL bytes, unreadable)",
+    Rule("PLG901", "unparsable-file", "error",
+         "file cannot be parsed (syntax error, bad encoding, NUL bytes, unreadable)",
          "A file the parser rejects cannot be checked, so it is reported instead of silently skipped; the rest of "
          "the tree is still checked. Fix the syntax or encoding (PEP 263), or exclude the file in "
          "[tool.plumego-lint] exclude.",

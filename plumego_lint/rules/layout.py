@@ -82,7 +82,8 @@ class LayoutFamily(RuleFamily):
             elif is_pkg and repo.allowed_library_roots and name not in repo.allowed_library_roots:
                 out.append(Finding("PLG202", "error", rel(child), 1, 1,
                                    f"{specs.package}.{name} is not an allowed library root "
-                                   f"({', '.join(repo.allowed_library_roots)})", loc(repo.allowed_location or repo.location),
+                                   f"({', '.join(repo.allowed_library_roots)})",
+                                   loc(repo.allowed_location or repo.location),
                                    importer=specs.package, subject=name))
         ext_paths = set(repo.layer_paths("extension"))
         for ext_root in sorted({p.split("/")[0] for p in ext_paths}):
@@ -104,7 +105,8 @@ class LayoutFamily(RuleFamily):
                     if f in PROJECT_FILES:
                         p = Path(dirpath) / f
                         out.append(Finding("PLG204", "error", rel(p), 1, 1,
-                                           f"packaging file {rel(p)} under {ext_root}/ makes a separate project; x/* is "
+                                           f"packaging file {rel(p)} under {ext_root}/ makes a separate project; "
+                                           "x/* is "
                                            "part of the one distribution", loc(repo.location),
                                            importer=specs.package, subject=rel(p)))
         return out

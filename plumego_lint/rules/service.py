@@ -131,7 +131,8 @@ class ServiceFamily(RuleFamily):
         ctx = self.context(project)
         if ctx is None or file.is_test:
             return []
-        return self._findings(project, file, check_tree(tree, file.path, ctx, source, ctx.config.module_name(file.path)))
+        module = ctx.config.module_name(file.path)
+        return self._findings(project, file, check_tree(tree, file.path, ctx, source, module))
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:

@@ -190,7 +190,8 @@ def discover_first_party(source_roots: Iterable[Path]) -> tuple[str, ...]:
                 continue
             if child.is_dir() and (child / "__init__.py").is_file() and child.name.isidentifier():
                 names.add(child.name)
-            elif child.suffix == ".py" and child.stem.isidentifier() and child.stem not in {"setup", "conftest", "noxfile"}:
+            elif (child.suffix == ".py" and child.stem.isidentifier()
+                  and child.stem not in {"setup", "conftest", "noxfile"}):
                 names.add(child.stem)
     return tuple(sorted(names))
 

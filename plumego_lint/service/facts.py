@@ -392,9 +392,9 @@ class _Walker:
         bases = tuple(n for n in (dotted_name(b.value if isinstance(b, ast.Subscript) else b) for b in node.bases) if n)
         meta = next((dotted_name(k.value) for k in node.keywords if k.arg == "metaclass"), None)
         canonical = tuple(self.alias_calls.get(b, b) for b in bases)
-        is_interface = any(b in PROTOCOL_BASES or b.endswith(".Protocol") or b.endswith(".ABC")
-                           for b in bases + canonical) or (meta is not None and (meta in ABC_METAS or
-                                                                               self.alias_calls.get(meta) == "abc.ABCMeta"))
+        abc_meta = meta is not None and (meta in ABC_METAS or self.alias_calls.get(meta) == "abc.ABCMeta")
+        is_interface = abc_meta or any(b in PROTOCOL_BASES or b.endswith(".Protocol") or b.endswith(".ABC")
+                                       for b in bases + canonical)
         self.facts.classes.append(ClassFact(node.name, bases, is_interface, node.lineno))
 
     def attribute(self, node: ast.Attribute) -> None:

@@ -197,7 +197,8 @@ def load_taxonomy(root: Path, specs_dir: str) -> dict[str, Family]:
         canonical = r.string(body, "canonical_root")
         roots = r.strings(body, "roots") or (canonical,)
         if canonical not in roots:
-            raise SpecError(path, body.line_of("roots"), f"family {name!r}: roots must include canonical_root {canonical!r}")
+            raise SpecError(path, body.line_of("roots"),
+                            f"family {name!r}: roots must include canonical_root {canonical!r}")
         out[name] = Family(name, canonical, roots, r.loc(fams, name))
     return out
 

@@ -54,7 +54,8 @@ def validate_manifest_schema(doc: LocatedDict, file: str, schema: ManifestSchema
                 out.append(_problem(BAD_LIST, f"required list {key!r} must not be empty", file, line))
             limit = schema.limits.get(key)
             if limit is not None and len(value) > limit:
-                out.append(_problem(BAD_LIST, f"list {key!r} has {len(value)} entries; the limit is {limit}", file, line))
+                message = f"list {key!r} has {len(value)} entries; the limit is {limit}"
+                out.append(_problem(BAD_LIST, message, file, line))
         elif key in _ENUM_FOR_KEY:
             allowed = schema.enums.get(_ENUM_FOR_KEY[key], ())
             if allowed and value not in allowed:
@@ -114,7 +115,8 @@ def validate_specs(specs: SpecSet, raw: Mapping[str, LocatedDict]) -> list[SpecP
             out.append(_problem(PATH_MISMATCH, f"{directory} must declare layer {expected!r}, not {manifest.layer!r}",
                                 file, doc.line_of("layer")))
         if expected == "stable" and manifest.status and manifest.status != "ga":
-            out.append(_problem(INCONSISTENT, f"stable root {directory} must be status 'ga'", file, doc.line_of("status")))
+            out.append(_problem(INCONSISTENT, f"stable root {directory} must be status 'ga'", file,
+                                doc.line_of("status")))
         for i, doc_path in enumerate(manifest.doc_paths):
             if not (specs.root / doc_path).exists():
                 node: Any = doc.get("doc_paths")
@@ -137,7 +139,8 @@ def _tier_consistency(specs: SpecSet, directory: str) -> list[SpecProblem]:
                 out.append(_problem(INCONSISTENT, f"stability_tiers lists {sub!r} but {directory}/{sub} does not exist",
                                     manifest.file, manifest.key_lines.get("stability_tiers", 1)))
             elif child is not None and child.status != tier:
-                out.append(_problem(INCONSISTENT, f"stability_tiers puts {sub!r} in {tier!r} but {child.file} says {child.status!r}",
+                out.append(_problem(INCONSISTENT,
+                                    f"stability_tiers puts {sub!r} in {tier!r} but {child.file} says {child.status!r}",
                                     manifest.file, manifest.key_lines.get("stability_tiers", 1)))
     return out
 
@@ -173,7 +176,8 @@ def _taxonomy(specs: SpecSet) -> list[SpecProblem]:
     covered = {root for fam in specs.families.values() for root in fam.roots}
     for rel in specs.repo.layer_paths("extension"):
         if rel not in covered:
-            out.append(_problem(TAXONOMY, f"extension root {rel} is not declared in {tax_file}", specs.spec_file("repo.yaml"),
+            out.append(_problem(TAXONOMY, f"extension root {rel} is not declared in {tax_file}",
+                                specs.spec_file("repo.yaml"),
                                 specs.repo.layers["extension"].location.line))
     for fam in specs.families.values():
         for root in fam.roots:
@@ -184,7 +188,8 @@ def _taxonomy(specs: SpecSet) -> list[SpecProblem]:
         if canonical is None:
             continue
         if not canonical.doc_paths:
-            out.append(_problem(TAXONOMY, f"canonical root {fam.canonical_root} declares no doc_paths", canonical.file, 1))
+            out.append(_problem(TAXONOMY, f"canonical root {fam.canonical_root} declares no doc_paths",
+                                canonical.file, 1))
         for sub in subordinates:
             if sub not in canonical.subordinate_families:
                 out.append(_problem(TAXONOMY, f"{fam.canonical_root} must list {sub} in subordinate_families",
@@ -195,7 +200,8 @@ def _taxonomy(specs: SpecSet) -> list[SpecProblem]:
                                     child.file, child.key_lines.get("parent_family", 1)))
         for listed in canonical.subordinate_families:
             if listed not in fam.roots:
-                out.append(_problem(TAXONOMY, f"subordinate family {listed} is not a root of family {fam.name} in {tax_file}",
+                out.append(_problem(TAXONOMY,
+                                    f"subordinate family {listed} is not a root of family {fam.name} in {tax_file}",
                                     canonical.file, canonical.key_lines.get("subordinate_families", 1)))
     return out
 
@@ -207,12 +213,14 @@ def _maturity(specs: SpecSet) -> list[SpecProblem]:
         return out
     for directory, manifest in specs.manifests.items():
         if manifest.layer == "extension" and directory not in by_module:
-            out.append(_problem(INCONSISTENT, f"{directory} has no signal in {specs.spec_file('extension-maturity.yaml')}",
+            out.append(_problem(INCONSISTENT,
+                                f"{directory} has no signal in {specs.spec_file('extension-maturity.yaml')}",
                                 manifest.file, 1))
     for signal in specs.maturity:
         target = specs.manifests.get(signal.module)
         if target is None:
-            out.append(SpecProblem(INCONSISTENT, f"maturity signal for unknown module {signal.module}", signal.location))
+            out.append(SpecProblem(INCONSISTENT, f"maturity signal for unknown module {signal.module}",
+                                   signal.location))
         elif signal.status and signal.status != target.status:
             out.append(SpecProblem(INCONSISTENT, f"maturity signal says {signal.status!r} but {target.file} says "
                                    f"{target.status!r}", signal.location))

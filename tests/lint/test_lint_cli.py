@@ -31,7 +31,8 @@ def test_json_schema_is_exactly_the_documented_one() -> None:
         assert v["line"] >= 1 and v["column"] >= 1 and not v["path"].startswith("/")
 
 
-def test_sarif_has_rules_relative_uris_and_line_independent_fingerprints(tmp_path: Path, fixture_copy) -> None:  # type: ignore[no-untyped-def]
+def test_sarif_has_rules_relative_uris_and_line_independent_fingerprints(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                         fixture_copy) -> None:
     root = fixture_copy("rules")
     first = json.loads(run_cli("check", "--no-cache", "--format", "sarif", cwd=root).stdout)
     run = first["runs"][0]

@@ -45,7 +45,8 @@ def _assert_same_as_uncached(root: Path, result: CheckResult) -> None:
     assert _keys(result) == _keys(_run(root, use_cache=False))
 
 
-def test_one_changed_file_is_the_only_one_checked_again(fixture_copy, checked: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_one_changed_file_is_the_only_one_checked_again(fixture_copy,  # type: ignore[no-untyped-def]
+                                                        checked: list[str]) -> None:
     root: Path = fixture_copy("rules")
     first = _run(root)
     files = len(first.project.files)
@@ -61,7 +62,8 @@ def test_one_changed_file_is_the_only_one_checked_again(fixture_copy, checked: l
     _assert_same_as_uncached(root, second)
 
 
-def test_a_spec_edit_recomputes_findings_of_unchanged_files(fixture_copy, checked: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_spec_edit_recomputes_findings_of_unchanged_files(fixture_copy,  # type: ignore[no-untyped-def]
+                                                            checked: list[str]) -> None:
     root: Path = fixture_copy("rules")
     before = _keys(_run(root))
     rules = root / "specs/dependency-rules.yaml"
@@ -75,7 +77,8 @@ def test_a_spec_edit_recomputes_findings_of_unchanged_files(fixture_copy, checke
     _assert_same_as_uncached(root, after)
 
 
-def test_a_module_yaml_edit_recomputes_findings(fixture_copy, checked: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_module_yaml_edit_recomputes_findings(fixture_copy,  # type: ignore[no-untyped-def]
+                                                checked: list[str]) -> None:
     root: Path = fixture_copy("rules")
     _run(root)
     manifest = next(root.glob("shop/x/*/module.yaml"))
@@ -86,7 +89,8 @@ def test_a_module_yaml_edit_recomputes_findings(fixture_copy, checked: list[str]
     _assert_same_as_uncached(root, after)
 
 
-def test_a_new_module_changes_resolution_so_every_file_is_checked_again(fixture_copy, checked: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_module_changes_resolution_so_every_file_is_checked_again(fixture_copy,  # type: ignore[no-untyped-def]
+                                                                        checked: list[str]) -> None:
     root: Path = fixture_copy("rules")
     _run(root)
     # `from shop.base import secret` resolved to a module; a new module next to it changes the index
@@ -121,7 +125,8 @@ def test_a_damaged_memo_is_ignored_and_rewritten(fixture_copy) -> None:  # type:
     assert memos[0].read_bytes()[:1] != b"\x00"
 
 
-def test_memo_survives_a_checkout_at_another_path(fixture_copy, tmp_path: Path, checked: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_memo_survives_a_checkout_at_another_path(fixture_copy,  # type: ignore[no-untyped-def]
+                                                  tmp_path: Path, checked: list[str]) -> None:
     import shutil
 
     root: Path = fixture_copy("rules")

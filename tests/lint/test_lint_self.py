@@ -34,6 +34,16 @@ def test_import_linter_passes_on_the_generated_contracts() -> None:
     assert "0 broken" in proc.stdout
 
 
+
+def test_no_line_is_longer_than_120_characters() -> None:
+    """The house line length (pyflakes-style checks are mypy's and plumego-lint's job; only E501 is gated here)."""
+    dirs = [d for d in ("plumego", "plumego_lint", "reference_app", "tests", "bench", "scripts", "examples")
+            if (REPO / d).is_dir()]
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "E501", "--max-line-length", "120",
+                           "--exclude", ".work,.venv,__pycache__", *dirs],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
 def _inject(root: Path, rel: str, line: str) -> int:
     """Append ``line`` to a module; returns its 1-based line number."""
     path = root / rel
@@ -66,7 +76,8 @@ def test_injected_import_violation_is_reported_at_its_line(repo_copy: Path, rel:
 
 
 def test_security_may_import_cryptography_lazily(repo_copy: Path) -> None:
-    _inject(repo_copy, "plumego/security/__init__.py", "def _rsa() -> object:\n    import cryptography\n    return cryptography")
+    _inject(repo_copy, "plumego/security/__init__.py",
+            "def _rsa() -> object:\n    import cryptography\n    return cryptography")
     code, payload = check_json(repo_copy)
     assert code == 0, payload["violations"]
 
