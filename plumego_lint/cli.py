@@ -170,10 +170,11 @@ def _cmd_fix(args: argparse.Namespace) -> int:
 
     from plumego_lint.config import find_root
     from plumego_lint.service import ServiceContext, load_service_config
-    from plumego_lint.service.fix import apply, plan_fixes
+    from plumego_lint.engine import code_filter
+    from plumego_lint.service.fix import apply, plan
 
     ctx = ServiceContext.create(load_service_config(find_root(Path(args.root) if args.root else Path.cwd())))
-    result = plan_fixes(ctx, [Path(p) for p in args.paths])
+    result = plan(ctx, [Path(p) for p in args.paths], code_filter(_codes(args.select), _codes(args.ignore)))
     for reason in result.skipped:
         sys.stderr.write(f"plumego-lint fix: not fixed automatically: {reason}\n")
     if args.diff:
@@ -280,10 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--config", metavar="FILE")
     sync.set_defaults(handler=_cmd_sync)
 
-    fix = sub.add_parser("fix", help="codemods: wrap direct experimental imports (PLG301) behind adapter Protocols")
+    fix = sub.add_parser("fix", help="codemods: deprecated symbols to their replacement (PLG305), direct "
+                                     "experimental imports behind adapter Protocols (PLG301)")
     fix.add_argument("paths", nargs="*", metavar="PATH")
     fix.add_argument("--diff", action="store_true", help="print the change as a unified diff; write nothing")
     fix.add_argument("--root", help="project root (default: discovered from the current directory)")
+    fix.add_argument("--select", action="append", metavar="CODES", help="only these codemods (PLG305, PLG301)")
+    fix.add_argument("--ignore", action="append", metavar="CODES", help="skip these codemods")
     fix.set_defaults(handler=_cmd_fix)
 
     report = sub.add_parser("report", help="CI architecture report: module graph, plumego tiers, findings, delta")

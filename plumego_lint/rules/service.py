@@ -59,7 +59,8 @@ RULES = (
          "Beta APIs are supported but may still change between minor releases with notice. Listed so that "
          "upgrades check release notes; never fails the run.", "plumego module.yaml status / stability_tiers"),
     Rule("PLG305", "deprecated-symbol", "error", "use of a symbol the installed plumego lists as deprecated",
-         "module.yaml `deprecated_symbols` names symbols that will be removed, with their replacement.",
+         "module.yaml `deprecated_symbols` names symbols that will be removed, with their replacement. When the "
+         "replacement is a symbol, `plumego-lint fix --select PLG305` rewrites the imports and uses to it.",
          "plumego module.yaml deprecated_symbols"),
     Rule("PLG601", "mutable-module-state", "error", "mutable module-level state in handler or middleware code",
          "Handlers and middleware run concurrently for every request; a module-level dict, list, set, mutable "

@@ -171,7 +171,9 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
             continue
         seen.add((line, symbol))
         dep = ctx.deprecations[symbol]
-        hint = f"; use {dep.replacement}" if dep.replacement else ""
+        replacement = dep.replacement.strip()
+        # a symbol reads "use plumego.core.App"; prose ("delete the call") is quoted as written
+        hint = "" if not replacement else f"; {replacement}" if " " in replacement else f"; use {replacement}"
         since = f" since {dep.since}" if dep.since else ""
         yield Finding(line, column, "PLG305", f"{symbol} is deprecated{since}{hint}", source=dep.source or None)
 

@@ -60,10 +60,13 @@ def check_tree(tree: ast.Module, path: Path, ctx: ServiceContext, source: str | 
     return check_facts(facts, ctx)
 
 
-def check_file(path: Path, ctx: ServiceContext, lines: Sequence[str] | None = None) -> list[Finding]:
-    """Parse and check one file, dropping findings silenced by ``# noqa``; unparsable files give PLG901."""
+def check_file(path: Path, ctx: ServiceContext, lines: Sequence[str] | None = None,
+               source: bytes | None = None) -> list[Finding]:
+    """Parse and check one file, dropping findings silenced by ``# noqa``; unparsable files give PLG901.
+
+    ``source`` stands in for the file's bytes (``fix`` checks text it has rewritten but not written yet)."""
     try:
-        source = path.read_bytes()
+        source = path.read_bytes() if source is None else source
         tree = ast.parse(source, filename=str(path))
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1

@@ -1,0 +1,205 @@
+"""`plumego-lint fix` for PLG305: deprecated plumego symbols rewritten to their declared replacement.
+
+The codemod itself (``rewrite_deprecated``) on source text, then the CLI end to end against a plumego whose
+manifests deprecate symbols: a copy of this checkout's plumego package, first on PYTHONPATH, with
+``deprecated_symbols`` entries added, as a future release would ship them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plumego_lint.service.context import Deprecation
+from plumego_lint.service.fix_deprecated import Target, replacement_target, rewrite_deprecated
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "service_repo"
+
+DEPS = {
+    "plumego.core.OldApp": Deprecation("plumego.core.OldApp", "plumego.core.App", "0.1"),
+    "plumego.core.old_serve": Deprecation("plumego.core.old_serve", "plumego.core.cli.serve", "0.1"),
+    "plumego.core.legacy": Deprecation("plumego.core.legacy", "nothing: remove the call", "0.1"),
+    "plumego.core.make": Deprecation("plumego.core.make", "build", "0.2"),
+}
+
+
+def fix(source: str) -> tuple[str, set[int], dict[int, str]]:
+    result = rewrite_deprecated(source, DEPS)
+    assert rewrite_deprecated(result.after, DEPS).after == result.after    # idempotent, every case
+    return result.after, result.fixed_lines, result.skipped
+
+
+def test_replacement_targets() -> None:
+    assert replacement_target(DEPS["plumego.core.OldApp"]) == Target("plumego.core", "App")
+    assert replacement_target(DEPS["plumego.core.make"]) == Target("plumego.core", "build")   # bare: same module
+    assert replacement_target(DEPS["plumego.core.legacy"]) is None
+    assert replacement_target(Deprecation("plumego.core.x", "requests.get", "")) is None     # not plumego's
+    assert replacement_target(Deprecation("plumego.core.x", "", "")) is None
+
+
+def test_from_import_without_alias_renames_every_use_it_binds() -> None:
+    after, fixed, skipped = fix(
+        "from plumego.core import OldApp, Router  # keep\n\n\n"
+        "def build() -> object:\n    app: OldApp = OldApp()\n    return app, [OldApp for _ in range(2)]\n\n\n"
+        "class OldAppLike:\n    OldApp = 1\n")
+    assert after == (
+        "from plumego.core import App, Router  # keep\n\n\n"
+        "def build() -> object:\n    app: App = App()\n    return app, [App for _ in range(2)]\n\n\n"
+        "class OldAppLike:\n    OldApp = 1\n")     # a class attribute that only shares the name is not a use
+    assert fixed == {1} and skipped == {}
+
+
+def test_an_alias_keeps_the_rest_of_the_file_unchanged() -> None:
+    after, fixed, _ = fix("from plumego.core import OldApp as A\nfrom plumego.core import old_serve as s\n\nA(); s()\n")
+    assert after == "from plumego.core import App as A\nfrom plumego.core.cli import serve as s\n\nA(); s()\n"
+    assert fixed == {1, 2}
+
+
+def test_a_replacement_in_another_module_moves_the_import_to_its_own_line() -> None:
+    after, fixed, skipped = fix("from plumego.core import (\n    Router,\n    old_serve,\n)\n\nold_serve(Router)\n")
+    assert after == ("from plumego.core import (\n    Router,\n)\nfrom plumego.core.cli import serve\n\n"
+                     "serve(Router)\n")
+    assert fixed == {1} and skipped == {}
+    after, _, _ = fix("from plumego.core import old_serve\nold_serve()\n")
+    assert after == "from plumego.core.cli import serve\nserve()\n"
+    after, _, _ = fix("from plumego.core import (\n    old_serve,\n    Router\n)\nold_serve(Router)\n")
+    assert after == "from plumego.core import (\n    Router\n)\nfrom plumego.core.cli import serve\nserve(Router)\n"
+
+
+def test_attribute_uses_are_renamed_when_the_replacement_is_in_the_same_module() -> None:
+    after, fixed, skipped = fix(
+        "import plumego.core\nimport plumego.core as pc\nfrom plumego import core\n\n"
+        "a = plumego.core.OldApp()\nb = pc.OldApp; c = core.OldApp\nd = plumego.core.old_serve\n")
+    assert after == ("import plumego.core\nimport plumego.core as pc\nfrom plumego import core\n\n"
+                     "a = plumego.core.App()\nb = pc.App; c = core.App\nd = plumego.core.old_serve\n")
+    assert fixed == {5, 6}
+    assert "another module" in skipped[7]
+
+
+def test_already_imported_replacement_drops_the_deprecated_name() -> None:
+    after, fixed, _ = fix("from plumego.core import App, OldApp\n\nx = (OldApp(), App())\n")
+    assert after == "from plumego.core import App\n\nx = (App(), App())\n"
+    assert fixed == {1}
+
+
+def test_unsafe_cases_are_reported_and_left_as_written() -> None:
+    cases = {
+        # the new name is already a local variable somewhere: renaming would capture it
+        "from plumego.core import OldApp\n\n\ndef f(App: int) -> object:\n    return OldApp\n": "already bound",
+        "from plumego.core import legacy\nlegacy()\n": "not a symbol",
+        "from plumego.core import *\nOldApp()\n": "star import",
+    }
+    for source, reason in cases.items():
+        after, fixed, skipped = fix(source)
+        assert after == source
+        assert not fixed and reason in skipped[1], (source, skipped)
+
+
+def test_relative_and_unrelated_imports_are_untouched() -> None:
+    source = "from .core import OldApp\nfrom other.core import OldApp as B\nimport plumego.core.OldAppish\n"
+    assert fix(source) == (source, set(), {})
+
+
+def test_crlf_and_comments_are_preserved() -> None:
+    source = "# header\r\nfrom plumego.core import OldApp  # why\r\n\r\nx = OldApp()  # trailing\r\n"
+    after, _, _ = fix(source)
+    assert after == "# header\r\nfrom plumego.core import App  # why\r\n\r\nx = App()  # trailing\r\n"
+
+
+# ------------------------------------------------------------------------------------------ end to end
+
+@pytest.fixture
+def deprecating_plumego(tmp_path: Path) -> dict[str, str]:
+    """Environment whose `plumego` is a copy of this checkout's, with OldApp and old_serve deprecated."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "plumego", site / "plumego", ignore=shutil.ignore_patterns("__pycache__"))
+    core = site / "plumego" / "core" / "module.yaml"
+    text = core.read_text()
+    assert "deprecated_symbols: []" in text
+    core.write_text(text.replace("deprecated_symbols: []", "deprecated_symbols:\n"
+                                 "  - symbol: OldApp\n    replacement: plumego.core.App\n    since: '0.1'\n"
+                                 "  - symbol: old_serve\n    replacement: plumego.core.cli.serve\n    since: '0.1'\n"
+                                 "  - symbol: legacy\n    replacement: delete the call\n    since: '0.1'"))
+    return {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{ROOT}"}
+
+
+def cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "plumego_lint", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def codes(out: str) -> list[str]:
+    return [line.split(": ", 1)[1].split()[0] for line in out.splitlines() if ": PLG" in line]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    dest = tmp_path / "svc"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".plumego-lint-cache", "__pycache__"))
+    (dest / "app" / "legacy.py").write_bytes(
+        b"from plumego.core import OldApp\r\nfrom plumego.core import legacy\r\n\r\n\r\n"
+        b"def build() -> object:\r\n    return OldApp()\r\n")
+    return dest
+
+
+def test_cli_fixes_deprecations_then_check_is_clean_of_them(repo: Path, deprecating_plumego: dict[str, str]) -> None:
+    env = deprecating_plumego
+    before = cli(["check", "--no-cache", "--select", "PLG305"], repo, env)
+    assert codes(before.stdout) == ["PLG305", "PLG305"], before.stdout + before.stderr  # the import lines
+    assert "plumego.core.OldApp is deprecated since 0.1; use plumego.core.App" in before.stdout
+    assert "plumego.core.legacy is deprecated since 0.1; delete the call" in before.stdout
+    diff = cli(["fix", "--diff", "--select", "PLG305"], repo, env)
+    assert diff.returncode == 1
+    # text mode reads the diff's CRLF as LF; the bytes on disk are checked below
+    assert "-from plumego.core import OldApp\n+from plumego.core import App\n" in diff.stdout
+    assert "app/legacy.py:2: plumego.core.legacy: replacement 'delete the call' is not a symbol" in diff.stderr
+    # --diff writes nothing
+    assert (repo / "app" / "legacy.py").read_bytes().startswith(b"from plumego.core import OldApp\r\n")
+
+    done = cli(["fix", "--select", "PLG305"], repo, env)
+    assert done.returncode == 0, done.stderr
+    assert (repo / "app" / "legacy.py").read_bytes() == (
+        b"from plumego.core import App\r\nfrom plumego.core import legacy\r\n\r\n\r\n"
+        b"def build() -> object:\r\n    return App()\r\n")
+    assert "rewrote app/legacy.py" in done.stderr
+    assert "app/services/chat.py" not in done.stderr          # PLG301 was not selected: its import stays
+    after = cli(["check", "--no-cache", "--select", "PLG305"], repo, env)
+    assert codes(after.stdout) == ["PLG305"] and ":2:" in after.stdout     # only the unfixable one is left
+    assert cli(["fix", "--diff", "--select", "PLG305"], repo, env).stdout == ""  # idempotent
+
+
+def test_ignore_skips_the_deprecation_codemod(repo: Path, deprecating_plumego: dict[str, str]) -> None:
+    diff = cli(["fix", "--diff", "--ignore", "PLG305"], repo, deprecating_plumego)
+    assert "app/legacy.py" not in diff.stdout and "app/services/chat.py" in diff.stdout
+
+
+def test_deprecations_are_fixed_before_the_adapter_codemod_in_one_edit(repo: Path,
+                                                                         deprecating_plumego: dict[str, str]) -> None:
+    env = deprecating_plumego
+    chat = repo / "app" / "services" / "chat.py"
+    chat.write_text("from plumego.core import OldApp\n" + chat.read_text() + "\n\ndef app() -> object:\n"
+                    "    return OldApp()\n")
+    diff = cli(["fix", "--diff"], repo, env)
+    assert diff.stdout.count("+++ b/app/services/chat.py") == 1     # one edit for the file both codemods touch
+    assert cli(["fix"], repo, env).returncode == 0
+    text = chat.read_text()
+    assert "from plumego.core import App\n" in text and "return App()" in text
+    assert "from app.adapters.ai import ai" in text
+    left = cli(["check", "--no-cache"], repo, env)
+    assert [c for c in codes(left.stdout) if c in ("PLG301", "PLG305")] == ["PLG305"], left.stdout  # legacy.py:2
+
+
+def test_a_file_that_is_not_utf8_is_reported_not_rewritten(repo: Path, deprecating_plumego: dict[str, str]) -> None:
+    legacy = repo / "app" / "legacy.py"
+    data = b"# -*- coding: latin-1 -*-\n# caf\xe9\nfrom plumego.core import OldApp\n"
+    legacy.write_bytes(data)
+    done = cli(["fix", "--select", "PLG305"], repo, deprecating_plumego)
+    assert done.returncode == 0, done.stderr
+    assert "app/legacy.py:3: not UTF-8" in done.stderr
+    assert legacy.read_bytes() == data
