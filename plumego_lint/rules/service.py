@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from plumego_lint.facts import FileFacts, ImportFact, SourceFile
+from plumego_lint.facts import FileFacts, ImportFact, ParseError, SourceFile, parse
 from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily
 from plumego_lint.service import ServiceContext, check_tree, is_plumego_repo, service_config
 from plumego_lint.service.context import Finding as ServiceFinding
@@ -151,7 +151,9 @@ class ServiceFamily(RuleFamily):
             return self._findings(project, file, check_facts(module_facts, ctx))
         try:   # called without the engine's parse step (no take_tree_facts): parse here
             data = file.path.read_bytes()
-            tree = ast.parse(data, filename=str(file.path))
-        except (SyntaxError, ValueError, OSError):
+        except OSError:
+            return []      # PLG901 is the parse-error family's to report
+        tree = parse(data, str(file.path))
+        if isinstance(tree, ParseError):
             return []
         return self.check_tree(project, file, tree, data)

@@ -15,7 +15,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
-from plumego_lint.facts import SourceFile
+from plumego_lint.facts import ParseError, SourceFile, parse
 from plumego_lint.service import config as _config_module
 from plumego_lint.service import facts as _facts_module
 from plumego_lint.service.config import ServiceConfig
@@ -118,7 +118,10 @@ class ServiceContext:
         if known is not None:
             return known
         data = path.read_bytes()
-        return self.facts_for(ast.parse(data, filename=str(path)), module, path.name == "__init__.py", data)
+        tree = parse(data, str(path))
+        if isinstance(tree, ParseError):
+            raise SyntaxError(f"{path}:{tree.line}: {tree.message}")
+        return self.facts_for(tree, module, path.name == "__init__.py", data)
 
     def facts_of(self, module: str) -> ModuleFacts | None:
         """Facts of another first-party module (for re-export and interface checks), parsed once."""
@@ -132,10 +135,10 @@ class ServiceContext:
         elif path is not None:
             try:
                 data = path.read_bytes()
-                tree = ast.parse(data, filename=str(path))
-            except (SyntaxError, ValueError, OSError):
-                tree = None
-            if tree is not None:
+            except OSError:
+                data = None
+            tree = parse(data, str(path)) if data is not None else None
+            if tree is not None and not isinstance(tree, ParseError):
                 result = extract_facts(tree, module, path.name == "__init__.py", self.is_module, source=data,
                                        track=self.tracks)
         self._facts[module] = result

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
+from plumego_lint.facts import ParseError, parse
 from plumego_lint.service.context import Finding, ServiceContext
 from plumego_lint.service.facts import ModuleFacts
 from plumego_lint.service.hygiene import HYGIENE_CHECKS
@@ -67,10 +68,11 @@ def check_file(path: Path, ctx: ServiceContext, lines: Sequence[str] | None = No
     ``source`` stands in for the file's bytes (``fix`` checks text it has rewritten but not written yet)."""
     try:
         source = path.read_bytes() if source is None else source
-        tree = ast.parse(source, filename=str(path))
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None) or 1
-        return [Finding(line, 1, "PLG901", f"cannot parse {path.name}: {exc}")]
+    except OSError as exc:
+        return [Finding(1, 1, "PLG901", f"cannot read {path.name}: {exc.strerror or exc}")]
+    tree = parse(source, str(path))
+    if isinstance(tree, ParseError):
+        return [Finding(tree.line, tree.col, "PLG901", f"cannot parse {path.name}: {tree.message}")]
     text_lines = lines if lines is not None else source.decode("utf-8", "replace").splitlines()
     kept = []
     for finding in check_tree(tree, path, ctx, source):

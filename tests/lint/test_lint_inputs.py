@@ -45,6 +45,16 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     _assert_rest_still_checked(payload)
 
 
+
+def test_non_utf8_bytes_only_in_a_comment_are_plg901(tmp_path: Path) -> None:
+    """ast.parse accepts these bytes (its in-memory tokenizer skips comments) but Python refuses to import the
+    file; PLG901 follows the interpreter."""
+    root = _project(tmp_path)
+    (root / "app/core/latin.py").write_bytes(b"import os\n# caf\xe9\nimport app.ext\n")
+    _, payload = check_json(root)
+    assert ("app/core/latin.py", 2, "PLG901") in found(payload)
+    _assert_rest_still_checked(payload)
+
 def test_declared_latin1_encoding_is_fine(tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "app/core/latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = '\xe9t\xe9'\nimport app.ext\n")

@@ -203,3 +203,19 @@ def test_a_file_that_is_not_utf8_is_reported_not_rewritten(repo: Path, deprecati
     assert done.returncode == 0, done.stderr
     assert "app/legacy.py:3: not UTF-8" in done.stderr
     assert legacy.read_bytes() == data
+
+
+
+def test_broken_files_are_plg901_for_check_and_skipped_by_fix(repo: Path, deprecating_plumego: dict[str, str]) -> None:
+    env = deprecating_plumego
+    (repo / "app" / "deep.py").write_text("x = " + "-" * 200_000 + "1\n")        # too deep for CPython's parser
+    (repo / "app" / "comment.py").write_bytes(b"# caf\xe9\nimport os\n")       # Python refuses: not UTF-8
+    (repo / "app" / "nul.py").write_bytes(b"import os\x00\n")
+    checked = cli(["check", "--no-cache", "--select", "PLG9"], repo, env)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert sorted(line.split(":")[0] for line in checked.stdout.splitlines() if "PLG901" in line) == [
+        "app/comment.py", "app/deep.py", "app/nul.py"]
+    for args in (["fix", "--diff"], ["fix"], ["report"]):
+        out = cli(args, repo, env)
+        assert "Traceback" not in out.stderr and out.returncode in (0, 1), (args, out.stderr)
+    assert "return App()" in (repo / "app" / "legacy.py").read_text()   # the rest was still fixed
