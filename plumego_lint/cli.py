@@ -194,8 +194,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     from plumego_lint.engine import CheckOptions, run_check
     from plumego_lint.service import ServiceContext, load_service_config
-    from plumego_lint.service.report import (ArchModel, ReportFinding, build_model, diff_models, model_at_revision,
-                                             render_dot, render_json, render_markdown, tty_progress)
+    from plumego_lint.service.report import (ArchModel, ReportFinding, ReportInputError, build_model, diff_models,
+                                             model_at_revision, render_dot, render_json, render_markdown,
+                                             tty_progress)
 
     def build(root: Path, progress: bool) -> ArchModel:
         result = run_check(root, CheckOptions(use_cache=not args.no_cache))
@@ -207,11 +208,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     root = find_root(Path(args.root) if args.root else Path.cwd())
     model = build(root, True)
     delta = None
-    if args.base:
-        delta = diff_models(model_at_revision(root, args.base, lambda r: build(r, False)), model, args.base)
-    elif args.baseline:
-        base = ArchModel.from_json(json.loads(Path(args.baseline).read_text(encoding="utf-8")))
-        delta = diff_models(base, model, args.baseline)
+    try:
+        if args.base:
+            delta = diff_models(model_at_revision(root, args.base, lambda r: build(r, False)), model, args.base)
+        elif args.baseline:
+            try:
+                data = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ReportInputError(f"cannot read {args.baseline}: {exc}") from exc
+            delta = diff_models(ArchModel.from_json(data), model, args.baseline)
+    except ReportInputError as exc:
+        sys.stderr.write(f"plumego-lint report: {exc}\n")
+        return EXIT_USAGE
     text = (render_markdown(model, delta) if args.format == "markdown"
             else render_json(model, delta) if args.format == "json" else render_dot(model))
     if args.output:

@@ -61,22 +61,22 @@ class ArchModel:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> ArchModel:
-        model = cls(root=str(data.get("root", "")))
-        components = data.get("components", {})
-        assert isinstance(components, dict)
-        model.components = {str(k): str(v) for k, v in components.items()}
-        edges = data.get("edges", [])
-        assert isinstance(edges, list)
-        model.edges = {(str(a), str(b)) for a, b in edges}
-        plumego = data.get("plumego", [])
-        assert isinstance(plumego, list)
-        for entry in plumego:
-            model.plumego[str(entry["module"])] = str(entry["tier"])
-            model.users[str(entry["module"])] = set(entry.get("used_by", []))
-        findings = data.get("findings", [])
-        assert isinstance(findings, list)
-        model.findings = [ReportFinding(**f) for f in findings]
+    def from_json(cls, data: object) -> ArchModel:
+        """The model a ``report --format json`` wrote; ``ReportInputError`` when ``data`` is not one."""
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            model = cls(root=str(data.get("root", "")))
+            components = data.get("components", {})
+            model.components = {str(k): str(v) for k, v in dict(components).items()}
+            model.edges = {(str(a), str(b)) for a, b in data.get("edges", [])}
+            for entry in data.get("plumego", []):
+                model.plumego[str(entry["module"])] = str(entry["tier"])
+                model.users[str(entry["module"])] = {str(u) for u in entry.get("used_by", [])}
+            model.findings = [ReportFinding(**f) for f in data.get("findings", [])]
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ReportInputError(f"not an architecture report written by `plumego-lint report --format json` "
+                                   f"({type(exc).__name__}: {exc})") from exc
         return model
 
 
@@ -142,15 +142,32 @@ def diff_models(base: ArchModel, head: ArchModel, label: str) -> Delta:
     )
 
 
+class ReportInputError(Exception):
+    """A ``--base`` revision or ``--baseline`` file the report cannot use (the CLI exits 2 with the message)."""
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True)
+    except OSError as exc:
+        raise ReportInputError(f"cannot run git: {exc}") from exc
+    if done.returncode != 0:
+        raise ReportInputError(f"git {args[2] if len(args) > 2 else ''} failed: "
+                               f"{done.stderr.strip() or f'exit status {done.returncode}'}")
+    return done.stdout
+
+
 def model_at_revision(root: Path, rev: str, build: Callable[[Path], ArchModel]) -> ArchModel:
     """Build the model of the same project at git revision ``rev`` in a temporary worktree."""
-    top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], check=True,
-                         capture_output=True, text=True).stdout.strip()
+    top = _git("-C", str(root), "rev-parse", "--show-toplevel").strip()
+    try:
+        _git("-C", top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    except ReportInputError:
+        raise ReportInputError(f"--base {rev!r} is not a commit of the repository at {top}") from None
     rel = root.resolve().relative_to(Path(top).resolve())
     with tempfile.TemporaryDirectory(prefix="plumego-lint-base-") as tmp:
         checkout = Path(tmp) / "tree"
-        subprocess.run(["git", "-C", top, "worktree", "add", "--detach", "--quiet", str(checkout), rev], check=True,
-                       capture_output=True, text=True)
+        _git("-C", top, "worktree", "add", "--detach", "--quiet", str(checkout), rev)
         try:
             return build(checkout / rel)
         finally:

@@ -158,6 +158,24 @@ def test_report_formats_and_delta_against_a_git_revision(tmp_path: Path, env: di
     assert not list((tmp_path / "svc").glob("../*plumego-lint-base*"))
 
 
+
+def test_report_refuses_bad_base_and_baseline_with_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
+    repo = _repo(EXAMPLE, tmp_path / "svc")
+    (tmp_path / "garbage.json").write_text("garbage{")
+    (tmp_path / "shape.json").write_text('{"plumego": [{"module": "plumego.x.ai"}]}')
+    plain = tmp_path / "plain"
+    shutil.copytree(EXAMPLE, plain)        # not a git repository
+    cases = [
+        (["report", "--base", "no-such-rev"], repo, "is not a commit"),
+        (["report", "--base", "HEAD"], plain, "not a git repository"),
+        (["report", "--baseline", str(tmp_path / "garbage.json")], repo, "cannot read"),
+        (["report", "--baseline", str(tmp_path / "missing.json")], repo, "cannot read"),
+        (["report", "--baseline", str(tmp_path / "shape.json")], repo, "not an architecture report"),
+    ]
+    for args, cwd, message in cases:
+        out = cli([*args, "--no-cache"], cwd, env)
+        assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
+
 def test_init_writes_a_section_the_linter_accepts(tmp_path: Path, env: dict[str, str]) -> None:
     repo = tmp_path / "svc"
     shutil.copytree(EXAMPLE / "app", repo / "app")
