@@ -2,7 +2,8 @@
 
 Reuses the ``ast`` tree flake8 has already parsed (no second parse of the file) and runs every rule
 family's per-file entry point on the same project model as ``plumego-lint check``, so it reports the
-same per-file findings, codes and lines; flake8 applies ``# noqa``. Information-level findings (PLG304)
+same per-file findings, codes and lines; flake8 applies ``# noqa``. A configuration or spec error (the CLI's
+exit 2) is PLG902 on line 1 of each file, since a flake8 plugin cannot fail the run any other way. Information-level findings (PLG304)
 are left out unless ``--plumego-info`` is given, because every code flake8 prints fails its run.
 Project-wide rules (layout, manifests, docs sync) stay in the CLI. A thin adapter: no rule logic here.
 """
@@ -26,12 +27,12 @@ from plumego_lint.specs import SpecError
 
 
 @lru_cache(maxsize=8)
-def _project(root: Path) -> tuple[Project, list[RuleFamily]] | None:
+def _project(root: Path) -> tuple[Project, list[RuleFamily]] | SpecError:
     """One project model per root per flake8 worker process (flake8 builds a plugin object per file)."""
     try:
         return build_project(root), default_families()
-    except SpecError:
-        return None  # a config/spec error is the CLI's PLG902 (exit 2); flake8 has no way to say it
+    except SpecError as exc:
+        return exc   # reported on line 1 of every file checked, so an editor shows it instead of silence
 
 
 @lru_cache(maxsize=256)
@@ -64,9 +65,12 @@ class PlumegoFlake8Plugin:
         if self.filename in ("stdin", "-", ""):
             return []
         path = Path(self.filename).resolve()
-        loaded = _project(_root_of(path.parent))
-        if loaded is None:
-            return []
+        root = _root_of(path.parent)
+        loaded = _project(root)
+        if isinstance(loaded, SpecError):
+            where = loaded.path if Path(loaded.path).is_absolute() else str(root / loaded.path)
+            return [Finding("PLG902", "error", self.filename, 1, 1,
+                            f"plumego-lint cannot run: {where}:{loaded.line}: {loaded.message}")]
         project, families = loaded
         try:
             rel = path.relative_to(project.root).as_posix()

@@ -98,6 +98,12 @@ def test_exit_codes_clean_and_failing(tmp_path: Path, env: dict[str, str]) -> No
     bad_config.write_text(bad_config.read_text() + 'typing_only = "maybe"\n')
     out = cli(["check", "--no-cache"], repo, env)
     assert out.returncode == 2 and "PLG902" in out.stderr
+    # flake8 cannot exit 2 for a plugin: the same error is PLG902 on line 1 of each file, never silence
+    flake = run([sys.executable, "-m", "flake8", "--select", "PLG", "app/main.py", "app/services/chat.py"], repo, env)
+    assert flake.returncode == 1
+    assert [line.split(": ", 1)[0] for line in flake.stdout.splitlines()] == [
+        "app/main.py:1:1", "app/services/chat.py:1:1"], flake.stdout
+    assert "PLG902 plumego-lint cannot run:" in flake.stdout and "pyproject.toml:" in flake.stdout
 
 
 def test_fix_then_everything_is_clean_and_imports(tmp_path: Path, env: dict[str, str]) -> None:
