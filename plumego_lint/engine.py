@@ -115,10 +115,16 @@ def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str]) -
     from plumego_lint.discovery import discover
     from plumego_lint.facts import ModuleIndex
     from plumego_lint.rules import Project
-    from plumego_lint.specs import load_specs
+    from plumego_lint.specs import SpecError, load_specs
 
     specs = load_specs(config.root, config.specs) if config.specs else None
     files = discover(config)
+    if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
+                                     for f in files):
+        # a typo here would turn every import rule into a silent pass
+        raise SpecError(specs.spec_file("repo.yaml"), (specs.repo.module_location or specs.repo.location).line,
+                        f"repo.module {specs.package!r} names no package or module under the source roots "
+                        f"({', '.join(config.source_roots)}) of {config.root}")
     modules = ModuleIndex(f.module for f in files if f.module)
     enabled = code_filter([*config.select, *select], [*config.ignore, *ignore])
     return Project(root=config.root, config=config, specs=specs, files=files, modules=modules, enabled=enabled)

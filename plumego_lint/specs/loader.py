@@ -108,7 +108,7 @@ def load_repo_spec(root: Path, specs_dir: str) -> RepoSpec:
     r = _Reader(path)
     repo = r.mapping(doc, "repo")
     module = r.string(repo, "module")
-    if not module.replace(".", "").replace("_", "").isalnum():
+    if not all(part.isidentifier() for part in module.split(".")):
         raise SpecError(path, repo.line_of("module"), f"repo.module {module!r} must be an importable package name")
     layers: dict[str, Layer] = {}
     for name, body in r.mapping(doc, "layers", required=False).items():
@@ -127,6 +127,7 @@ def load_repo_spec(root: Path, specs_dir: str) -> RepoSpec:
         allowed_library_roots=r.strings(top, "allowed_library_roots"),
         discouraged_roots=r.strings(top, "discouraged_roots"),
         location=r.loc(doc, "repo"),
+        module_location=r.loc(repo, "module"),
         discouraged_location=r.loc(top, "discouraged_roots"),
         allowed_location=r.loc(top, "allowed_library_roots"),
     )

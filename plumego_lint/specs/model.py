@@ -87,6 +87,7 @@ class RepoSpec:
     location: Location
     discouraged_location: Location
     allowed_location: Location | None = None
+    module_location: Location | None = None     # the `repo.module` line
 
     def layer_paths(self, layer: str) -> tuple[str, ...]:
         found = self.layers.get(layer)

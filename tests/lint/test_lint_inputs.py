@@ -132,6 +132,19 @@ def test_wrong_type_in_specs_names_the_line(tmp_path: Path) -> None:
     assert "specs/dependency-rules.yaml:4:1: PLG902 'deny' must be a list of strings" in proc.stderr
 
 
+
+@pytest.mark.parametrize(("module", "message"), [
+    ("5", "repo.module '5' must be an importable package name"),
+    ("app.2x", "repo.module 'app.2x' must be an importable package name"),
+    ("appp", "repo.module 'appp' names no package or module under the source roots"),  # a typo: rules would pass
+])
+def test_repo_module_must_name_a_package_of_the_tree(tmp_path: Path, module: str, message: str) -> None:
+    root = _project(tmp_path)
+    (root / "specs/repo.yaml").write_text(f"repo:\n  name: demo\n  module: {module}\n", encoding="utf-8")
+    proc = run_cli("check", cwd=root)
+    assert proc.returncode == 2
+    assert f"specs/repo.yaml:3:1: PLG902 {message}" in proc.stderr
+
 def test_unknown_config_key_exits_2_with_line(tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "pyproject.toml").write_text("[project]\nname = 'x'\n\n[tool.plumego-lint]\nsoruce_roots = ['.']\n",
