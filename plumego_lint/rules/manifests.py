@@ -1,7 +1,8 @@
-"""Manifest, schema and taxonomy rules PLG401-PLG410 over specs/*.yaml and every module.yaml.
+"""Manifest, schema and taxonomy rules PLG401-PLG411 over specs/*.yaml and every module.yaml.
 
-Turns the problems ``plumego_lint.specs.validate`` finds into findings, and owns PLG407 (every
-public entrypoint a manifest lists exists in the module's code), which needs parsed definitions.
+Turns the problems ``plumego_lint.specs.validate`` finds into findings, and owns the two checks that
+compare specs with the code: PLG407 (every public entrypoint a manifest lists exists in the module's code,
+from parsed definitions) and PLG411 (every path a dependency rule names matches a module of the tree).
 Must not import the engine, reporters or the CLI.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 
 from plumego_lint.rules.base import Analysis, Finding, Project, Rule, RuleFamily
 from plumego_lint.specs import dotted_to_rel
+from plumego_lint.specs.model import STDLIB
 
 RULES = (
     Rule("PLG401", "missing-manifest", "error", "a stable root or x/* family has no module.yaml",
@@ -46,7 +48,61 @@ RULES = (
     Rule("PLG410", "manifest-unknown-key", "error", "a module.yaml key that the schema does not know",
          "Unknown keys are usually typos of real ones; add them to module-manifest.schema.yaml `optional` if they "
          "are meant.", "module-manifest.schema.yaml required/optional"),
+    Rule("PLG411", "rule-path-matches-nothing", "warning", "a dependency rule names a path no module of the tree is at",
+         "A `modules` entry whose `path`, or an `allow`/`deny`/`declared_callers` pattern, matches no module or "
+         "package under repo.module is usually a typo or a module that moved: the rule then guards nothing and "
+         "every import passes. Fix the path, or delete the entry. (`stdlib` and `**` are not paths.)",
+         "dependency-rules.yaml modules.*.path / allow / deny / declared_callers"),
 )
+
+
+def _tree_paths(project: Project, package: str) -> tuple[set[str], set[str]]:
+    """(every module path and its ancestors, the paths that have something below them), relative to ``package``."""
+    paths: set[str] = {""}
+    parents: set[str] = set()
+    for file in project.files:
+        if not project.is_library(file):
+            continue
+        rel = dotted_to_rel(package, file.module) or ""
+        while rel and rel not in paths:
+            paths.add(rel)
+            rel = rel.rpartition("/")[0]
+            parents.add(rel)
+    return paths, parents
+
+
+def _matches_something(pattern: str, paths: set[str], parents: set[str]) -> bool:
+    """``match_pattern(pattern, rel)`` for some ``rel`` of the tree, without trying every one."""
+    if pattern in ("**", STDLIB):
+        return True
+    if pattern.endswith("/**"):
+        return pattern[:-3] in paths
+    if pattern.endswith("/*"):
+        return pattern[:-2] in parents
+    return pattern in paths
+
+
+def dead_rule_paths(project: Project) -> list[Finding]:
+    """PLG411 findings for the dependency rules' paths and patterns that match no module of the tree."""
+    specs = project.specs
+    if specs is None:
+        return []
+    paths, parents = _tree_paths(project, specs.package)
+    out: list[Finding] = []
+    for rule in specs.rules.modules.values():
+        if not _matches_something(rule.path, paths, parents):
+            out.append(Finding("PLG411", "warning", rule.location.path, rule.location.line, 1,
+                               f"module rule {rule.name!r}: path {rule.path!r} matches no module under "
+                               f"{specs.package}; the rule guards nothing", str(rule.location),
+                               importer=rule.name, subject=rule.path))
+        for key, entries in (("allow", rule.allow), ("deny", rule.deny), ("declared_callers", rule.declared_callers)):
+            for entry in entries:
+                if not _matches_something(entry.pattern, paths, parents):
+                    out.append(Finding("PLG411", "warning", entry.location.path, entry.location.line, 1,
+                                       f"module rule {rule.name!r}: {key} entry {entry.pattern!r} matches no module "
+                                       f"under {specs.package}", str(entry.location),
+                                       importer=rule.name, subject=f"{key}:{entry.pattern}"))
+    return out
 
 
 def _normalise(entry: str) -> str:
@@ -66,6 +122,8 @@ class ManifestFamily(RuleFamily):
             return []
         out = [Finding(p.code, "error", p.location.path, p.location.line, 1, p.message, str(p.location),
                        importer=p.location.path, subject=p.message) for p in specs.problems]
+        if project.enabled("PLG411"):
+            out += dead_rule_paths(project)
         if not project.enabled("PLG407"):
             return out
         # names and classes per module directory (every non-test library file below it)

@@ -71,3 +71,24 @@ def test_sync_check_reports_drift_and_sync_fixes_it(fixture_copy) -> None:  # ty
     assert run_cli("sync", cwd=root).returncode == 0
     assert run_cli("sync", "--check", cwd=root).returncode == 0
     assert "| `shop.core` | ga | kernel | The core root. |" in (root / "docs/core.md").read_text()
+
+
+def test_rule_paths_that_match_no_module_are_plg411(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    rules = root / "specs" / "dependency-rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    text = text.replace("    deny: [core, x/**]\n", "    deny: [core, x/**, x/pya/**, internal/*]\n")   # line 16
+    text = text.replace("special_rules:\n", "  gone:\n    path: legacy\n    layer: stable\n    allow: [stdlib, bse]\n"
+                                            "special_rules:\n")                                       # lines 36-40
+    rules.write_text(text, encoding="utf-8")
+    _, payload = check_json(root)
+    dead = {(v["path"], v["line"], v["message"]) for v in payload["violations"]  # type: ignore[union-attr]
+            if v["code"] == "PLG411"}
+    assert dead == {
+        ("specs/dependency-rules.yaml", 16, "module rule 'base': deny entry 'x/pya/**' matches no module under shop"),
+        ("specs/dependency-rules.yaml", 36,
+         "module rule 'gone': path 'legacy' matches no module under shop; the rule guards nothing"),
+        ("specs/dependency-rules.yaml", 39, "module rule 'gone': allow entry 'bse' matches no module under shop"),
+    }   # `internal/*` has internal/codec below it, `stdlib` and `**` are not paths: no finding
+    violations: list[dict[str, object]] = payload["violations"]  # type: ignore[assignment]
+    assert all(v["severity"] == "warning" for v in violations if v["code"] == "PLG411")
