@@ -334,8 +334,7 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
                 if updated.rpar is None:
                     kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
                 elif kept[-1] is not updated.names[-1]:
-                    # inside parentheses the last name inherits the removed last name's comma and line break
-                    kept[-1] = kept[-1].with_changes(comma=updated.names[-1].comma)
+                    kept[-1] = kept[-1].with_changes(comma=_closing_comma(kept[-1].comma, updated.names[-1].comma))
                 rest = updated.with_changes(names=kept)
                 if not moved:
                     return rest
@@ -356,6 +355,21 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
 
     result.after = wrapper.visit(Rewriter()).code
     return result
+
+
+def _closing_comma(own: cst.Comma | cst.MaybeSentinel, last: cst.Comma | cst.MaybeSentinel,
+                   ) -> cst.Comma | cst.MaybeSentinel:
+    """The comma of a name that becomes the last inside ``( ... )`` when the names after it move away.
+
+    It keeps its own comment (``App,  # why``) but takes the removed last name's closing line break and
+    indentation, so ``)`` stays where it was."""
+    if not isinstance(last, cst.Comma):
+        return last
+    if isinstance(own, cst.Comma) and isinstance(own.whitespace_after, cst.ParenthesizedWhitespace) \
+            and isinstance(last.whitespace_after, cst.ParenthesizedWhitespace):
+        return own.with_changes(whitespace_after=own.whitespace_after.with_changes(
+            last_line=last.whitespace_after.last_line))
+    return last
 
 
 def _rename_blocker(node: cst.ImportFrom, old: str, symbol: str, scopes: Mapping[cst.CSTNode, Scope | None],

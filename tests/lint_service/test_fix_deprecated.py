@@ -72,6 +72,13 @@ def test_a_replacement_in_another_module_moves_the_import_to_its_own_line() -> N
     assert after == "from plumego.core import (\n    Router\n)\nfrom plumego.core.cli import serve\nserve(Router)\n"
 
 
+def test_comments_inside_a_parenthesised_import_stay_with_their_names() -> None:
+    after, _, _ = fix("from plumego.core import (  # c1\n    OldApp,  # c2\n    old_serve,  # c3\n)\n"
+                      "OldApp(old_serve)\n")
+    assert after == ("from plumego.core import (  # c1\n    App,  # c2\n)\nfrom plumego.core.cli import serve\n"
+                     "App(serve)\n")
+
+
 def test_attribute_uses_are_renamed_when_the_replacement_is_in_the_same_module() -> None:
     after, fixed, skipped = fix(
         "import plumego.core\nimport plumego.core as pc\nfrom plumego import core\n\n"
