@@ -134,10 +134,11 @@ def _in_string(text: str, old: str, new: str) -> str:
 
 
 def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
-                       is_module: Callable[[str], bool] = lambda dotted: False) -> FileFix:
+                       is_module: Callable[[str], bool] | None = None) -> FileFix:
     """Rewrite every use of a deprecated symbol in ``source`` that can be rewritten safely.
 
-    ``is_module`` tells a deprecated module from a deprecated symbol: a whole module is never rewritten."""
+    ``is_module`` tells a deprecated module from a deprecated symbol (a whole module is never rewritten) and
+    checks that a replacement's owner is a module one can import from; without it, neither is checked."""
     module = cst.parse_module(source)
     wrapper = MetadataWrapper(module)
     positions = wrapper.resolve(PositionProvider)
@@ -151,7 +152,17 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
     def line_of(node: cst.CSTNode) -> int:
         return positions[node].start.line
 
-    deprecated_modules = {sym: dep for sym, dep in deprecations.items() if is_module(sym)}
+    deprecated_modules = {sym: dep for sym, dep in deprecations.items() if is_module is not None and is_module(sym)}
+
+    def target_of(symbol: str, dep: Deprecation) -> Target | str:
+        """Where ``symbol`` goes, or why it cannot go there automatically."""
+        target = replacement_target(dep)
+        if target is None:
+            return f"{symbol}: replacement {dep.replacement!r} is not a symbol to import"
+        if is_module is not None and not is_module(target.module):
+            return (f"{symbol}: replacement {target.module}.{target.name} is not a name in a module "
+                    f"({target.module} is not a module)")
+        return target
 
     def module_reason(dotted: str) -> str | None:
         for sym, dep in deprecated_modules.items():
@@ -205,9 +216,9 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
             dep = deprecations.get(symbol)
             if dep is None:
                 continue
-            target = replacement_target(dep)
-            if target is None:
-                result.skipped[line] = f"{symbol}: replacement {dep.replacement!r} is not a symbol to import"
+            target = target_of(symbol, dep)
+            if isinstance(target, str):
+                result.skipped[line] = target
                 continue
             local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
             if local is None and target.name != old:
@@ -245,14 +256,14 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
         for symbol in sorted(names & deprecations.keys()):
             dep = deprecations[symbol]
             line = line_of(attr)
-            target = replacement_target(dep)
+            target = target_of(symbol, dep)
             reason = module_reason(symbol)
             if reason:
                 result.skipped.setdefault(line, reason)
             elif contexts.get(attr, ExpressionContext.LOAD) is not ExpressionContext.LOAD:
                 result.skipped.setdefault(line, f"{symbol} is assigned or deleted here, not read; change it by hand")
-            elif target is None:
-                result.skipped.setdefault(line, f"{symbol}: replacement {dep.replacement!r} is not a symbol")
+            elif isinstance(target, str):
+                result.skipped.setdefault(line, target)
             elif target.module == symbol.rpartition(".")[0]:
                 attr_renames[id(attr)] = (True, target.name)
                 result.fixed_lines.add(line)

@@ -167,6 +167,16 @@ def test_a_deprecated_module_is_reported_not_rewritten() -> None:
     assert all("deprecated as a whole module" in reason for reason in result.skipped.values())
 
 
+def test_a_replacement_that_is_not_in_a_module_is_reported() -> None:
+    deps = {"plumego.core.make_app": Deprecation("plumego.core.make_app", "plumego.core.App.create", "0.3")}
+    modules = {"plumego", "plumego.core"}.__contains__
+    for source, line in (("from plumego.core import make_app\nmake_app()\n", 1),
+                         ("import plumego.core\nplumego.core.make_app()\n", 2)):
+        result = rewrite_deprecated(source, deps, modules)
+        assert result.after == source and not result.fixed_lines
+        assert "plumego.core.App is not a module" in result.skipped[line]
+
+
 def test_relative_and_unrelated_imports_are_untouched() -> None:
     source = "from .core import OldApp\nfrom other.core import OldApp as B\nimport plumego.core.OldAppish\n"
     assert fix(source) == (source, set(), {})
