@@ -60,7 +60,9 @@ RULES = (
          "upgrades check release notes; never fails the run.", "plumego module.yaml status / stability_tiers"),
     Rule("PLG305", "deprecated-symbol", "error", "use of a symbol the installed plumego lists as deprecated",
          "module.yaml `deprecated_symbols` names symbols that will be removed, with their replacement. When the "
-         "replacement is a symbol, `plumego-lint fix --select PLG305` rewrites the imports and uses to it.",
+         "replacement is a symbol, `plumego-lint fix` (or `fix --select PLG305` for this rule alone) rewrites the "
+         "imports and uses to it, in the same module or with a new import; what it cannot rewrite safely (prose "
+         "replacement, whole module, star import, a name conflict or re-binding) is listed with the reason.",
          "plumego module.yaml deprecated_symbols"),
     Rule("PLG601", "mutable-module-state", "error", "mutable module-level state in handler or middleware code",
          "Handlers and middleware run concurrently for every request; a module-level dict, list, set, mutable "

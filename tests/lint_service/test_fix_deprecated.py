@@ -72,14 +72,52 @@ def test_a_replacement_in_another_module_moves_the_import_to_its_own_line() -> N
     assert after == "from plumego.core import (\n    Router\n)\nfrom plumego.core.cli import serve\nserve(Router)\n"
 
 
+def test_comments_inside_a_parenthesised_import_stay_with_their_names() -> None:
+    after, _, _ = fix("from plumego.core import (  # c1\n    OldApp,  # c2\n    old_serve,  # c3\n)\n"
+                      "OldApp(old_serve)\n")
+    assert after == ("from plumego.core import (  # c1\n    App,  # c2\n)\nfrom plumego.core.cli import serve\n"
+                     "App(serve)\n")
+
+
 def test_attribute_uses_are_renamed_when_the_replacement_is_in_the_same_module() -> None:
     after, fixed, skipped = fix(
         "import plumego.core\nimport plumego.core as pc\nfrom plumego import core\n\n"
-        "a = plumego.core.OldApp()\nb = pc.OldApp; c = core.OldApp\nd = plumego.core.old_serve\n")
+        "a = plumego.core.OldApp()\nb = pc.OldApp; c = core.OldApp\n")
     assert after == ("import plumego.core\nimport plumego.core as pc\nfrom plumego import core\n\n"
-                     "a = plumego.core.App()\nb = pc.App; c = core.App\nd = plumego.core.old_serve\n")
-    assert fixed == {5, 6}
-    assert "another module" in skipped[7]
+                     "a = plumego.core.App()\nb = pc.App; c = core.App\n")
+    assert fixed == {5, 6} and skipped == {}
+
+
+def test_an_attribute_use_whose_replacement_is_in_another_module_gets_an_import() -> None:
+    after, fixed, skipped = fix(
+        "import plumego.core  # the app\nimport plumego.core as pc\n\n\n"
+        "def run() -> object:\n    return plumego.core.old_serve(pc.old_serve)\n")
+    assert after == ("import plumego.core  # the app\nfrom plumego.core.cli import serve\n"
+                     "import plumego.core as pc\n\n\n"
+                     "def run() -> object:\n    return serve(serve)\n")     # one import for both uses
+    assert fixed == {6} and skipped == {}
+    # the replacement already imported at the top: no second import
+    after, _, _ = fix("from plumego import core\nfrom plumego.core.cli import serve\nx = core.old_serve\n")
+    assert after == "from plumego import core\nfrom plumego.core.cli import serve\nx = serve\n"
+
+
+def test_attribute_uses_that_cannot_be_moved_are_reported() -> None:
+    cases = {
+        # `serve` already names something else: the new import would capture it
+        "import plumego.core\nserve = 1\nx = plumego.core.old_serve()\n": (3, "serve is already bound"),
+        # the module is imported inside a function: a new top-level import would not be next to it
+        "def f() -> object:\n    import plumego.core\n    return plumego.core.old_serve()\n":
+            (3, "not imported at the top"),
+        # a store or delete is not a use to rename
+        "import plumego.core as pc\npc.OldApp = 1\n": (2, "assigned or deleted"),
+        "import plumego.core as pc\ndel pc.old_serve\n": (2, "assigned or deleted"),
+        # a builtin or undefined name the new import would shadow
+        "import plumego.core\nprint(serve)\nplumego.core.old_serve()\n": (3, "already used in this file"),
+    }
+    for source, (line, reason) in cases.items():
+        after, fixed, skipped = fix(source)
+        assert after == source and not fixed, source
+        assert reason in skipped[line], (source, skipped)
 
 
 def test_already_imported_replacement_drops_the_deprecated_name() -> None:
@@ -92,13 +130,51 @@ def test_unsafe_cases_are_reported_and_left_as_written() -> None:
     cases = {
         # the new name is already a local variable somewhere: renaming would capture it
         "from plumego.core import OldApp\n\n\ndef f(App: int) -> object:\n    return OldApp\n": "already bound",
+        # the new name is used unbound (a match class pattern here): the import would capture it
+        "from plumego.core import OldApp\nmatch 1:\n    case App():\n        pass\nOldApp()\n": "already used",
         "from plumego.core import legacy\nlegacy()\n": "not a symbol",
         "from plumego.core import *\nOldApp()\n": "star import",
+        # re-bound after the import: renaming the uses would skip the re-binding
+        "from plumego.core import OldApp\nOldApp = wrap(OldApp)\nOldApp()\n": "re-bound",
+        "from plumego.core import OldApp\n\n\ndef f() -> None:\n    global OldApp\n    OldApp = None\n": "re-bound",
+        # exported under its old name: renaming would change this module's public names
+        "from plumego.core import OldApp\n__all__ = ['OldApp']\n": "__all__",
     }
     for source, reason in cases.items():
         after, fixed, skipped = fix(source)
         assert after == source
         assert not fixed and reason in skipped[1], (source, skipped)
+    source = "try:\n    from plumego.core import OldApp\nexcept ImportError:\n    OldApp = None\nOldApp()\n"
+    after, fixed, skipped = fix(source)
+    assert after == source and not fixed and "re-bound" in skipped[2]
+
+
+def test_string_annotations_are_renamed_with_the_uses() -> None:
+    after, fixed, _ = fix("from plumego.core import OldApp\n\n\n"
+                          "def f(a: 'OldApp', b: 'x.OldApp') -> 'list[OldApp]':\n    return OldApp()\n")
+    assert after == ("from plumego.core import App\n\n\n"
+                     "def f(a: 'App', b: 'x.OldApp') -> 'list[App]':\n    return App()\n")
+    assert fixed == {1}
+
+
+def test_a_deprecated_module_is_reported_not_rewritten() -> None:
+    deps = {**DEPS, "plumego.core.cli": Deprecation("plumego.core.cli", "plumego.core", "0.3")}
+    source = ("import plumego.core.cli\nfrom plumego.core.cli import serve\nfrom plumego.core import cli\n"
+              "plumego.core.cli.serve()\n")
+    result = rewrite_deprecated(source, deps, lambda dotted: dotted == "plumego.core.cli")
+    assert result.after == source and not result.fixed_lines
+    assert set(result.skipped) == {1, 2, 3, 4}
+    assert all("deprecated as a whole module" in reason for reason in result.skipped.values())
+
+
+def test_a_replacement_that_is_not_in_a_module_is_reported() -> None:
+    deps = {"plumego.core.make_app": Deprecation("plumego.core.make_app", "plumego.core.App.create", "0.3")}
+    modules = {"plumego", "plumego.core"}.__contains__
+    for source, line in (("from plumego.core import make_app\nmake_app()\n", 1),
+                         ("import plumego.core\nplumego.core.make_app()\n", 2)):
+        result = rewrite_deprecated(source, deps, modules)
+        assert result.after == source and not result.fixed_lines
+        assert "plumego.core.App is not a module" in result.skipped[line]
 
 
 def test_relative_and_unrelated_imports_are_untouched() -> None:
@@ -125,6 +201,8 @@ def deprecating_plumego(tmp_path: Path) -> dict[str, str]:
     core.write_text(text.replace("deprecated_symbols: []", "deprecated_symbols:\n"
                                  "  - symbol: OldApp\n    replacement: plumego.core.App\n    since: '0.1'\n"
                                  "  - symbol: old_serve\n    replacement: plumego.core.cli.serve\n    since: '0.1'\n"
+                                 "  - symbol: old_loader\n    replacement: plumego.core.cli.load_app\n"
+                                 "    since: '0.2'\n"
                                  "  - symbol: legacy\n    replacement: delete the call\n    since: '0.1'"))
     return {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{ROOT}"}
 
@@ -205,7 +283,6 @@ def test_a_file_that_is_not_utf8_is_reported_not_rewritten(repo: Path, deprecati
     assert legacy.read_bytes() == data
 
 
-
 def test_broken_files_are_plg901_for_check_and_skipped_by_fix(repo: Path, deprecating_plumego: dict[str, str]) -> None:
     env = deprecating_plumego
     (repo / "app" / "deep.py").write_text("x = " + "-" * 200_000 + "1\n")        # too deep for CPython's parser
@@ -219,3 +296,51 @@ def test_broken_files_are_plg901_for_check_and_skipped_by_fix(repo: Path, deprec
         out = cli(args, repo, env)
         assert "Traceback" not in out.stderr and out.returncode in (0, 1), (args, out.stderr)
     assert "return App()" in (repo / "app" / "legacy.py").read_text()   # the rest was still fixed
+
+
+def test_cli_moves_attribute_uses_reports_conflicts_and_the_result_runs(repo: Path,
+                                                                        deprecating_plumego: dict[str, str]) -> None:
+    env = deprecating_plumego
+    (repo / "app" / "legacy.py").unlink()
+    wiring = repo / "app" / "wiring.py"
+    wiring.write_text("import plumego.core as pc\n\n\ndef build() -> object:\n"
+                      "    return pc.OldApp(), pc.old_loader, 'ok'\n")
+    clash = repo / "app" / "clash.py"
+    clash_source = "import plumego.core\n\nload_app = None\nx = plumego.core.old_loader\n"
+    clash.write_text(clash_source)
+    before = cli(["check", "--no-cache", "--select", "PLG305"], repo, env)
+    assert len(codes(before.stdout)) == 3, before.stdout      # wiring.py:5 (two symbols), clash.py:4
+
+    done = cli(["fix", "--select", "PLG305"], repo, env)
+    assert done.returncode == 0, done.stderr
+    assert wiring.read_text() == ("import plumego.core as pc\nfrom plumego.core.cli import load_app\n\n\n"
+                                  "def build() -> object:\n    return pc.App(), load_app, 'ok'\n")
+    assert clash.read_text() == clash_source
+    assert ("not fixed automatically: app/clash.py:4: plumego.core.old_loader: its replacement "
+            "plumego.core.cli.load_app lives in another module and load_app is already bound") in done.stderr
+    after = cli(["check", "--no-cache", "--select", "PLG305"], repo, env)
+    assert after.stdout.count("PLG305") == 1 and "app/clash.py:4:" in after.stdout, after.stdout
+    # the rewritten module imports and runs against the real plumego: App and load_app exist, OldApp never did
+    run = subprocess.run([sys.executable, "-c", "from app.wiring import build; print(build()[2])"], cwd=repo,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "ok", run.stderr
+    assert cli(["fix", "--select", "PLG305"], repo, env).stderr.count("rewrote") == 0      # idempotent
+
+
+def test_cli_reports_a_deprecated_module_and_select_plg301_leaves_deprecations(
+        repo: Path, deprecating_plumego: dict[str, str], tmp_path: Path) -> None:
+    env = deprecating_plumego
+    site = Path(env["PYTHONPATH"].split(os.pathsep)[0])
+    manifest = site / "plumego" / "log" / "module.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("deprecated_symbols: []", "deprecated_symbols:\n"
+                                     "  - symbol: _redact\n    replacement: plumego.log\n    since: '0.3'"))
+    (repo / "app" / "redact.py").write_text("import plumego.log._redact\nfrom plumego.log import _redact\n")
+    only_adapters = cli(["fix", "--diff", "--select", "PLG301"], repo, env)
+    assert "app/legacy.py" not in only_adapters.stdout and "not fixed automatically" not in only_adapters.stderr
+    assert "app/services/chat.py" in only_adapters.stdout
+    done = cli(["fix", "--diff", "--select", "PLG305"], repo, env)
+    assert "app/redact.py" not in done.stdout
+    for line in (1, 2):
+        assert (f"app/redact.py:{line}: plumego.log._redact is deprecated as a whole module, not one symbol; "
+                f"move to plumego.log by hand") in done.stderr
