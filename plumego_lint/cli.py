@@ -51,8 +51,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths]
     start = paths[0] if paths else Path.cwd()
-    if paths and not paths[0].exists():
-        sys.stderr.write(f"plumego-lint: path not found: {paths[0]}\n")
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        sys.stderr.write(f"plumego-lint: path not found: {missing[0]}\n")
         return EXIT_USAGE
     options = CheckOptions(paths=paths, config_file=Path(args.config) if args.config else None,
                            select=_codes(args.select), ignore=_codes(args.ignore), jobs=args.jobs,
@@ -60,6 +61,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                            baseline=Path(args.baseline) if args.baseline and not args.write_baseline else None,
                            outputs=[Path(args.output)] if args.output else [])
     result = run_check(start, options)
+    outside = [p for p in paths if not p.resolve().is_relative_to(result.root)]
+    if outside:     # it would report nothing for them, which reads as "clean"
+        sys.stderr.write(f"plumego-lint: {outside[0]} is outside the project root {result.root}\n")
+        return EXIT_USAGE
     if args.write_baseline:
         from plumego_lint.baseline import write_baseline
 

@@ -148,3 +148,15 @@ def test_paths_limit_the_report(fixture_copy) -> None:  # type: ignore[no-untype
     root: Path = fixture_copy("rules")
     payload = json.loads(run_cli("check", "--no-cache", "--format", "json", "shop/base", cwd=root).stdout)
     assert {p for p, _, _ in found(payload)} == {"shop/base/__init__.py"}
+
+
+def test_every_path_must_exist_and_lie_in_the_project(fixture_copy,  # type: ignore[no-untyped-def]
+                                                      tmp_path: Path) -> None:
+    root: Path = fixture_copy("rules")
+    missing = run_cli("check", "--no-cache", "shop/base", "shop/nope.py", cwd=root)
+    assert missing.returncode == 2 and "path not found: shop/nope.py" in missing.stderr
+    elsewhere = tmp_path / "elsewhere.py"
+    elsewhere.write_text("import os\n", encoding="utf-8")
+    outside = run_cli("check", "--no-cache", "shop/base", str(elsewhere), cwd=root)
+    assert outside.returncode == 2 and "is outside the project root" in outside.stderr, outside.stderr
+    assert outside.stdout == ""     # no report that would read as "clean"
