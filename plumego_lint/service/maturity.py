@@ -163,7 +163,7 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
             name = name.rsplit(".", 1)[0]
         return None
 
-    candidates = [(f.target, f.line, f.column) for f in plumego_imports(facts)]
+    candidates = [(f.target, f.line, f.column) for f in plumego_imports(facts) if _counts(ctx, f, "PLG305")]
     candidates += [(u.dotted, u.line, u.column) for u in facts.attribute_uses if u.dotted.startswith("plumego.")]
     for dotted, line, column in candidates:
         symbol = match(dotted)

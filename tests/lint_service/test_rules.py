@@ -149,6 +149,13 @@ def test_deprecated_symbols_from_manifests_are_plg305(tmp_path: Path) -> None:
     path, _, line = sources.pop().rpartition(":")  # type: ignore[union-attr]
     assert path == "plumego/core/module.yaml"
     assert core.read_text().splitlines()[int(line) - 1].strip() == "- symbol: OldApp"
+    # a typing-only import counts by default and follows `ignore_typing_only` like every other rule
+    use.write_text("from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from plumego.core import OldApp\n")
+    assert [f.line for f in check_file(use, ctx) if f.code == "PLG305"] == [4]
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'ignore_typing_only = ["PLG305"]\n')
+    quiet = ServiceContext.create(load_service_config(repo), tiers=tiers)
+    assert [f.code for f in check_file(use, quiet) if f.code == "PLG305"] == []
 
 
 def _excluded_by_each_pattern(exclude: tuple[str, ...], rel: str) -> bool:
