@@ -378,7 +378,7 @@ def _definitions(tree: ast.Module) -> tuple[tuple[str, ...], dict[str, tuple[str
 _CALL_ALIAS = re.compile(rb"\b(?:import_module|__import__)\s+as\s+([A-Za-z_][A-Za-z_0-9]*)")
 
 
-def _import_lines(data: bytes, tokens: Iterable[bytes] = (b"import",)) -> list[int]:
+def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",)) -> list[int]:
     """Sorted 1-based numbers of the lines containing any of ``tokens`` (``\n`` line ends only)."""
     positions: list[int] = []
     find = data.find
@@ -410,7 +410,7 @@ def _walk_imports(tree: ast.Module, data: bytes, fast: bool) -> list[RawImport]:
         ex.walk(tree.body, False, False)
         return ex.out
     aliases = set(_CALL_ALIAS.findall(data)) if dynamic else set()
-    ex = _Extractor(dynamic, _import_lines(data, (b"import", *aliases)))
+    ex = _Extractor(dynamic, lines_containing(data, (b"import", *aliases)))
     ex.walk(tree.body, False, False)
     seen = {a.encode() for a in ex.import_module_aliases | ex.dunder_aliases} - {b"import_module", b"__import__"}
     if seen - aliases:

@@ -9,9 +9,12 @@ Works on the tree flake8 already parsed; must not import rules, reporters, libcs
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from plumego_lint.facts import lines_containing
 
 ImportKind = Literal["import", "from", "star", "dynamic"]
 IsModule = Callable[[str], bool]
@@ -247,6 +250,9 @@ class _Walker:
         self.bindings: dict[str, ImportFact] = {}
         self.scan_expressions = True
         self.tracked: set[str] = set()  # import-bound names whose attribute uses are recorded
+        # Sorted lines whose text holds a tracked name or a dynamic-import function (None: scan every
+        # expression). An expression whose lines hold none of them can yield no fact: it is skipped.
+        self.token_lines: list[int] | None = None
 
     # -- imports -------------------------------------------------------------------------------------
     def _add(self, fact: ImportFact) -> None:
@@ -511,6 +517,11 @@ def _is_main_guard(test: ast.expr) -> bool:
 def _expr(w: _Walker, node: ast.expr, ctx: _Ctx) -> None:
     if not w.scan_expressions:
         return
+    lines = w.token_lines
+    if lines is not None:
+        i = bisect.bisect_left(lines, node.lineno)
+        if i == len(lines) or lines[i] > (node.end_lineno or node.lineno):
+            return
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             w.call(sub, ctx)
@@ -530,12 +541,16 @@ def _attributes(w: _Walker, node: ast.expr) -> None:
 
 
 def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, *,
-                  source: str | bytes | None = None, track: Callable[[str], bool] | None = None) -> ModuleFacts:
+                  source: str | bytes | None = None, track: Callable[[str], bool] | None = None,
+                  fast: bool = True) -> ModuleFacts:
     """All service facts of one parsed module, in source order.
 
     Expressions are walked only when they can matter (flake8's time budget): for literal dynamic
     imports when ``source`` mentions ``import_module``/``__import__`` (or is unknown), and for
     attribute uses of names imported from modules ``track`` selects (default: every module).
+    With ``fast`` and the source known, the second walk also skips every expression whose lines do not
+    spell a tracked name or a dynamic-import function; ``fast=False`` is the reference route the
+    agreement test compares it with.
     """
     if source is None:
         dynamic = True
@@ -547,16 +562,23 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: Is
     tracked = {name for name, fact in walker.bindings.items()
                if fact.kind != "star" and (track is None or track(fact.module))}
     if tracked:
-        facts, walker = _run(tree, module, is_package, is_module, True, tracked)
+        token_lines = None
+        data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+        if fast and data is not None and b"\r" not in data:
+            tokens = {*tracked, *(n.split(".", 1)[0] for n in walker.import_module_names | walker.dunder_import_names)}
+            if all(t.isascii() for t in tokens):    # ASCII spells the same in every PEP 263 encoding
+                token_lines = lines_containing(data, sorted(t.encode() for t in tokens))
+        facts, walker = _run(tree, module, is_package, is_module, True, tracked, token_lines)
     facts.imports.sort(key=lambda f: (f.line, f.column))
     return facts
 
 
 def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, scan: bool,
-         tracked: set[str]) -> tuple[ModuleFacts, _Walker]:
+         tracked: set[str], token_lines: list[int] | None = None) -> tuple[ModuleFacts, _Walker]:
     facts = ModuleFacts(module=module, is_package=is_package)
     walker = _Walker(facts, is_module)
     walker.scan_expressions = scan
     walker.tracked = tracked
+    walker.token_lines = token_lines
     _walk(walker, tree.body, _Ctx())
     return facts, walker
