@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from plumego_lint.config import Config
 from plumego_lint.facts import FileFacts, ImportFact, ModuleIndex, SourceFile, resolve
-from plumego_lint.findings import SEVERITIES as SEVERITIES
+from plumego_lint.findings import SEVERITIES as SEVERITIES  # noqa: F401 - re-exported
 from plumego_lint.findings import Finding as Finding
 from plumego_lint.findings import Severity as Severity
 from plumego_lint.specs import Location, SpecSet
