@@ -16,6 +16,9 @@ from plumego_lint.spec_error import SpecError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
+
+    from plumego_lint.findings import Finding
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -41,6 +44,19 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
 
 def _codes(values: list[str] | None) -> list[str]:
     return [c for v in values or [] for c in v.replace(",", " ").split() if c]
+
+
+def _relative_to_cwd(findings: list[Finding], root: Path) -> list[Finding]:
+    """Text on standard output names files as the shell sees them from here (``../app/x.py`` from a subfolder);
+    every other format, and text written to a file, keeps the repo-relative paths it documents."""
+    import dataclasses
+    import os
+    from pathlib import Path
+
+    cwd = Path.cwd().resolve()
+    if cwd == root:
+        return findings
+    return [dataclasses.replace(f, path=os.path.relpath(root / f.path, cwd).replace(os.sep, "/")) for f in findings]
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -71,7 +87,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         n = write_baseline(Path(args.write_baseline), result.findings)
         sys.stderr.write(f"plumego-lint: wrote {n} baseline entries to {args.write_baseline}\n")
         return EXIT_OK
-    report = make_report(str(result.root), result.files, result.findings)
+    findings = result.findings
+    if args.format == "text" and not args.output:
+        findings = _relative_to_cwd(findings, result.root)
+    report = make_report(str(result.root), result.files, findings)
     text = render(args.format, report)
     if args.output:
         out = Path(args.output)

@@ -160,3 +160,17 @@ def test_every_path_must_exist_and_lie_in_the_project(fixture_copy,  # type: ign
     outside = run_cli("check", "--no-cache", "shop/base", str(elsewhere), cwd=root)
     assert outside.returncode == 2 and "is outside the project root" in outside.stderr, outside.stderr
     assert outside.stdout == ""     # no report that would read as "clean"
+
+
+def test_text_names_files_from_the_working_directory(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    at_root = run_cli("check", "--no-cache", cwd=root).stdout.splitlines()
+    below = run_cli("check", "--no-cache", cwd=root / "shop" / "base").stdout.splitlines()
+    assert "shop/base/__init__.py:2:8: PLG101" in "\n".join(at_root)
+    assert "\n__init__.py:2:8: PLG101" in "\n".join(below) and "\n../core/__init__.py:" in "\n".join(below)
+    assert len(below) == len(at_root)
+    # the summary line aside, each line names the same file from elsewhere
+    assert [line.split(":", 1)[1] for line in below[:-1]] == [line.split(":", 1)[1] for line in at_root[:-1]]
+    # machine formats keep repo-relative paths wherever they run
+    payload = json.loads(run_cli("check", "--no-cache", "--format", "json", cwd=root / "shop" / "base").stdout)
+    assert ("shop/base/__init__.py", 2, "PLG101") in found(payload)
