@@ -447,3 +447,11 @@ def test_cli_leaves_noqa_and_ignored_typing_only_lines_and_follows_chains(
     assert after.returncode == 0 and codes(after.stdout) == [], after.stdout
     assert cli(["fix", "--diff", "--select", "PLG305"], repo, env).returncode == 0       # nothing left to do
 
+
+def test_cli_fix_refuses_paths_it_cannot_fix(repo: Path, deprecating_plumego: dict[str, str], tmp_path: Path) -> None:
+    missing = cli(["fix", "app/nope.py"], repo, deprecating_plumego)
+    assert missing.returncode == 2 and "path not found: app/nope.py" in missing.stderr
+    outside = cli(["fix", "--diff", str(tmp_path / "site")], repo, deprecating_plumego)
+    assert outside.returncode == 2 and "is outside the project root" in outside.stderr
+    one = cli(["fix", "--diff", "--select", "PLG305", "app/legacy.py"], repo, deprecating_plumego)
+    assert one.returncode == 1 and "+++ b/app/legacy.py" in one.stdout
