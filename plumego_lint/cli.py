@@ -197,8 +197,17 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     from plumego_lint.engine import code_filter
     from plumego_lint.service.fix import apply, plan
 
+    paths = [Path(p) for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        sys.stderr.write(f"plumego-lint: path not found: {missing[0]}\n")
+        return EXIT_USAGE
     ctx = ServiceContext.create(load_service_config(find_root(Path(args.root) if args.root else Path.cwd())))
-    result = plan(ctx, [Path(p) for p in args.paths], code_filter(_codes(args.select), _codes(args.ignore)))
+    outside = [p for p in paths if not p.resolve().is_relative_to(ctx.config.root.resolve())]
+    if outside:     # nothing would be fixed there, which would read as "nothing to fix"
+        sys.stderr.write(f"plumego-lint: {outside[0]} is outside the project root {ctx.config.root}\n")
+        return EXIT_USAGE
+    result = plan(ctx, paths, code_filter(_codes(args.select), _codes(args.ignore)))
     for reason in result.skipped:
         sys.stderr.write(f"plumego-lint fix: not fixed automatically: {reason}\n")
     if args.diff:

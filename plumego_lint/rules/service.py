@@ -61,7 +61,8 @@ RULES = (
     Rule("PLG305", "deprecated-symbol", "error", "use of a symbol the installed plumego lists as deprecated",
          "module.yaml `deprecated_symbols` names symbols that will be removed, with their replacement. When the "
          "replacement is a symbol, `plumego-lint fix` (or `fix --select PLG305` for this rule alone) rewrites the "
-         "imports and uses to it, in the same module or with a new import; what it cannot rewrite safely (prose "
+         "imports and uses to it (to the end of the chain when the replacement is deprecated too), in the same "
+         "module or with a new import; what it cannot rewrite safely (prose "
          "replacement, whole module, star import, a name conflict or re-binding) is listed with the reason.",
          "plumego module.yaml deprecated_symbols"),
     Rule("PLG601", "mutable-module-state", "error", "mutable module-level state in handler or middleware code",

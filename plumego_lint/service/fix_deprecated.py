@@ -9,10 +9,13 @@ symbol (``plumego.core.App``, or a bare name in the same module), this codemod r
 - ``M.old`` / ``alias.old``   -> ``M.new`` / ``alias.new`` when the replacement lives in the same module, else
   ``new`` plus ``from M2 import new`` after the top-level import the use goes through.
 
-Everything else is left as written and reported with a reason: a replacement given as prose, a deprecated
-module (not a symbol), a star import, a new name already bound or used in the file, an old name re-bound or
-listed in ``__all__``, an attribute that is assigned or deleted. Formatting, comments and line endings are
-preserved; a second run changes nothing. Must not import the CLI.
+A replacement that is itself deprecated is followed to the end of the chain; a deprecated import whose new
+name an earlier top-level import already binds the same way is removed rather than repeated. Only the lines
+``check`` reports are rewritten (``# noqa: PLG305`` holds). Everything else is left as written and reported
+with a reason: a replacement given as prose or looping, a deprecated module (not a symbol), a star import, a
+new name already bound or used in the file, an old name re-bound or listed in ``__all__``, an attribute that
+is assigned or deleted. Formatting, comments and line endings are preserved; a second run changes nothing.
+Must not import the CLI.
 """
 
 from __future__ import annotations
@@ -63,6 +66,26 @@ def replacement_target(dep: Deprecation) -> Target | None:
     if not (module == "plumego" or module.startswith("plumego.")):
         return None
     return Target(module, name)
+
+
+def final_target(symbol: str, deprecations: Mapping[str, Deprecation]) -> Target | None:
+    """Where ``symbol`` ends up when its replacement is itself deprecated (``A -> B``, ``B -> C`` gives ``C``).
+
+    One run then reaches a name ``check`` accepts. The chain stops at the last symbol before a prose
+    replacement; None when the first replacement is not a symbol or the chain comes back to a name in it."""
+    target = replacement_target(deprecations[symbol])
+    seen = {symbol}
+    while target is not None:
+        name = f"{target.module}.{target.name}"
+        if name in seen:
+            return None
+        dep = deprecations.get(name)
+        following = replacement_target(dep) if dep is not None else None
+        if following is None:
+            return target
+        seen.add(name)
+        target = following
+    return None
 
 
 @dataclass
@@ -134,11 +157,14 @@ def _in_string(text: str, old: str, new: str) -> str:
 
 
 def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
-                       is_module: Callable[[str], bool] | None = None) -> FileFix:
+                       is_module: Callable[[str], bool] | None = None, lines: Collection[int] | None = None,
+                       ) -> FileFix:
     """Rewrite every use of a deprecated symbol in ``source`` that can be rewritten safely.
 
     ``is_module`` tells a deprecated module from a deprecated symbol (a whole module is never rewritten) and
-    checks that a replacement's owner is a module one can import from; without it, neither is checked."""
+    checks that a replacement's owner is a module one can import from; without it, neither is checked.
+    ``lines`` limits the rewrite to imports and attribute uses starting on those lines (the lines ``check``
+    reports: a ``# noqa: PLG305`` or a typing-only import it ignores stays as written); None means all."""
     module = cst.parse_module(source)
     wrapper = MetadataWrapper(module)
     positions = wrapper.resolve(PositionProvider)
@@ -156,7 +182,9 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
 
     def target_of(symbol: str, dep: Deprecation) -> Target | str:
         """Where ``symbol`` goes, or why it cannot go there automatically."""
-        target = replacement_target(dep)
+        target = final_target(symbol, deprecations)
+        if target is None and replacement_target(dep) is not None:
+            return f"{symbol}: its replacements loop back to a deprecated name ({dep.replacement}); change it by hand"
         if target is None:
             return f"{symbol}: replacement {dep.replacement!r} is not a symbol to import"
         if is_module is not None and not is_module(target.module):
@@ -176,10 +204,14 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
         for assignment in scope.assignments:
             bound_names.setdefault(assignment.name, set()).add(_import_binding(assignment))
 
+    planned: dict[str, str] = {}              # name -> what a rewrite already planned binds it to
+
     def conflict(name: str, binding: str) -> str | None:
         """Why binding ``name`` to ``binding`` could change what some other code in the file means, else None."""
         if bound_names.get(name, set()) - {binding}:
             return f"{name} is already bound to something else in this file"
+        if planned.get(name, binding) != binding:
+            return f"{name} is also the new name of {planned[name]} in this file"
         for scope in all_scopes:
             for access in scope.accesses[name]:
                 if not any(_import_binding(ref) == binding for ref in access.referents):
@@ -191,7 +223,24 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
     renames: dict[int, str] = {}                                 # id(Name use) -> new name
     string_renames: dict[int, tuple[str, str]] = {}              # id(string annotation) -> (old, new)
     star_lines: set[int] = set()
-    for node in (n for n in positions if isinstance(n, (cst.Import, cst.ImportFrom))):
+    dropped: set[int] = set()                   # id(ImportAlias) whose new name an earlier top-level import binds
+    top_level = {id(small): stmt for stmt in wrapper.module.body if isinstance(stmt, cst.SimpleStatementLine)
+                 for small in stmt.body}
+    top_bound: dict[str, str] = {}              # name -> binding, from top-level imports seen so far (unaliased)
+    top_bound_by_fix: set[str] = set()          # ... where that first import is one this rewrite makes
+
+    def reported(line: int) -> bool:
+        return lines is None or line in lines
+
+    imports = sorted((n for n in positions if isinstance(n, (cst.Import, cst.ImportFrom))),
+                     key=lambda n: (positions[n].start.line, positions[n].start.column))
+    for node in imports:
+        if isinstance(node, cst.ImportFrom) and id(node) in top_level and not node.relative \
+                and not isinstance(node.names, cst.ImportStar):
+            _note_plain_imports(node, deprecations, top_bound, top_bound_by_fix, dropped,
+                                _droppable(top_level[id(node)]))
+        if not reported(line_of(node)):
+            continue
         if isinstance(node, cst.Import):
             for import_alias in node.names:
                 reason = module_reason(_dotted(import_alias.name))
@@ -243,15 +292,26 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
                     continue
                 renames.update(uses)
                 string_renames.update(strings)
+            if local is None:
+                binding = f"{target.module}.{target.name}"
+                planned[target.name] = binding
+                if id(node) in top_level:
+                    # the name is bound to the same thing by an earlier top-level import (conflict() made sure
+                    # nothing binds it to anything else): a second import would only be a redefinition
+                    if top_bound.get(target.name) == binding and _droppable(top_level[id(node)]):
+                        dropped.add(id(alias))
+                    elif target.name not in top_bound:
+                        top_bound[target.name] = binding
+                        top_bound_by_fix.add(target.name)
             alias_plans[id(alias)] = (dep, target)
             result.fixed_lines.add(line)
 
     # attribute uses: plumego.core.OldApp, pc.OldApp
     attr_renames: dict[int, tuple[bool, str]] = {}      # id(Attribute) -> (keep its base, new name)
     inserts: dict[int, list[str]] = {}            # id(top-level statement) -> import lines to add after it
-    top_level = {id(small): stmt for stmt in wrapper.module.body if isinstance(stmt, cst.SimpleStatementLine)
-                 for small in stmt.body}
     for attr in (n for n in positions if isinstance(n, cst.Attribute)):
+        if not reported(line_of(attr)):
+            continue
         names = {q.name for q in _qualified_names(qualified.get(attr))}
         for symbol in sorted(names & deprecations.keys()):
             dep = deprecations[symbol]
@@ -280,12 +340,14 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
                     continue
                 assert anchor is not None
                 attr_renames[id(attr)] = (False, target.name)
-                have_global = any(_import_binding(a) == binding for scope in all_scopes
-                                  if isinstance(scope, GlobalScope) for a in scope.assignments[target.name])
+                have_global = top_bound.get(target.name) == binding or any(
+                    _import_binding(a) == binding for scope in all_scopes
+                    if isinstance(scope, GlobalScope) for a in scope.assignments[target.name])
                 text = f"from {target.module} import {target.name}"
                 pending = inserts.setdefault(id(anchor), [])
-                if not have_global and not any(text in lines for lines in inserts.values()):
+                if not have_global and not any(text in added for added in inserts.values()):
                     pending.append(text)
+                planned[target.name] = binding
                 result.fixed_lines.add(line)
     for line in star_lines:
         result.skipped.setdefault(line, "star import of a module with deprecated symbols; import names explicitly")
@@ -315,14 +377,15 @@ def rewrite_deprecated(source: str, deprecations: Mapping[str, Deprecation],
                              ) -> SmallResult:
             if isinstance(original.names, cst.ImportStar) or isinstance(updated.names, cst.ImportStar):
                 return updated
-            plans = [(a, alias_plans[id(a)]) for a in original.names if id(a) in alias_plans]
-            if not plans:
+            if not any(id(a) in alias_plans or id(a) in dropped for a in original.names):
                 return updated
             base = _dotted(original.module) if original.module is not None else ""
             kept: list[cst.ImportAlias] = []
             moved: list[cst.BaseSmallStatement] = []
-            have = {_dotted(a.name) for a in original.names}
+            have = {_dotted(a.name) for a in original.names if a.asname is None}    # names this line binds
             for old_alias, new_alias in zip(original.names, updated.names):
+                if id(old_alias) in dropped:
+                    continue
                 plan = alias_plans.get(id(old_alias))
                 if plan is None:
                     kept.append(new_alias)
@@ -383,6 +446,29 @@ def _closing_comma(own: cst.Comma | cst.MaybeSentinel, last: cst.Comma | cst.May
     return last
 
 
+def _note_plain_imports(node: cst.ImportFrom, deprecations: Mapping[str, Deprecation], top_bound: dict[str, str],
+                        by_fix: set[str], dropped: set[int], droppable: bool) -> None:
+    """Record the names a top-level ``from M import a, b`` binds (not the deprecated ones: the caller plans
+    those); one that only repeats an import this rewrite puts earlier in the file is dropped."""
+    assert not isinstance(node.names, cst.ImportStar)
+    base = _dotted(node.module) if node.module is not None else ""
+    for alias in node.names:
+        name, symbol = _dotted(alias.name), f"{base}.{_dotted(alias.name)}"
+        if alias.asname is not None or symbol in deprecations:
+            continue
+        if name not in top_bound:
+            top_bound[name] = symbol
+        elif top_bound[name] == symbol and name in by_fix and droppable:
+            dropped.add(id(alias))
+
+
+def _droppable(line: cst.SimpleStatementLine) -> bool:
+    """Whether an import on ``line`` may lose a name, perhaps the whole line: no comment on it would go too.
+
+    (``#`` cannot appear in an import statement other than in a comment.)"""
+    return "#" not in cst.Module([]).code_for_node(line)
+
+
 def _rename_blocker(node: cst.ImportFrom, old: str, symbol: str, scopes: Mapping[cst.CSTNode, Scope | None],
                     exported: set[str]) -> str | None:
     """Why renaming the name ``node`` binds to ``old`` is unsafe (it is re-bound, or exported), else None."""
@@ -441,7 +527,7 @@ def plan_deprecation_fixes(ctx: ServiceContext, paths: Sequence[Path] = ()) -> D
         except UnicodeDecodeError:
             out.skipped.append(f"{rel}:{lines[0]}: not UTF-8; the codemods rewrite UTF-8 only")
             continue
-        fix = rewrite_deprecated(source, ctx.deprecations, ctx.is_module)
+        fix = rewrite_deprecated(source, ctx.deprecations, ctx.is_module, lines)
         for line in lines:
             if line in fix.skipped:
                 out.skipped.append(f"{rel}:{line}: {fix.skipped[line]}")

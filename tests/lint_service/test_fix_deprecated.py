@@ -177,6 +177,84 @@ def test_a_replacement_that_is_not_in_a_module_is_reported() -> None:
         assert "plumego.core.App is not a module" in result.skipped[line]
 
 
+MORE = {
+    **DEPS,
+    "plumego.core.OlderApp": Deprecation("plumego.core.OlderApp", "plumego.core.App", "0.1"),
+    "plumego.core.MidApp": Deprecation("plumego.core.MidApp", "OldApp", "0.2"),
+    "plumego.core.make_other": Deprecation("plumego.core.make_other", "plumego.x.rest.App", "0.2"),
+    "plumego.core.LoopA": Deprecation("plumego.core.LoopA", "LoopB", "0.2"),
+    "plumego.core.LoopB": Deprecation("plumego.core.LoopB", "plumego.core.LoopA", "0.2"),
+}
+
+
+def fix_more(source: str, lines: set[int] | None = None) -> tuple[str, set[int], dict[int, str]]:
+    result = rewrite_deprecated(source, MORE, lines=lines)
+    assert rewrite_deprecated(result.after, MORE, lines=lines).after == result.after
+    return result.after, result.fixed_lines, result.skipped
+
+
+def test_an_aliased_import_of_the_new_name_does_not_bind_it() -> None:
+    # `App as A` binds A, not App: the deprecated name must still become an import of App
+    after, fixed, skipped = fix_more("from plumego.core import App as A, OlderApp\nw = A, OlderApp\n")
+    assert after == "from plumego.core import App as A, App\nw = A, App\n"
+    assert fixed == {1} and skipped == {}
+
+
+def test_a_deprecated_replacement_is_followed_to_the_end_of_the_chain() -> None:
+    after, fixed, _ = fix_more("from plumego.core import MidApp\nimport plumego.core as pc\ny = MidApp(), pc.MidApp\n")
+    assert after == "from plumego.core import App\nimport plumego.core as pc\ny = App(), pc.App\n"
+    assert fixed == {1, 3}
+    source = "from plumego.core import LoopA\nLoopA()\n"
+    after, fixed, skipped = fix_more(source)
+    assert after == source and not fixed and "loop back to a deprecated name" in skipped[1]
+
+
+def test_two_deprecated_names_may_not_take_one_new_name_for_different_things() -> None:
+    after, fixed, skipped = fix_more("from plumego.core import OldApp, make_other\nz = OldApp, make_other\n")
+    assert after == "from plumego.core import App, make_other\nz = App, make_other\n"
+    assert "App is also the new name of plumego.core.App" in skipped[1]
+
+
+def test_an_import_the_file_already_has_is_not_repeated() -> None:
+    cases = {
+        # an earlier top-level import binds App the same way: the deprecated import goes
+        "from plumego.core import App\nfrom plumego.core import OlderApp, Router\nz = OlderApp, App\n":
+            "from plumego.core import App\nfrom plumego.core import Router\nz = App, App\n",
+        # two deprecated names with one replacement: one import
+        "from plumego.core import OldApp\nfrom plumego.core import OlderApp\nz = OldApp, OlderApp\n":
+            "from plumego.core import App\nz = App, App\n",
+        # the file's own import of App after the rewritten one would only re-bind it
+        "from plumego.core import OldApp\nfrom plumego.core import App, Router\nz = OldApp, App\n":
+            "from plumego.core import App\nfrom plumego.core import Router\nz = App, App\n",
+        # a moved import meets the one the file has
+        "from plumego.core.cli import serve\nfrom plumego.core import old_serve\nz = old_serve, serve\n":
+            "from plumego.core.cli import serve\nz = serve, serve\n",
+        # a comment on the line stays, and so does the (harmless) repeated import with it
+        "from plumego.core import App\n# why\nfrom plumego.core import OldApp  # note\nz = OldApp\n":
+            "from plumego.core import App\n# why\nfrom plumego.core import App  # note\nz = App\n",
+        # inside a function the import is local: kept
+        "from plumego.core import App\n\n\ndef f() -> object:\n    from plumego.core import OldApp\n"
+        "    return OldApp\n":
+            "from plumego.core import App\n\n\ndef f() -> object:\n    from plumego.core import App\n"
+            "    return App\n",
+    }
+    for source, expected in cases.items():
+        after, fixed, skipped = fix_more(source)
+        assert after == expected, source
+        assert fixed and not skipped, source
+        compile(after, "<fixed>", "exec")
+
+
+def test_only_the_lines_check_reports_are_rewritten() -> None:
+    source = ("from plumego.core import OldApp  # noqa: PLG305\nimport plumego.core as pc\n\n"
+              "w = OldApp, pc.OlderApp, pc.OldApp\n")
+    after, fixed, _ = fix_more(source, lines={4})
+    assert after == ("from plumego.core import OldApp  # noqa: PLG305\nimport plumego.core as pc\n\n"
+                     "w = OldApp, pc.App, pc.App\n")
+    assert fixed == {4}
+    assert fix_more(source, lines=set()) == (source, set(), {})
+
+
 def test_relative_and_unrelated_imports_are_untouched() -> None:
     source = "from .core import OldApp\nfrom other.core import OldApp as B\nimport plumego.core.OldAppish\n"
     assert fix(source) == (source, set(), {})
@@ -203,7 +281,8 @@ def deprecating_plumego(tmp_path: Path) -> dict[str, str]:
                                  "  - symbol: old_serve\n    replacement: plumego.core.cli.serve\n    since: '0.1'\n"
                                  "  - symbol: old_loader\n    replacement: plumego.core.cli.load_app\n"
                                  "    since: '0.2'\n"
-                                 "  - symbol: legacy\n    replacement: delete the call\n    since: '0.1'"))
+                                 "  - symbol: legacy\n    replacement: delete the call\n    since: '0.1'\n"
+                                 "  - symbol: MidApp\n    replacement: OldApp\n    since: '0.2'"))
     return {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{ROOT}"}
 
 
@@ -344,3 +423,35 @@ def test_cli_reports_a_deprecated_module_and_select_plg301_leaves_deprecations(
     for line in (1, 2):
         assert (f"app/redact.py:{line}: plumego.log._redact is deprecated as a whole module, not one symbol; "
                 f"move to plumego.log by hand") in done.stderr
+
+
+def test_cli_leaves_noqa_and_ignored_typing_only_lines_and_follows_chains(
+        repo: Path, deprecating_plumego: dict[str, str]) -> None:
+    env = deprecating_plumego
+    (repo / "app" / "legacy.py").unlink()
+    kept = ("from typing import TYPE_CHECKING\n\nfrom plumego.core import OldApp  # noqa: PLG305\n"
+            "import plumego.core as pc\n\nif TYPE_CHECKING:\n    from plumego.core import OlderApp\n\n"
+            "w = OldApp, pc.MidApp\n")
+    mixed = repo / "app" / "mixed.py"
+    mixed.write_text(kept.replace("OlderApp", "old_serve"))
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'ignore_typing_only = ["PLG305"]\n')
+    before = cli(["check", "--no-cache", "--select", "PLG305"], repo, env)
+    assert codes(before.stdout) == ["PLG305"] and "app/mixed.py:9:" in before.stdout, before.stdout
+
+    done = cli(["fix", "--select", "PLG305"], repo, env)
+    assert done.returncode == 0 and "not fixed automatically" not in done.stderr, done.stderr
+    # MidApp -> OldApp -> App in one run; the noqa line and the typing-only import stay as written
+    assert mixed.read_text() == kept.replace("OlderApp", "old_serve").replace("pc.MidApp", "pc.App")
+    after = cli(["check", "--no-cache", "--select", "PLG305"], repo, env)
+    assert after.returncode == 0 and codes(after.stdout) == [], after.stdout
+    assert cli(["fix", "--diff", "--select", "PLG305"], repo, env).returncode == 0       # nothing left to do
+
+
+def test_cli_fix_refuses_paths_it_cannot_fix(repo: Path, deprecating_plumego: dict[str, str], tmp_path: Path) -> None:
+    missing = cli(["fix", "app/nope.py"], repo, deprecating_plumego)
+    assert missing.returncode == 2 and "path not found: app/nope.py" in missing.stderr
+    outside = cli(["fix", "--diff", str(tmp_path / "site")], repo, deprecating_plumego)
+    assert outside.returncode == 2 and "is outside the project root" in outside.stderr
+    one = cli(["fix", "--diff", "--select", "PLG305", "app/legacy.py"], repo, deprecating_plumego)
+    assert one.returncode == 1 and "+++ b/app/legacy.py" in one.stdout
