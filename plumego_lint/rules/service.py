@@ -127,7 +127,7 @@ class ServiceFamily(RuleFamily):
     def _findings(self, project: Project, file: SourceFile, found: Iterable[ServiceFinding]) -> list[Finding]:
         return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message,
                         f.source or _config_source(project, f.code), importer=file.module or file.rel,
-                        subject=f.message)
+                        subject=f.message, noqa_lines=(f.line, max(f.line, f.end_line)))
                 for f in found]
 
     def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,

@@ -35,6 +35,8 @@ class Finding:
     message: str
     severity: Severity = "error"
     source: str | None = None   # the manifest line the finding derives from ("plumego/x/ai/module.yaml:3")
+    # last line of the statement it reports (an import over several lines): `# noqa` may sit on any of them
+    end_line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,12 @@ def check_layer_reach(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findi
             hit = next((s for s in segments if s in SERVICE_SEGMENTS), None)
             if hit is not None:
                 yield Finding(fact.line, fact.column, "PLG603",
-                              f"middleware module {facts.module} imports {fact.target!r}: {SERVICE_SEGMENTS[hit]}")
+                              f"middleware module {facts.module} imports {fact.target!r}: {SERVICE_SEGMENTS[hit]}",
+                              end_line=fact.end_line)
         elif any(s in STORAGE_SEGMENTS for s in segments):
             yield Finding(fact.line, fact.column, "PLG603",
                           f"handler module {facts.module} imports {fact.target!r}: a handler should depend on a "
-                          f"service interface, not on storage directly")
+                          f"service interface, not on storage directly", end_line=fact.end_line)
 
 
 HYGIENE_CHECKS = (check_mutable_state, check_import_side_effects, check_layer_reach)

@@ -43,7 +43,7 @@ def check_experimental_in_stable(facts: ModuleFacts, ctx: ServiceContext) -> Ite
             fact.line, fact.column, "PLG301",
             f"experimental plumego API {fact.target} imported in stable path {facts.module}; wrap it behind an "
             f"app-local Protocol in an adapter module (e.g. {_adapter_hint(ctx, facts.module)}) and import that",
-            source=ctx.tier_source(fact.target),
+            source=ctx.tier_source(fact.target), end_line=fact.end_line,
         )
 
 
@@ -84,7 +84,8 @@ def check_adapter_reexport(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[
                     and ctx.tier_of(fact.target) == "experimental"):
                 yield Finding(fact.line, fact.column, "PLG302",
                               f"adapter {facts.module} re-exports experimental {fact.target} with "
-                              f"`import {fact.symbol} as {fact.symbol}`", source=ctx.tier_source(fact.target))
+                              f"`import {fact.symbol} as {fact.symbol}`", source=ctx.tier_source(fact.target),
+                              end_line=fact.end_line)
     if ctx.config.is_stable(facts.module) and not ctx.config.is_adapter(facts.module):
         for fact in facts.imports:
             if not ctx.config.is_adapter(fact.module) or not _counts(ctx, fact, "PLG302"):
@@ -104,7 +105,7 @@ def check_adapter_reexport(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[
                 yield Finding(fact.line, fact.column, "PLG302",
                               f"{facts.module} imports {name} from adapter {fact.module}, but it is the "
                               f"experimental {leaked[name]} itself; depend on the adapter's Protocol instead",
-                              source=ctx.tier_source(leaked[name]))
+                              source=ctx.tier_source(leaked[name]), end_line=fact.end_line)
             for use in facts.attribute_uses:
                 head = use.dotted[len(fact.module) + 1:].split(".", 1)[0] if use.dotted.startswith(
                     fact.module + ".") else ""
@@ -146,7 +147,7 @@ def check_beta_use(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]
             where = f" ({entry.source})" if entry else ""
             yield Finding(fact.line, fact.column, "PLG304",
                           f"beta plumego API {fact.target} in use; read its release notes before upgrading{where}",
-                          "info", str(entry.source) if entry else None)
+                          "info", str(entry.source) if entry else None, end_line=fact.end_line)
 
 
 def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
@@ -163,9 +164,11 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
             name = name.rsplit(".", 1)[0]
         return None
 
-    candidates = [(f.target, f.line, f.column) for f in plumego_imports(facts) if _counts(ctx, f, "PLG305")]
-    candidates += [(u.dotted, u.line, u.column) for u in facts.attribute_uses if u.dotted.startswith("plumego.")]
-    for dotted, line, column in candidates:
+    candidates = [(f.target, f.line, f.column, f.end_line) for f in plumego_imports(facts)
+                  if _counts(ctx, f, "PLG305")]
+    candidates += [(u.dotted, u.line, u.column, u.line) for u in facts.attribute_uses
+                   if u.dotted.startswith("plumego.")]
+    for dotted, line, column, end_line in candidates:
         symbol = match(dotted)
         if symbol is None or (line, symbol) in seen:
             continue
@@ -175,7 +178,8 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
         # a symbol reads "use plumego.core.App"; prose ("delete the call") is quoted as written
         hint = "" if not replacement else f"; {replacement}" if " " in replacement else f"; use {replacement}"
         since = f" since {dep.since}" if dep.since else ""
-        yield Finding(line, column, "PLG305", f"{symbol} is deprecated{since}{hint}", source=dep.source or None)
+        yield Finding(line, column, "PLG305", f"{symbol} is deprecated{since}{hint}", source=dep.source or None,
+                      end_line=end_line)
 
 
 def check_vague_package(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:

@@ -76,8 +76,8 @@ def check_file(path: Path, ctx: ServiceContext, lines: Sequence[str] | None = No
     text_lines = lines if lines is not None else source.decode("utf-8", "replace").splitlines()
     kept = []
     for finding in check_tree(tree, path, ctx, source):
-        text = text_lines[finding.line - 1] if 0 < finding.line <= len(text_lines) else ""
-        if not noqa_allows(text, finding.code):
+        span = range(finding.line, max(finding.line, finding.end_line) + 1)   # any line of a multi-line import
+        if not any(0 < n <= len(text_lines) and noqa_allows(text_lines[n - 1], finding.code) for n in span):
             kept.append(finding)
     return kept
 

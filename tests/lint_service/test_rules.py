@@ -211,3 +211,25 @@ def test_every_service_finding_names_the_line_it_derives_from() -> None:
             assert path == "pyproject.toml", f
             wanted = "[tool.plumego-lint]" if f.code != "PLG301" else "stable_paths"
             assert (BAD / "pyproject.toml").read_text(encoding="utf-8").splitlines()[int(line) - 1].startswith(wanted)
+
+
+def test_noqa_on_any_line_of_a_multi_line_import(tmp_path: Path) -> None:
+    """As for the boundary rules: a `# noqa` on the closing line of a parenthesised import silences it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    use = repo / "app" / "services" / "multi.py"
+    use.write_text("from plumego.x.ai import (\n    Orchestrator,\n)  # noqa: PLG301\n"
+                   "from plumego.x.ai import (\n    Session,\n)  # noqa: PLG999\n")
+    ctx = ServiceContext.create(load_service_config(repo))
+    assert [(f.line, f.code) for f in check_file(use, ctx)] == [(4, "PLG301")]
+    proc = subprocess.run([sys.executable, "-m", "plumego_lint", "check", "--no-cache", "--format", "json"],
+                          cwd=repo, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    payload = json.loads(proc.stdout)
+    assert [(v["line"], v["code"]) for v in payload["violations"] if v["path"] == "app/services/multi.py"] == [
+        (4, "PLG301")]
