@@ -20,7 +20,7 @@ from typing import Any
 from plumego_lint import __version__
 from plumego_lint.config import find_root
 from plumego_lint.engine import build_project
-from plumego_lint.facts import facts_from_tree
+from plumego_lint.facts import facts_from_tree, noqa_suppresses, scan_noqa
 from plumego_lint.rules import Finding, Project, RuleFamily, default_families
 from plumego_lint.rules.service import ServiceFamily
 from plumego_lint.specs import SpecError
@@ -46,6 +46,7 @@ class PlumegoFlake8Plugin:
     name = "plumego-lint"
     version = __version__
     include_info = False
+    disable_noqa = False
 
     def __init__(self, tree: ast.Module, filename: str, lines: Sequence[str]) -> None:
         self.tree = tree
@@ -60,6 +61,7 @@ class PlumegoFlake8Plugin:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         cls.include_info = bool(getattr(options, "plumego_info", False))
+        cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
 
     def findings(self) -> list[Finding]:
         if self.filename in ("stdin", "-", ""):
@@ -95,7 +97,16 @@ class PlumegoFlake8Plugin:
         return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
 
     def run(self) -> Iterator[tuple[int, int, str, type[PlumegoFlake8Plugin]]]:
+        noqa: dict[int, tuple[str, ...]] | None = None
         for finding in self.findings():
             if finding.severity == "info" and not self.include_info:
                 continue
+            first, last = finding.noqa_lines
+            if last > max(first, finding.line) and not self.disable_noqa:
+                # flake8 reads `# noqa` on the reported line only; the CLI accepts any line of a multi-line
+                # import (the closing parenthesis is where people put it), so the plugin applies the others
+                if noqa is None:
+                    noqa = scan_noqa("".join(self.lines).encode("utf-8", "surrogateescape"))
+                if noqa_suppresses(noqa, finding.code, range(first, last + 1)):
+                    continue
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

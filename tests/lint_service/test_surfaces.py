@@ -91,6 +91,18 @@ def test_flake8_honours_noqa_and_disable_noqa(tmp_path: Path, env: dict[str, str
     assert {f[1] for f in raw - normal} == {16, 17}
 
 
+
+def test_noqa_after_a_multi_line_import_holds_in_cli_and_flake8(tmp_path: Path, env: dict[str, str]) -> None:
+    repo = _repo(EXAMPLE, tmp_path / "svc")
+    target = "app/services/multi.py"
+    (repo / target).write_text("from plumego.x.ai import (\n    Orchestrator,\n)  # noqa: PLG301\n"
+                               "from plumego.x.ai import (\n    Session,\n)\n")
+    flake = parse(run([sys.executable, "-m", "flake8", "--select", "PLG", target], repo, env).stdout)
+    raw = parse(run([sys.executable, "-m", "flake8", "--select", "PLG", "--disable-noqa", target], repo, env).stdout)
+    cli_found = parse(cli(["check", "--no-cache", target], repo, env).stdout)
+    assert {(f[1], f[3]) for f in flake} == {(f[1], f[3]) for f in cli_found} == {(4, "PLG301")}
+    assert {(f[1], f[3]) for f in raw} == {(1, "PLG301"), (4, "PLG301")}
+
 def test_exit_codes_clean_and_failing(tmp_path: Path, env: dict[str, str]) -> None:
     repo = _repo(EXAMPLE, tmp_path / "svc")
     assert cli(["check", "--no-cache"], repo, env).returncode == 1
