@@ -1,12 +1,15 @@
-"""Service facts extraction, fast route vs full walk (CPU seconds, median of 3) on Django's source.
+"""Service facts extraction, fast route vs full walk (CPU seconds, interleaved, median of 5) on corpus A.
 
-``extract_facts`` walks a file twice when it imports something tracked (plumego modules and adapters in a
-service repo): the second walk reads expressions for attribute uses. The fast route skips every expression
-whose lines spell no tracked name; the full walk is the reference. Two settings: every import tracked (a
-repo that imports plumego in most files, the expensive case) and plumego only (Django imports no plumego,
-so no second walk happens). Run after ``bench/lint_bench.py`` has downloaded Django:
+``extract_facts`` walks a file once for imports, module-level shapes and (when the file mentions
+``import_module``/``__import__``) dynamic imports, and a second time when it imports something tracked
+(plumego modules and adapters in a service repo) to read attribute uses. The fast route skips every statement
+below module level and every expression whose lines spell no ``import``, no dynamic-import function and no
+tracked name; the full walk is the reference. Two settings: plumego only (the service default: corpus A is
+Django, which imports no plumego, so there is no second walk) and every import tracked (a repo that imports
+plumego in most files, the expensive case). Trees are parsed beforehand: only the extraction is timed.
+Run after ``bench/lint_bench.py`` has built the corpora:
 
-    python bench/service_facts_bench.py
+    python bench/service_facts_bench.py [CORPUS_DIR]
 
 Must not be imported by tests: it only measures.
 """
@@ -14,6 +17,7 @@ Must not be imported by tests: it only measures.
 from __future__ import annotations
 
 import ast
+import os
 import statistics
 import sys
 import time
@@ -22,32 +26,39 @@ from pathlib import Path
 
 from plumego_lint.service.facts import extract_facts
 
-DJANGO = Path(__file__).resolve().parent / ".work" / "django_src" / "django"
+CORPUS = Path(__file__).resolve().parent / ".work" / "corpus_a" / "corpus"
+Track = Callable[[str], bool] | None
 
 
-def main() -> int:
-    if not DJANGO.is_dir():
-        print(f"{DJANGO}: not downloaded; run bench/lint_bench.py first", file=sys.stderr)
+def main(argv: list[str]) -> int:
+    corpus = Path(argv[0]) if argv else CORPUS
+    if not corpus.is_dir():
+        print(f"{corpus}: missing; run bench/lint_bench.py first", file=sys.stderr)
         return 2
-    items = [(data, ast.parse(data)) for data in (p.read_bytes() for p in sorted(DJANGO.rglob("*.py")))]
+    paths = sorted(Path(d, n) for d, _, names in os.walk(corpus) for n in names if n.endswith(".py"))
+    items = [(data, ast.parse(data)) for data in (p.read_bytes() for p in paths)]
 
-    def run(track: Callable[[str], bool] | None, fast: bool) -> float:
+    def run(track: Track, fast: bool) -> float:
         start = time.process_time()
         for data, tree in items:
-            extract_facts(tree, "django.x", False, lambda name: False, source=data, track=track, fast=fast)
+            extract_facts(tree, "corpus.x", False, lambda name: False, source=data, track=track, fast=fast)
         return time.process_time() - start
 
-    settings: dict[str, Callable[[str], bool] | None] = {
-        "every import tracked": None,
+    settings: dict[str, Track] = {
         "plumego only (service default)": lambda m: m == "plumego" or m.startswith("plumego."),
+        "every import tracked": None,
     }
-    print(f"{len(items)} files")
+    print(f"{corpus}: {len(items)} files, load average {os.getloadavg()[0]:.2f}")
     for label, track in settings.items():
-        full = statistics.median(run(track, False) for _ in range(3))
-        fast = statistics.median(run(track, True) for _ in range(3))
-        print(f"  {label}: full {full:.2f} s CPU, fast {fast:.2f} s CPU, ratio {fast / full:.2f}x")
+        full: list[float] = []
+        fast: list[float] = []
+        for _ in range(5):
+            full.append(run(track, False))
+            fast.append(run(track, True))
+        f, q = statistics.median(full), statistics.median(fast)
+        print(f"  {label}: full {f:.3f} s CPU, fast {q:.3f} s CPU, ratio {q / f:.2f}x")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-PARSER_VERSION = "ast-2"   # ast-2: non-UTF-8 bytes in comments are PLG901, as the interpreter says
+PARSER_VERSION = "ast-3"   # ast-2: non-UTF-8 bytes in comments are PLG901; ast-3: fast route exact on UTF-7 / NFKC
 
 KIND_IMPORT = "import"      # import a.b [as c]
 KIND_FROM = "from"          # from a import b  /  from . import b  /  from a import *
@@ -378,8 +378,10 @@ def _definitions(tree: ast.Module) -> tuple[tuple[str, ...], dict[str, tuple[str
 _CALL_ALIAS = re.compile(rb"\b(?:import_module|__import__)\s+as\s+([A-Za-z_][A-Za-z_0-9]*)")
 
 
-def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",)) -> list[int]:
-    """Sorted 1-based numbers of the lines containing any of ``tokens`` (``\n`` line ends only)."""
+def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",), *, non_ascii: bool = False) -> list[int]:
+    """Sorted 1-based numbers of the lines containing any of ``tokens`` (``\n`` line ends only), and with
+    ``non_ascii`` every line holding a byte above 0x7f: an identifier spelled there may normalize (NFKC)
+    to one of the tokens, or be a non-ASCII name the tokens cannot spell."""
     positions: list[int] = []
     find = data.find
     for token in tokens:
@@ -387,6 +389,8 @@ def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",)) -> lis
         while pos != -1:
             positions.append(pos)
             pos = find(token, pos + len(token))
+    if non_ascii and not data.isascii():
+        positions.extend(m.start() for m in _NON_ASCII.finditer(data))
     positions.sort()
     out: list[int] = []
     line, last = 1, 0
@@ -399,18 +403,45 @@ def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",)) -> lis
     return out
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
+_COOKIE = re.compile(rb"coding[:=][ \t]*([-\w.]+)")
+# Encodings that spell every ASCII character as itself and every other character with bytes above 0x7f.
+_BYTE_TRANSPARENT = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1"})
+
+
+def byte_scannable(data: bytes) -> bool:
+    """Whether a line-based byte search over ``data`` sees what the parser sees: ``\n`` line ends only (a
+    ``\r`` is a line end too for the parser) and no PEP 263 encoding that could spell ASCII text with other
+    bytes (UTF-7, ISO-2022-JP: ``+AGk-mport`` may be the keyword ``import``). Unknown encodings: False."""
+    if b"\r" in data:
+        return False
+    end = data.find(b"\n")
+    end = data.find(b"\n", end + 1) if end != -1 else -1
+    head = data if end == -1 else data[:end]      # a cookie counts on the first two lines only
+    if b"coding" not in head:
+        return True
+    import codecs   # lazily: only files with a coding cookie get here
+    for name in _COOKIE.findall(head):
+        try:
+            if codecs.lookup(name.decode("ascii")).name not in _BYTE_TRANSPARENT:
+                return False
+        except (LookupError, UnicodeDecodeError):
+            return False
+    return True
+
+
 def _walk_imports(tree: ast.Module, data: bytes, fast: bool) -> list[RawImport]:
     """The extractor over ``tree``. The fast route skips statements whose lines cannot hold an import:
     without dynamic imports those spelling no ``import``; with them, also no name that a
     ``import_module``/``__import__`` alias could be called by. Aliases are pre-scanned from the bytes
     and checked against the ones the walk saw; any surprise re-walks everything."""
     dynamic = b"import_module" in data or b"__import__" in data
-    if not fast or b"\r" in data:
+    if not fast or not byte_scannable(data):
         ex = _Extractor(dynamic)
         ex.walk(tree.body, False, False)
         return ex.out
     aliases = set(_CALL_ALIAS.findall(data)) if dynamic else set()
-    ex = _Extractor(dynamic, lines_containing(data, (b"import", *aliases)))
+    ex = _Extractor(dynamic, lines_containing(data, (b"import", *aliases), non_ascii=dynamic))
     ex.walk(tree.body, False, False)
     seen = {a.encode() for a in ex.import_module_aliases | ex.dunder_aliases} - {b"import_module", b"__import__"}
     if seen - aliases:

@@ -8,6 +8,7 @@ defaults used when a key is absent, and first-party package discovery. Reads its
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
@@ -134,8 +135,14 @@ class ServiceConfig:
         return None
 
     def is_package(self, module: str) -> bool:
-        rel = Path(*module.split("."))
-        return any((r / rel).is_dir() or (r / rel.with_suffix(".py")).is_file() for r in self.source_roots)
+        """Whether ``module`` is a package or module file under a source root (asked once per imported name
+        by the facts walk: plain ``os.path`` strings take less than half the time of ``Path`` objects)."""
+        rel = os.path.join(*module.split("."))
+        for root in self.source_roots:
+            base = os.path.join(root, rel)
+            if os.path.isdir(base) or os.path.isfile(base + ".py"):
+                return True
+        return False
 
     def iter_files(self, paths: Iterable[Path] = ()) -> list[Path]:
         """Python files under the given paths (default: the source roots), minus excluded ones."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -51,9 +52,8 @@ def module_exists(config: ServiceConfig, plumego_dir: Path | None, dotted: str) 
     """Whether ``dotted`` names a module or package (plumego's or first-party), judged from files."""
     head = dotted.split(".", 1)[0]
     if head == "plumego" and plumego_dir is not None:
-        rel = Path(*dotted.split(".")[1:]) if "." in dotted else Path()
-        base = plumego_dir / rel
-        return base.is_dir() or base.with_suffix(".py").is_file()
+        base = os.path.join(plumego_dir, *dotted.split(".")[1:])
+        return os.path.isdir(base) or os.path.isfile(base + ".py")
     if config.is_first_party(dotted):
         return config.is_package(dotted)
     return False

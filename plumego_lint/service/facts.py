@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from plumego_lint.facts import lines_containing
+from plumego_lint.facts import byte_scannable, lines_containing
 
 ImportKind = Literal["import", "from", "star", "dynamic"]
 IsModule = Callable[[str], bool]
@@ -249,10 +249,17 @@ class _Walker:
         self.alias_calls: dict[str, str] = {}  # local name -> canonical dotted (from collections import deque as dq)
         self.bindings: dict[str, ImportFact] = {}
         self.scan_expressions = True
+        self.scan_calls = True   # look for dynamic-import calls in the expressions scanned
         self.tracked: set[str] = set()  # import-bound names whose attribute uses are recorded
-        # Sorted lines whose text holds a tracked name or a dynamic-import function (None: scan every
-        # expression). An expression whose lines hold none of them can yield no fact: it is skipped.
-        self.token_lines: list[int] | None = None
+        # The lines that can yield a fact (None: walk everything). Below module level only imports, calls
+        # of a dynamic-import function and attribute uses of tracked names are facts; a statement or an
+        # expression whose lines spell none of them is skipped.
+        self.lines: _TokenLines | None = None
+
+    def _calls_by(self, name: str) -> None:
+        """``name`` now calls a dynamic-import function: its lines can hold facts from here on."""
+        if self.lines is not None and self.scan_calls:
+            self.lines.add(name.split(".", 1)[0])
 
     # -- imports -------------------------------------------------------------------------------------
     def _add(self, fact: ImportFact) -> None:
@@ -272,6 +279,7 @@ class _Walker:
             ))
             if alias.name == "importlib":
                 self.import_module_names.add(f"{bound}.import_module" if alias.asname else "importlib.import_module")
+                self._calls_by(bound)
             if alias.asname:
                 self.alias_calls[alias.asname] = alias.name
 
@@ -302,8 +310,10 @@ class _Walker:
                 self.type_checking_names.add(bound)
             if base == "importlib" and alias.name == "import_module":
                 self.import_module_names.add(bound)
+                self._calls_by(bound)
             if base == "importlib" and alias.name == "__import__":
                 self.dunder_import_names.add(bound)
+                self._calls_by(bound)
             self.alias_calls[bound] = candidate
 
     def call(self, node: ast.Call, ctx: _Ctx) -> None:
@@ -420,6 +430,30 @@ class _Walker:
         self.facts.attribute_uses.append(AttributeUse(resolved, node.lineno, node.col_offset + 1))
 
 
+class _TokenLines:
+    """Sorted numbers of the lines of a file that spell one of ``tokens`` (or hold a non-ASCII byte, which
+    may spell any identifier); grows when the walk learns a new token."""
+
+    def __init__(self, data: bytes, tokens: set[str]) -> None:
+        self.data = data
+        self.tokens = tokens
+        self.lines = self._find()
+
+    def _find(self) -> list[int]:
+        return lines_containing(self.data, sorted(t.encode() for t in self.tokens if t.isascii()), non_ascii=True)
+
+    def add(self, token: str) -> None:
+        if token not in self.tokens:
+            self.tokens.add(token)
+            self.lines = self._find()
+
+    def touch(self, first: int, last: int) -> bool:
+        """Whether any line from ``first`` to ``last`` (inclusive) holds a token."""
+        lines = self.lines
+        i = bisect.bisect_left(lines, first)
+        return i < len(lines) and lines[i] <= last
+
+
 @dataclass(frozen=True)
 class _Ctx:
     typing_only: bool = False
@@ -429,11 +463,22 @@ class _Ctx:
 
 
 def _walk(w: _Walker, body: list[ast.stmt], ctx: _Ctx) -> None:
+    if w.lines is not None and not ctx.module_level and body:
+        if not w.lines.touch(_first_line(body[0]), body[-1].end_lineno or body[-1].lineno):
+            return      # a whole body (of a function, a class, a loop...) that can hold no fact
     for node in body:
         _stmt(w, node, ctx)
 
 
+def _first_line(node: ast.stmt) -> int:
+    decorators: list[ast.expr] | None = getattr(node, "decorator_list", None)
+    return min(node.lineno, *(d.lineno for d in decorators)) if decorators else node.lineno
+
+
 def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
+    if w.lines is not None and not ctx.module_level:
+        if not w.lines.touch(_first_line(node), node.end_lineno or node.lineno):
+            return      # no import, dynamic-import call or tracked name: nothing here is a fact
     if isinstance(node, ast.Import):
         w.import_stmt(node, ctx)
         return
@@ -517,27 +562,35 @@ def _is_main_guard(test: ast.expr) -> bool:
 def _expr(w: _Walker, node: ast.expr, ctx: _Ctx) -> None:
     if not w.scan_expressions:
         return
-    lines = w.token_lines
-    if lines is not None:
-        i = bisect.bisect_left(lines, node.lineno)
-        if i == len(lines) or lines[i] > (node.end_lineno or node.lineno):
-            return
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            w.call(sub, ctx)
-    if w.tracked:
-        _attributes(w, node)
-
-
-def _attributes(w: _Walker, node: ast.expr) -> None:
-    """Record the longest attribute chains rooted at imported names."""
+    if w.lines is not None and not w.lines.touch(node.lineno, node.end_lineno or node.lineno):
+        return
+    calls, attributes = w.scan_calls, bool(w.tracked)
+    if not (calls or attributes):
+        return
+    # One depth-first pass: dynamic-import calls, and the longest attribute chains rooted at imported names
+    # (a chain's inner parts are not separate uses, and a Name/Attribute chain holds no call).
     stack: list[ast.AST] = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        current = stack.pop()
-        if isinstance(current, ast.Attribute) and dotted_name(current) is not None:
-            w.attribute(current)
-            continue  # the longest chain is recorded; its inner parts are not separate uses
-        stack.extend(ast.iter_child_nodes(current))
+        current = pop()
+        if isinstance(current, ast.Attribute):
+            if attributes and dotted_name(current) is not None:
+                w.attribute(current)
+                continue
+        elif calls and isinstance(current, ast.Call):
+            w.call(current, ctx)
+        fields = _CHILD_FIELDS.get(type(current))
+        if fields is None:
+            fields = _CHILD_FIELDS[type(current)] = tuple(f for f in current._fields if f != "ctx")
+        for name in fields:     # ast.iter_child_nodes, same order, without a generator or the Load/Store leaves
+            value = getattr(current, name, None)
+            if isinstance(value, ast.AST):
+                push(value)
+            elif isinstance(value, list):
+                extend(v for v in value if isinstance(v, ast.AST))
+
+
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
 def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, *,
@@ -547,10 +600,12 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: Is
 
     Expressions are walked only when they can matter (flake8's time budget): for literal dynamic
     imports when ``source`` mentions ``import_module``/``__import__`` (or is unknown), and for
-    attribute uses of names imported from modules ``track`` selects (default: every module).
-    With ``fast`` and the source known, the second walk also skips every expression whose lines do not
-    spell a tracked name or a dynamic-import function; ``fast=False`` is the reference route the
-    agreement test compares it with.
+    attribute uses of names imported from modules ``track`` selects (default: every module), in a
+    second walk once the first one knows which names those are.
+    With ``fast`` and the source known, both walks skip every statement below module level (in function
+    and class bodies) and every expression whose lines spell no ``import``, no name a dynamic-import
+    function is called by and (second walk) no tracked name: none of them can yield a fact there.
+    ``fast=False`` is the reference route the agreement test compares it with.
     """
     if source is None:
         dynamic = True
@@ -558,27 +613,33 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, is_module: Is
         dynamic = b"import_module" in source or b"__import__" in source
     else:
         dynamic = "import_module" in source or "__import__" in source
-    facts, walker = _run(tree, module, is_package, is_module, dynamic, set())
+    data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
+    scannable = fast and data is not None and byte_scannable(data)
+    facts, walker = _run(tree, module, is_package, is_module, dynamic, dynamic, set(),
+                         _TokenLines(data, {"import"}) if scannable and data is not None else None)
     tracked = {name for name, fact in walker.bindings.items()
                if fact.kind != "star" and (track is None or track(fact.module))}
     if tracked:
-        token_lines = None
-        data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-        if fast and data is not None and b"\r" not in data:
-            tokens = {*tracked, *(n.split(".", 1)[0] for n in walker.import_module_names | walker.dunder_import_names)}
-            if all(t.isascii() for t in tokens):    # ASCII spells the same in every PEP 263 encoding
-                token_lines = lines_containing(data, sorted(t.encode() for t in tokens))
-        facts, walker = _run(tree, module, is_package, is_module, True, tracked, token_lines)
+        lines = None
+        calls = True
+        if scannable and data is not None:
+            # A dynamic-import function is named only by bytes spelling import_module/__import__, unless a
+            # non-ASCII spelling normalizes to it: otherwise the full walk finds no call either.
+            calls = dynamic or not data.isascii()
+            names = walker.import_module_names | walker.dunder_import_names if calls else set()
+            lines = _TokenLines(data, {"import", *tracked, *(n.split(".", 1)[0] for n in names)})
+        facts, walker = _run(tree, module, is_package, is_module, True, calls, tracked, lines)
     facts.imports.sort(key=lambda f: (f.line, f.column))
     return facts
 
 
-def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, scan: bool,
-         tracked: set[str], token_lines: list[int] | None = None) -> tuple[ModuleFacts, _Walker]:
+def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, scan: bool, calls: bool,
+         tracked: set[str], lines: _TokenLines | None) -> tuple[ModuleFacts, _Walker]:
     facts = ModuleFacts(module=module, is_package=is_package)
     walker = _Walker(facts, is_module)
     walker.scan_expressions = scan
+    walker.scan_calls = calls
     walker.tracked = tracked
-    walker.token_lines = token_lines
+    walker.lines = lines
     _walk(walker, tree.body, _Ctx())
     return facts, walker

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plumego_lint.facts import extract
+from plumego_lint.facts import byte_scannable, extract
 
 from conftest import REPO
 
@@ -36,6 +36,11 @@ EDGE_CASES = [
     b"import importlib\n@register(importlib.import_module('plugins'))\ndef f():\n    pass\n",
     b"import importlib as il\nclass C(\n    il.import_module('base').Base):\n    pass\n",
     b"import importlib\nhandler = lambda n: importlib.\\\n    import_module(n)\n",
+    # identifiers are NFKC-normalized: fullwidth letters spell the alias `im` without its bytes
+    "from importlib import import_module as im\ndef f():\n    return \uff49\uff4d('x.y')\n".encode(),
+    # UTF-7 spells ASCII with other ASCII bytes: `+AGk-mport` is the keyword `import`
+    b"# coding: utf-7\ndef f():\n    x = 1\n    +AGk-mport os\n",
+    b"# -*- coding: utf-7 -*-\nfrom importlib import import_module as im\ndef f():\n    return +/0n/TQ-('x.y')\n",
 ]
 
 
@@ -65,3 +70,18 @@ def test_fast_and_full_routes_agree_on_edge_cases(source: bytes) -> None:
     fast, full = extract(source), extract(source, fast=False)
     assert fast == full
     assert fast.error is None
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    (b"import os\n", True),
+    (b"# -*- coding: utf-8 -*-\nimport os\n", True),
+    (b"#!/usr/bin/env python\n# coding: latin-1\nimport os\n", True),
+    (b"x = 'coding'\n", True),                                  # no cookie: UTF-8
+    (b"\n\n# coding: utf-7\n", True),                            # a cookie on line 3 does not count
+    (b"# coding: utf-7\nimport os\n", False),
+    (b"# vim: set fileencoding=iso-2022-jp :\n", False),
+    (b"# coding: no-such-codec\n", False),
+    (b"import os\r\n", False),
+])
+def test_byte_scannable_says_when_bytes_show_what_the_parser_reads(source: bytes, expected: bool) -> None:
+    assert byte_scannable(source) is expected
