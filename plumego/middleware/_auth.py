@@ -52,11 +52,12 @@ def with_principal(scope: Scope, principal: Principal) -> None:
 
 
 class InvalidCredentialsError(Exception):
-    """Credentials were presented but are not valid (bad token, unknown API key). Answered 401 invalid_token."""
+    """Credentials were presented but are not valid (bad token, unknown API key). Answered 401 ``UNAUTHORIZED``, reason
+    ``invalid_token``."""
 
 
 class ExpiredCredentialsError(InvalidCredentialsError):
-    """Credentials were valid once but have expired. Answered 401 expired_token."""
+    """Credentials were valid once but have expired. Answered 401 ``UNAUTHORIZED``, reason ``expired_token``."""
 
 
 @runtime_checkable
@@ -182,8 +183,18 @@ class _Challenge:
         return (scheme + (" " + ", ".join(params) if params else "")).encode("latin-1")
 
 
+REASON_MISSING: Final = "missing_credentials"
+REASON_INVALID: Final = "invalid_token"
+REASON_EXPIRED: Final = "expired_token"
+
+
+def _unauthorized(message: str, reason: str) -> APIError:
+    """Go's 401: type ``unauthorized_request``, code ``UNAUTHORIZED``; the precise reason in ``details``."""
+    return APIError(ErrorType.UNAUTHORIZED, message, details={"reason": reason})
+
+
 def _unauthenticated() -> APIError:
-    return APIError(ErrorType.UNAUTHORIZED, "authentication required")
+    return _unauthorized("authentication required", REASON_MISSING)
 
 
 async def _send_unauthorized(scope: Scope, send: Send, err: APIError, challenge: bytes) -> None:
@@ -229,10 +240,10 @@ def authenticate(
             except APIError as exc:
                 failure, principal = exc, None
             except (ExpiredCredentialsError, ExpiredTokenError):
-                failure, principal = APIError(ErrorType.EXPIRED_TOKEN, "token expired"), None
+                failure, principal = _unauthorized("token expired", REASON_EXPIRED), None
                 header = challenge.expired
             except (InvalidCredentialsError, TokenError):
-                failure, principal = APIError(ErrorType.INVALID_TOKEN, "invalid token"), None
+                failure, principal = _unauthorized("invalid token", REASON_INVALID), None
             if failure is None and principal is None and not optional:
                 failure, header = _unauthenticated(), challenge.missing
             if failure is not None:
