@@ -60,12 +60,13 @@ def recovery(logger: StructuredLogger, *, include_message: bool = False) -> Midd
     panic_type, response_started, traceback``. Like Go (which logs the panic type, never its value), the
     exception message is not logged: ``traceback`` holds the stack frames and exception types of the chain
     only. ``include_message=True`` (a development option) adds ``panic_message`` and the full traceback
-    with messages; messages can carry passwords, tokens or personal data, so keep it off in production. An :class:`~plumego.contract.APIError` is client-safe by design and
-    answers its own envelope (not logged). For anything else, if no response has started, answers
-    500 ``internal_error`` / ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already
-    started, nothing sensible can be sent any more: the exception is re-raised so the server aborts the
-    connection and the client sees a broken response instead of a silently truncated one. Cancellation
-    is never caught.
+    with messages; messages can carry passwords, tokens or personal data, so keep it off in production.
+
+    An :class:`~plumego.contract.APIError` is client-safe by design and answers its own envelope (not
+    logged). For anything else, if no response has started, answers 500 ``internal_error`` /
+    ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already started, nothing sensible
+    can be sent any more: the exception is re-raised so the server aborts the connection and the client
+    sees a broken response instead of a silently truncated one. Cancellation is never caught.
     """
     if logger is None:
         raise ValueError("recovery middleware needs a logger")
