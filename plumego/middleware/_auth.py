@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from plumego.contract import APIError, ASGIApp, ErrorType, Middleware, Receive, Scope, Send
 from plumego.middleware._asgi import header_value, send_error
@@ -24,13 +24,19 @@ SCOPE_PRINCIPAL: Final = "plumego.principal"
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller. Immutable: roles and scopes are tuples, claims a read-only mapping."""
+    """An authenticated caller. Immutable: roles and scopes are tuples, claims read-only mappings.
+
+    ``claims`` is Go's ``map[string]string`` (for a JWT: ``token_id``, ``token_type``, ``key_id``);
+    ``token_claims`` holds every verified claim of the token it came from (``name``, ``email``, ``scope``, ...),
+    empty for other authenticators.
+    """
 
     subject: str
     tenant_id: str = ""
     roles: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
     claims: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    token_claims: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         if not self.subject:
@@ -38,6 +44,8 @@ class Principal:
         object.__setattr__(self, "roles", tuple(self.roles))
         object.__setattr__(self, "scopes", tuple(self.scopes))
         object.__setattr__(self, "claims", MappingProxyType(dict(self.claims)))
+        if not isinstance(self.token_claims, MappingProxyType):
+            object.__setattr__(self, "token_claims", MappingProxyType(dict(self.token_claims)))
 
 
 def principal_from_scope(scope: Scope) -> Principal | None:
@@ -94,12 +102,15 @@ def extract_bearer_token(scope: Scope) -> str | None:
 
 
 class BearerJWTAuthenticator:
-    """``Authorization: Bearer <jwt>`` verified by a :class:`plumego.security.JWTManager`.
+    """``Authorization: Bearer <jwt>`` verified by a :class:`plumego.security.JWTManager` (``averify``: a JWKS
+    refresh never blocks the event loop).
 
-    Principal: ``subject`` = ``sub``, ``roles`` = ``authorization.roles``, ``scopes`` =
-    ``authorization.permissions``, ``tenant_id`` = a string ``tenant_id`` claim, ``claims`` = ``{token_id,
-    token_type, key_id}`` (as Go's ``PrincipalFromClaims``). Tokens from other issuers (e.g. PyJWT) verify when
-    they are signed with a key in the manager's ring and carry the claims the manager requires.
+    Principal: ``subject`` = ``sub``, ``roles`` and ``scopes`` as ``TokenClaims`` reads them (Go's
+    ``authorization.roles``/``permissions``, else ``roles`` and the OAuth ``scope``/``scp`` claims), ``tenant_id``
+    = a string ``tenant_id`` claim, ``claims`` = ``{token_id, token_type, key_id}`` (as Go's
+    ``PrincipalFromClaims``; ``key_id`` is the header ``kid``), ``token_claims`` = every verified claim. Tokens
+    from other issuers verify when a key in the manager's ring or key source signed them and they carry the
+    claims its config requires (``JWTConfig.for_identity_provider`` for an OpenID Connect provider).
     """
 
     __slots__ = ("_manager", "_token_type")
@@ -112,7 +123,7 @@ class BearerJWTAuthenticator:
         token = extract_bearer_token(scope)
         if token is None:
             return None
-        claims = self._manager.verify(token, self._token_type)  # TokenError is mapped by the middleware
+        claims = await self._manager.averify(token, self._token_type)  # TokenError is mapped by the middleware
         tenant = claims.raw.get("tenant_id")
         return Principal(
             subject=claims.subject,
@@ -120,6 +131,7 @@ class BearerJWTAuthenticator:
             roles=claims.roles,
             scopes=claims.permissions,
             claims={"token_id": claims.token_id, "token_type": claims.token_type, "key_id": claims.key_id},
+            token_claims=claims.raw,
         )
 
 
