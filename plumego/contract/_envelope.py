@@ -19,11 +19,13 @@ __all__ = ["InvalidResponseStatus", "encode_error_envelope", "encode_success_env
 
 
 def _go_default(value: Any) -> Any:
-    """JSON for values ``json`` does not know: dataclasses as objects (field order), enums by value, dates and
-    times in ISO 8601 (RFC 3339 for aware datetimes, as Go's ``time.Time``), sets as lists; anything else
-    stringified."""
+    """JSON for values ``json`` does not know: dataclasses as objects (field order), other mappings (read-only
+    ``MappingProxyType`` claims, say) as objects, enums by value, dates and times in ISO 8601 (RFC 3339 for aware
+    datetimes, as Go's ``time.Time``), sets as lists; anything else stringified."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return dict(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):

@@ -177,3 +177,16 @@ async def test_callable_objects_and_methods_are_classified_by_their_call() -> No
 
     assert (await run(Endpoint())).body == b'{"via":"object"}'
     assert (await run(Handlers().hello)).body == b"hi"
+
+
+def test_go_json_encodes_read_only_mappings_and_dates() -> None:
+    from types import MappingProxyType
+
+    from plumego.contract import go_json
+
+    claims = MappingProxyType({"sub": "u", "nested": MappingProxyType({"a": (1, 2)})})
+    assert go_json(claims) == '{"sub":"u","nested":{"a":[1,2]}}'
+    assert go_json({"at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)}) == (
+        '{"at":"2026-01-02T03:04:05+00:00"}'
+    )
+    assert go_json([Color.RED, frozenset({"x"})]) == '["red",["x"]]'
