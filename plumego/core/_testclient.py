@@ -12,7 +12,7 @@ import json as jsonlib
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from plumego.contract import ASGIApp, Headers, Message
 
@@ -187,7 +187,7 @@ class TestClient:
         elif content is not None:
             body = content.encode("utf-8") if isinstance(content, str) else content
         target = urlsplit(path)
-        query = target.query
+        query = quote(target.query, safe="=&+%;/?:@,$!*'()~")  # non-ASCII becomes %XX, as a real client sends it
         if params:
             encoded = urlencode(list(_param_items(params)), doseq=True)
             query = f"{query}&{encoded}" if query else encoded
@@ -197,7 +197,7 @@ class TestClient:
         header_list = [(name, value) for name, value in header_list if name not in overridden] + call_headers
         if body or method.upper() in ("POST", "PUT", "PATCH"):
             header_list.append(("content-length", str(len(body))))
-        raw_path = self._root + (target.path or "/")
+        raw_path = quote(self._root + (target.path or "/"), safe="/%:@!$&'()*+,;=~")
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},

@@ -111,3 +111,15 @@ def test_failed_startup_raises() -> None:
 async def test_calling_it_from_async_code_is_a_clear_error() -> None:
     with pytest.raises(RuntimeError, match="ASGITransport"):
         TestClient(build([])).get("/things/1")
+
+
+def test_non_ascii_paths_and_queries_are_percent_encoded_like_a_real_client() -> None:
+    app = App()
+
+    async def echo(request: Request) -> dict[str, Any]:
+        raw = request.scope["raw_path"].decode()
+        return {"name": request.param("name"), "q": request.query_params.get("q"), "raw": raw}
+
+    app.get("/hello/:name", echo)
+    res = TestClient(app).get("/hello/zoë?q=café")
+    assert res.json() == {"name": "zoë", "q": "café", "raw": "/hello/zo%C3%AB"}
