@@ -786,9 +786,10 @@ class JWTManager:
     """Issues and verifies access/refresh tokens with a :class:`KeyRing`; rotates the signing key on schedule.
 
     Without ``keys`` (or with an empty ring) and without a ``key_source``, the manager makes a first key of
-    ``config.algorithm``. A ring of verify-only keys (public PEMs, keys loaded from a JWKS) or a ``key_source``
-    (a :class:`RemoteKeySource` such as ``RemoteJWKS``) makes a verify-only manager: it never invents a signing
-    key, and :meth:`issue` raises :class:`NoSigningKeyError`. When the active key is older than
+    ``config.algorithm``; a ring with signing keys but none active activates the newest. A ring of verify-only
+    keys (public PEMs, keys loaded from a JWKS) or a ``key_source`` (a :class:`RemoteKeySource` such as
+    ``RemoteJWKS``) makes a verify-only manager: it never invents a signing key, and :meth:`issue` raises
+    :class:`NoSigningKeyError`. When the active key is older than
     ``rotation_interval`` (and that is > 0), issuing rotates first; old keys keep verifying until pruned.
     Verification looks in the ring first, then in the key source.
     """
@@ -808,6 +809,10 @@ class JWTManager:
         self._rotate_lock = threading.Lock()
         if key_source is None and not self.keys.keys():
             self.keys.rotate(self.config.algorithm, now=clock())
+        elif self.keys.active is None:
+            signers = [key for key in self.keys.keys() if key.can_sign]
+            if signers:  # keys loaded without an active marker: the newest one signs (keys() is oldest first)
+                self.keys.activate(signers[-1].kid)
 
     def rotate(self) -> SigningKey:
         with self._rotate_lock:

@@ -442,3 +442,11 @@ def test_url_and_tls_rules(provider: Provider) -> None:
     oversized = remote(provider, FakeClock(), max_bytes=10)
     oversized.refresh()
     assert oversized.keys() == [] and "larger" in (oversized.status().last_error or "")
+
+
+def test_a_ring_of_signing_keys_without_an_active_one_uses_the_newest() -> None:
+    old = SigningKey.generate("HS256", kid="old", created_at=NOW - 100)
+    new = SigningKey.generate("HS256", kid="new", created_at=NOW - 10)
+    manager = JWTManager(KeyRing([new, old]), clock=FakeClock())
+    assert manager.keys.active is new and len(manager.keys.keys()) == 2  # nothing generated
+    assert manager.verify(manager.issue("u")).key_id == "new"
