@@ -533,7 +533,8 @@ def _decode_verified(
     max_token_bytes: int,
     types: Iterable[str],
     candidates: Callable[[], Iterable[SigningKey]] | None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], SigningKey]:
+    """Verify and return (header, payload, the key that verified the signature)."""
     parts = _split(token, max_token_bytes)
     header = _parse_header(parts)
     alg = header.get("alg")
@@ -581,8 +582,7 @@ def _decode_verified(
         auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         if audience not in [a for a in auds if isinstance(a, str)]:
             raise InvalidTokenError("audience mismatch")
-    header["kid"] = key.kid  # the key that verified it, also when it was chosen without a kid
-    return header, payload
+    return header, payload, key
 
 
 def _number(payload: Mapping[str, Any], name: str, required: bool) -> float | None:
@@ -639,7 +639,7 @@ def decode_jwt(
         max_token_bytes=max_token_bytes,
         types=types,
         candidates=candidates,
-    )[1]
+    )[1]  # payload
 
 
 # -- manager ------------------------------------------------------------------------------------------------------
@@ -929,7 +929,7 @@ class JWTManager:
             if fetch and self.key_source is not None and self.key_source.refresh_due(None):
                 self.key_source.refresh()
             candidates = self._candidates
-        header, payload = _decode_verified(
+        header, payload, key = _decode_verified(
             token,
             self._lookup(fetch),
             issuer=config.issuer or None,
@@ -977,7 +977,7 @@ class JWTManager:
             issued_at=None if iat is None else float(iat),
             not_before=None if nbf is None else float(nbf),
             expires_at=float(payload["exp"]),
-            key_id=str(header["kid"]),
+            key_id=key.kid,  # the header kid, or the single candidate chosen when require_kid is off
             raw=_frozen(payload),
             header=_frozen(header),
         )
