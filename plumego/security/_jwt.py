@@ -807,6 +807,10 @@ class JWTManager:
         self.key_source = key_source
         self._clock = clock
         self._rotate_lock = threading.Lock()
+        # One key-source refresh in flight per event loop: concurrent requests await it instead of each taking a
+        # worker thread (threads shared with sync handlers) to wait on the fetch lock.
+        self._refreshes: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
+        self._refreshes_lock = threading.Lock()
         if key_source is None and not self.keys.keys():
             self.keys.rotate(self.config.algorithm, now=clock())
         elif self.keys.active is None:
@@ -900,8 +904,22 @@ class JWTManager:
         if source is not None:
             kid = peek_kid(token, self.config.max_token_bytes)
             if (kid is None or self.keys.get(kid) is None) and source.refresh_due(kid):
-                await asyncio.to_thread(source.refresh)
+                await self._refresh_off_loop(source)
         return self._verify(token, expected_type, fetch=False)
+
+    async def _refresh_off_loop(self, source: RemoteKeySource) -> None:
+        loop = asyncio.get_running_loop()
+        with self._refreshes_lock:
+            pending = self._refreshes.get(loop)
+            if pending is None or pending.done():
+                pending = self._refreshes[loop] = asyncio.ensure_future(asyncio.to_thread(source.refresh))
+                pending.add_done_callback(lambda done: self._forget_refresh(loop, done))
+        await asyncio.shield(pending)  # a cancelled request must not cancel the refresh others wait for
+
+    def _forget_refresh(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
+        with self._refreshes_lock:
+            if self._refreshes.get(loop) is done:
+                del self._refreshes[loop]
 
     def _lookup(self, fetch: bool) -> Callable[[str], SigningKey | None]:
         ring, source = self.keys, self.key_source

@@ -5,6 +5,7 @@ PyJWT, as an identity provider would make them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import threading
@@ -379,6 +380,25 @@ async def test_the_fetch_runs_off_the_event_loop(provider: Provider) -> None:
     claims = await manager.averify(key.sign(standard_claims()))
     assert claims.key_id == "idp-1"
     assert threads and threading.get_ident() not in threads  # refreshed in a worker thread, not on the loop
+
+
+async def test_concurrent_requests_share_one_refresh(provider: Provider) -> None:
+    key = provider_key("RS256", "idp-1")
+    provider.keys = [key.public_jwk]
+    calls: list[int] = []
+
+    class Counting(RemoteJWKS):
+        def refresh(self) -> None:
+            calls.append(threading.get_ident())
+            super().refresh()
+
+    jwks = Counting(provider.url, ssl_context=provider.client_context(), clock=FakeClock())
+    manager = JWTManager(config=JWTConfig.for_identity_provider(ISSUER, AUDIENCE), key_source=jwks,
+                         clock=FakeClock())
+    token = key.sign(standard_claims())
+    results = await asyncio.gather(*(manager.averify(token) for _ in range(20)))
+    assert {claims.key_id for claims in results} == {"idp-1"}
+    assert len(calls) == 1 and provider.requests == 1  # one worker thread, one fetch, for 20 requests
 
 
 def test_unknown_kid_refreshes_once_per_interval(provider: Provider) -> None:
