@@ -2,7 +2,7 @@
 
 Verifies hashes made by the Go project unchanged (including its legacy 32-byte form), hashes new passwords with
 scrypt by default, says when a stored hash should be upgraded (``needs_rehash``), and compares in constant time.
-Imports only the standard library.
+Imports only the standard library and plumego.contract (strict integer parsing).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from plumego.contract import parse_int
 
 __all__ = [
     "PasswordError",
@@ -92,7 +94,7 @@ def _parse(encoded: str) -> _Parsed:
     if not isinstance(encoded, str):
         raise InvalidHashError("hash must be a string")
     parts = encoded.split("$")
-    if len(parts) == 3 and parts[0].isdigit():  # Go: "<cost>$<b64 salt>$<b64 hash>"
+    if len(parts) == 3 and parts[0].isascii() and parts[0].isdigit():  # Go: "<cost>$<b64 salt>$<b64 hash>"
         cost = int(parts[0])
         if not PBKDF2_MINIMUM_COST <= cost <= PBKDF2_MAXIMUM_COST:
             raise InvalidHashError(f"PBKDF2 cost {cost} out of bounds")
@@ -103,7 +105,7 @@ def _parse(encoded: str) -> _Parsed:
     if len(parts) == 4 and parts[0] == "scrypt":  # "scrypt$n=<N>,r=<r>,p=<p>$<b64 salt>$<b64 hash>"
         try:
             params = dict(item.split("=", 1) for item in parts[1].split(","))
-            n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
+            n, r, p = parse_int(params["n"]), parse_int(params["r"]), parse_int(params["p"])
         except (KeyError, ValueError) as exc:
             raise InvalidHashError("bad scrypt parameters") from exc
         if set(params) != {"n", "r", "p"} or n < 2 or n & (n - 1) or n > _SCRYPT_MAX_N:
