@@ -197,18 +197,20 @@ def _h11_protocol() -> type[asyncio.Protocol]:
             waiting = self.conn.their_state is h11.IDLE
             if waiting:
                 self._head_bytes += len(data)
-                self._arm_head_timer()
             super().data_received(data)
             if self._answered or self.transport.is_closing():
                 return
-            if waiting and self.conn.their_state is not h11.IDLE:
+            if self.conn.their_state is h11.IDLE:
+                if self._over_limit():
+                    self._reject(_too_large(self.limits.max_bytes))
+                elif self._head_bytes:
+                    self._arm_head_timer()  # only a head left incomplete by this read needs a deadline
+            elif waiting:
                 # The head completed in this read; one over the limit by less than a read is caught by the app check.
                 if self._over_limit():
                     self._check_scope = self.scope
                 self._head_bytes = 0
                 self._disarm_head_timer()
-            elif self.conn.their_state is h11.IDLE and self._over_limit():
-                self._reject(_too_large(self.limits.max_bytes))
 
         def send_400_response(self, msg: str) -> None:
             if not self._answered:
@@ -270,10 +272,12 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
                 return
             if self._waiting:
                 self._head_bytes += len(data)
-                self._arm_head_timer()
             super().data_received(data)
-            if not self._answered and self._waiting and self._over_limit():
-                self._reject(_too_large(self.limits.max_bytes))
+            if not self._answered and self._waiting and self._head_bytes:
+                if self._over_limit():
+                    self._reject(_too_large(self.limits.max_bytes))
+                else:
+                    self._arm_head_timer()  # only a head left incomplete by this read needs a deadline
 
         def on_headers_complete(self) -> None:
             if self._over_limit() and _head_size({**self.scope, "raw_path": self.url}) > self.limits.max_bytes:
