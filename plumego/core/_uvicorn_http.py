@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import http
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -102,6 +103,7 @@ class _HeadGuard:
 
     def _guard_init(self, limits: HeaderLimits) -> None:
         self.limits = limits
+        self._limit = limits.max_bytes if limits.max_bytes > 0 else sys.maxsize
         self._head_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._answered = False
@@ -144,12 +146,9 @@ class _HeadGuard:
 
     def _server_error(self) -> APIError:
         """What the server's "Invalid HTTP request received." becomes: 431 when the head outgrew the limit."""
-        if self.limits.max_bytes and self._head_bytes > self.limits.max_bytes:
+        if self._head_bytes > self._limit:
             return _too_large(self.limits.max_bytes)
         return APIError(ErrorType.BAD_REQUEST, "invalid HTTP request")
-
-    def _over_limit(self) -> bool:
-        return bool(self.limits.max_bytes) and self._head_bytes > self.limits.max_bytes
 
 
 class _StopParsing(Exception):
@@ -194,23 +193,25 @@ def _h11_protocol() -> type[asyncio.Protocol]:
         def data_received(self, data: bytes) -> None:
             if self._answered:
                 return
-            waiting = self.conn.their_state is h11.IDLE
+            idle = h11.IDLE
+            waiting = self.conn.their_state is idle
             if waiting:
                 self._head_bytes += len(data)
             super().data_received(data)
             if self._answered or self.transport.is_closing():
                 return
-            if self.conn.their_state is h11.IDLE:
-                if self._over_limit():
+            if self.conn.their_state is idle:
+                if self._head_bytes > self._limit:
                     self._reject(_too_large(self.limits.max_bytes))
                 elif self._head_bytes:
                     self._arm_head_timer()  # only a head left incomplete by this read needs a deadline
             elif waiting:
                 # The head completed in this read; one over the limit by less than a read is caught by the app check.
-                if self._over_limit():
+                if self._head_bytes > self._limit:
                     self._check_scope = self.scope
                 self._head_bytes = 0
-                self._disarm_head_timer()
+                if self._head_timer is not None:
+                    self._disarm_head_timer()
 
         def send_400_response(self, msg: str) -> None:
             if not self._answered:
@@ -273,23 +274,24 @@ def _httptools_protocol() -> type[asyncio.Protocol]:
             if self._waiting:
                 self._head_bytes += len(data)
             super().data_received(data)
-            if not self._answered and self._waiting and self._head_bytes:
-                if self._over_limit():
+            if self._waiting and self._head_bytes and not self._answered:
+                if self._head_bytes > self._limit:
                     self._reject(_too_large(self.limits.max_bytes))
                 else:
                     self._arm_head_timer()  # only a head left incomplete by this read needs a deadline
 
         def on_headers_complete(self) -> None:
-            if self._over_limit() and _head_size({**self.scope, "raw_path": self.url}) > self.limits.max_bytes:
+            if self._head_bytes > self._limit and _head_size({**self.scope, "raw_path": self.url}) > self._limit:
                 self._reject(_too_large(self.limits.max_bytes))
                 raise _StopParsing
             self._waiting = False
             self._head_bytes = 0
-            self._disarm_head_timer()
-            super().on_headers_complete()
+            if self._head_timer is not None:
+                self._disarm_head_timer()
+            HttpToolsProtocol.on_headers_complete(self)
 
         def on_message_complete(self) -> None:
-            super().on_message_complete()
+            HttpToolsProtocol.on_message_complete(self)
             self._waiting = True
             self._head_bytes = 0
 
