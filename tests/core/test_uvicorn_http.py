@@ -219,3 +219,49 @@ def test_malformed_requests_get_the_envelope(served: Served, request_bytes: byte
         raw = _read_all(conn)
     _assert_envelope(raw, 400, "BAD_REQUEST")
 
+
+
+def test_config_validates_the_http_surface_settings() -> None:
+    from plumego.core import ConfigError
+
+    AppConfig(trusted_proxies=("10.0.0.0/8", "::1"), http="h11", read_header_timeout=0, max_header_bytes=0).validate()
+    for bad in (AppConfig(http="hyper"), AppConfig(read_header_timeout=-1), AppConfig(trusted_proxy_hops=-1),
+                AppConfig(trusted_proxies=("nope",)), AppConfig(trusted_proxies=("10.0.0.1",), trusted_proxy_hops=1)):
+        with pytest.raises(ConfigError, match="core prepare_server"):
+            bad.validate()
+
+
+async def test_app_applies_the_trust_setting_before_any_middleware() -> None:
+    """The App resolves the client once; middleware registered first already sees the resolved address."""
+    from plumego.contract import ASGIApp, Receive, Scope, Send
+
+    seen: list[object] = []
+
+    def spy(app: ASGIApp) -> ASGIApp:
+        async def spy_app(scope: Scope, receive: Receive, send: Send) -> None:
+            seen.append(scope.get("client"))
+            await app(scope, receive, send)
+
+        return spy_app
+
+    async def hello(request: Request) -> ResponseApp:
+        return EnvelopeResponse({"client": request.client})
+
+    for config, expected in ((AppConfig(trusted_proxy_hops=1), ("203.0.113.9", 0)),
+                             (AppConfig(), ("127.0.0.1", 40000))):
+        app = App(config)
+        app.use(spy)
+        app.get("/", hello)
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "root_path": "", "scheme": "http",
+                 "query_string": b"", "headers": [(b"x-forwarded-for", b"203.0.113.9")],
+                 "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)}
+        await app(scope, receive, send)
+        assert seen[-1] == expected and sent[0]["status"] == 200
