@@ -643,6 +643,10 @@ class Router(_Registrar):
         elif kind == "websocket":
             table = self._tables.get(METHOD_WEBSOCKET)
             found = table.match_segments(segs) if table is not None else None
+            if found is None and self._any is not None:
+                candidate = self._any.match_segments(segs)
+                if candidate is not None and candidate[0].is_mount:
+                    found = candidate
         else:
             raise RuntimeError(f"router cannot handle scope type {kind!r}")
         if found is not None:

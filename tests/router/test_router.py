@@ -370,3 +370,30 @@ async def test_encoded_slash_is_not_a_separator() -> None:
     miss = await call(r2, {**_raw("/a/x%2fy"), "method": "GET"})
     assert miss.status == 405 and miss.header("allow") == "POST"
     assert (await call(r2, {**_raw("/a%2fx"), "method": "GET"})).status == 404
+
+
+async def test_encoded_slash_reaches_mounts_by_segment() -> None:
+    seen: list[str] = []
+
+    async def sub(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+        if scope["type"] == "http":
+            await PlainTextResponse("sub")(scope, receive, send)
+        else:
+            await send({"type": "websocket.close", "code": 1000})
+
+    r = Router()
+    r.mount("/sub", sub)
+    r.freeze()
+    assert (await call(r, _raw("/sub/a%2Fb"))).body == b"sub"
+    assert (await call(r, _raw("/sub%2Fa"))).status == 404
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await r({**_raw("/sub/a%2Fb"), "type": "websocket"}, receive, send)
+    assert seen == ["http", "websocket"]
