@@ -1,6 +1,7 @@
 """AppConfig: server and kernel settings with Go Plumego's defaults where an ASGI server can honour them.
 
-Owns validation and the mapping onto uvicorn options. Imports only the standard library.
+Owns validation and the mapping onto uvicorn options. Imports only the standard library at import time;
+``uvicorn_options`` loads core's uvicorn protocol module (and so uvicorn) when called.
 """
 
 from __future__ import annotations
