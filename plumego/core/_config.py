@@ -72,6 +72,8 @@ class AppConfig:
                 raise ConfigError(f"core prepare_server: {name} must not be negative")
         if self.http not in ("auto", "h11", "httptools"):
             raise ConfigError("core prepare_server: http must be 'auto', 'h11' or 'httptools'")
+        if self.trusted_proxy_hops > 32:
+            raise ConfigError("core prepare_server: trusted_proxy_hops must be at most 32")
         if self.trusted_proxies and self.trusted_proxy_hops:
             raise ConfigError("core prepare_server: set trusted_proxies or trusted_proxy_hops, not both")
         for entry in self.trusted_proxies:

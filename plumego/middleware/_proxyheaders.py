@@ -66,8 +66,8 @@ def proxy_headers(*, trusted_proxies: Iterable[str] = (), hops: int = 0) -> Midd
     (``http``/``https``; ``ws``/``wss`` for websockets). ``scope["client"]`` becomes ``(ip, 0)``.
     """
     networks = tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in trusted_proxies)
-    if hops < 0:
-        raise ValueError("hops must not be negative")
+    if not 0 <= hops <= MAX_FORWARDED_ENTRIES:
+        raise ValueError(f"hops must be between 0 and {MAX_FORWARDED_ENTRIES}")
     if networks and hops:
         raise ValueError("set trusted_proxies or hops, not both")
 

@@ -226,6 +226,7 @@ def test_config_validates_the_http_surface_settings() -> None:
 
     AppConfig(trusted_proxies=("10.0.0.0/8", "::1"), http="h11", read_header_timeout=0, max_header_bytes=0).validate()
     for bad in (AppConfig(http="hyper"), AppConfig(read_header_timeout=-1), AppConfig(trusted_proxy_hops=-1),
+                AppConfig(trusted_proxy_hops=33),
                 AppConfig(trusted_proxies=("nope",)), AppConfig(trusted_proxies=("10.0.0.1",), trusted_proxy_hops=1)):
         with pytest.raises(ConfigError, match="core prepare_server"):
             bad.validate()

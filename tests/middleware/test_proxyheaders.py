@@ -40,6 +40,8 @@ async def test_without_a_setting_forwarded_headers_are_ignored() -> None:
         proxy_headers(trusted_proxies=["10.0.0.0/8"], hops=1)
     with pytest.raises(ValueError):
         proxy_headers(trusted_proxies=["not-an-ip"])
+    with pytest.raises(ValueError):
+        proxy_headers(hops=33)  # only the rightmost 32 entries are ever read
 
 
 async def test_trusted_proxies_take_the_rightmost_untrusted_entry() -> None:
