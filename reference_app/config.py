@@ -56,6 +56,8 @@ class Config:
             raise ConfigError("APP_HTTP must be auto, h11 or httptools")
         if self.read_header_timeout < 0 or self.max_header_bytes < 0 or self.trusted_proxy_hops < 0:
             raise ConfigError("APP_READ_HEADER_TIMEOUT, APP_MAX_HEADER_BYTES and APP_TRUSTED_PROXY_HOPS must be >= 0")
+        if self.trusted_proxy_hops > 32:
+            raise ConfigError("APP_TRUSTED_PROXY_HOPS must be at most 32")
         if self.trusted_proxies and self.trusted_proxy_hops:
             raise ConfigError("set APP_TRUSTED_PROXIES or APP_TRUSTED_PROXY_HOPS, not both")
         for entry in self.trusted_proxies:

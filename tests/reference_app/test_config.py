@@ -56,6 +56,7 @@ def test_http_surface_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert load([], {"APP_TRUSTED_PROXY_HOPS": "2"}).trusted_proxy_hops == 2
     for env, message in (({"APP_HTTP": "hyper"}, "APP_HTTP"), ({"APP_TRUSTED_PROXIES": "10.0.0.0/33"}, "10.0.0.0/33"),
                          ({"APP_TRUSTED_PROXIES": "10.0.0.1", "APP_TRUSTED_PROXY_HOPS": "1"}, "not both"),
-                         ({"APP_MAX_HEADER_BYTES": "-1"}, "APP_MAX_HEADER_BYTES")):
+                         ({"APP_MAX_HEADER_BYTES": "-1"}, "APP_MAX_HEADER_BYTES"),
+                         ({"APP_TRUSTED_PROXY_HOPS": "33"}, "at most 32")):
         with pytest.raises(ConfigError, match=message):
             load([], env)
