@@ -268,7 +268,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from plumego_lint.service.init_config import inspect_repo, write_section
 
     root = Path(args.root or ".").resolve()
+    if not root.is_dir():       # never create a folder (a typo would give a config for nothing)
+        sys.stderr.write(f"plumego-lint init: {args.root or '.'} is not a directory\n")
+        return EXIT_USAGE
     proposal = inspect_repo(root)
+    for line in proposal.summary():
+        sys.stderr.write(f"plumego-lint init: {line}\n")
     if args.print:
         sys.stdout.write(proposal.toml())
         return EXIT_OK
