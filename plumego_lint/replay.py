@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from plumego_lint import __version__
 from plumego_lint.snapshot import Snapshot, code_fingerprint
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR = ".plumego-lint-cache"     # replay only looks for the default cache directory
 _NEVER = ("--no-cache", "--baseline", "--write-baseline", "-h", "--help")
 
@@ -61,8 +61,10 @@ def replay(argv: Sequence[str]) -> int | None:
             return None
         run_file, run_stamp, text, output, code = (record["run_file"], record["run_stamp"], record["text"],
                                                     record["output"], record["code"])
+        coloured, summary = record["coloured"], record["summary"]
         if not (isinstance(run_file, str) and isinstance(text, str) and isinstance(code, int)
-                and (output is None or isinstance(output, str))):
+                and (output is None or isinstance(output, str)) and (coloured is None or isinstance(coloured, str))
+                and (summary is None or isinstance(summary, str))):
             return None
         if _stamp(run_file) != run_stamp:
             return None
@@ -74,7 +76,12 @@ def replay(argv: Sequence[str]) -> int | None:
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         return None
     if output is None:
-        sys.stdout.write(text)
+        if coloured is None and summary is None:
+            sys.stdout.write(text)
+        else:   # text on standard output: colour and the clean-run line, as the recorded run decided them
+            from plumego_lint.terminal import write_report
+
+            write_report(sys.stdout, text, coloured, summary)
     else:
         try:
             os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
@@ -86,16 +93,19 @@ def replay(argv: Sequence[str]) -> int | None:
 
 
 def record(argv: Sequence[str], root: str, run_file: str, run_stamp: tuple[int, int, int], text: str,
-           output: str | None, code: int) -> None:
-    """Remember this run's report for ``replay`` (atomically; a read-only tree just records nothing)."""
-    if not eligible(argv):
+           output: str | None, code: int, coloured: str | None = None, summary: str | None = None) -> None:
+    """Remember this run's report for ``replay`` (atomically; a read-only tree just records nothing).
+
+    ``coloured`` and ``summary`` are the text format's terminal forms (colour, the clean-run line): replay
+    chooses between them by the terminal and environment it replays to, as the CLI does."""
+    if not eligible(argv) or code not in (0, 1):
         return
     import tempfile
 
     directory = os.path.join(root, CACHE_DIR)
     target = os.path.join(directory, f"cli-{_key(argv, os.getcwd())}.marshal")
     data = {"format": FORMAT, "run_file": run_file, "run_stamp": run_stamp, "text": text, "output": output,
-            "code": code}
+            "code": code, "coloured": coloured, "summary": summary}
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cli-", dir=directory)
         try:
