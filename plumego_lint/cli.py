@@ -112,10 +112,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"plumego-lint: {outside[0]} is outside the project root {result.root}\n")
         return EXIT_USAGE
     checked = _checked_files(result.root, result.files, paths, options.config_file)
-    if checked == 0:    # nothing was checked: saying nothing would read as "clean"
+    if checked == 0:
         where = ", ".join(args.paths) if paths else f"the source roots of {result.root}"
-        sys.stderr.write(f"plumego-lint: no Python files to check in {where}\n")
-        return EXIT_USAGE
+        if not any(_holds_python(p) for p in paths):    # saying nothing would read as "clean"
+            sys.stderr.write(f"plumego-lint: no Python files to check in {where}\n")
+            return EXIT_USAGE
+        # Python files the configuration leaves out (exclude, source_roots): as flake8 does with excluded
+        # files it is given, an empty report and exit 0, so that pre-commit on such a commit passes.
+        sys.stderr.write(f"plumego-lint: nothing to check: the configuration excludes {where} "
+                         "(exclude / source_roots)\n")
     if args.write_baseline:
         from plumego_lint.baseline import write_baseline
 
@@ -147,6 +152,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         replay.record(argv, str(result.root), result.run_stamp[0], result.run_stamp[1], text,
                       str(Path(args.output).resolve()) if args.output else None, code, coloured, summary)
     return code
+
+
+def _holds_python(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix == ".py"
+    return any(path.rglob("*.py"))
 
 
 def _checked_files(root: Path, files: int, paths: list[Path], config_file: Path | None) -> int:

@@ -79,8 +79,10 @@ RULES = (
     Rule("PLG110", "unverifiable-dynamic-import", "warning",
          "dynamic import with a non-literal name in a guarded module",
          "`importlib.import_module(name)` or `__import__(name)` with a computed name cannot be checked against the "
-         "boundary rules. It is reported (as a warning) instead of passing silently; use a literal name, or mark "
-         "the line `# noqa: PLG110` where loading arbitrary modules is the point (e.g. an app loader).",
+         "boundary rules. In a module under an `allow` list (where every import must be accounted for) it is "
+         "reported (as a warning) instead of passing silently; use a literal name, or mark the line "
+         "`# noqa: PLG110` where loading arbitrary modules is the point (e.g. an app loader). Under deny lists "
+         "alone it is not reported, as import-linter's forbidden contracts do not.",
          "dependency-rules.yaml modules.<m>"),
 )
 _IMPORTER = "\0importer\0"
@@ -218,9 +220,14 @@ class BoundaryModel:
                 trace.append(f"no rule in {self.rules.location.path} contains {rel or self.package}")
         out: list[Violation] = []
         if target is None:
-            if rules:
+            # Only under an allow list, where every import must be accounted for; with deny lists alone (an
+            # import-linter forbidden contract) the rest is open, as import-linter has it.
+            if limiting is not None:
                 out.append(Violation("PLG110", f"{importer} imports a module whose name is not a literal; the "
-                                     "boundary rules cannot verify it", most.location if most else None))
+                                     "boundary rules cannot verify it", limiting.location))
+            elif trace is not None and rules:
+                trace.append("the module name is not a literal; no rule containing the importer has an allow list, "
+                             "so it is not reported (PLG110 applies under an allow list)")
             return out
         caller = rel if is_package else rel.rpartition("/")[0]
         # PLG104: the root facade and forbidden import patterns

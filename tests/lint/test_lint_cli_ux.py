@@ -108,14 +108,19 @@ def test_zero_files_checked_is_a_usage_error(tmp_path: Path) -> None:
     proc = run_cli("check", "--no-cache", cwd=empty)
     assert proc.returncode == 2 and f"no Python files to check in the source roots of {empty}" in proc.stderr
     assert proc.stdout == ""
-    # a file an exclude pattern drops is not checked either
+    # a file an exclude pattern drops is not checked...
     root = service_copy(tmp_path)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace('exclude = ["scripts"]',
                                                                        'exclude = ["scripts", "app/services"]'),
                          encoding="utf-8")
+    # ...but a Python file the configuration excludes is no usage error: pre-commit passes such files, and a
+    # commit that touches only them must pass (as flake8 skips excluded files it is given)
     proc = run_cli("check", "--no-cache", "app/services/chat.py", cwd=root)
-    assert proc.returncode == 2 and "no Python files to check in app/services/chat.py" in proc.stderr
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert "nothing to check: the configuration excludes app/services/chat.py" in proc.stderr
+    proc = run_cli("check", "--no-cache", "--format", "json", "app/services", cwd=root)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["summary"]["files"] == 0
 
 
 def test_unknown_codes_are_usage_errors_prefixes_are_not(tmp_path: Path) -> None:
