@@ -3,10 +3,12 @@
 The run cache already makes such a run cheap; replay also skips argparse, config, dataclasses and the
 engine, which are most of what is left (interpreter start-up aside). A record, ``cli-<key>.marshal`` in
 the project's ``.plumego-lint-cache/``, is keyed on the argument list, the working directory, the Python
-version and plumego-lint's own source, and holds the report text, the exit code and the identity of the
+version and plumego-lint's own source, and holds the report text (for text on standard output also its coloured
+form and the clean-run line, chosen again for the terminal it replays to), the exit code and the identity of the
 run-cache file whose snapshot it was made from. It is replayed only while that run-cache file is the
 same one and its snapshot still matches the tree; runs with a baseline, ``--no-cache`` or help are never
-recorded. Standard library and ``plumego_lint.snapshot`` only: no engine, config, specs or rules.
+recorded. Standard library, ``plumego_lint.snapshot`` and ``plumego_lint.terminal`` only: no engine, config,
+specs or rules.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def replay(argv: Sequence[str]) -> int | None:
     if output is None:
         if coloured is None and summary is None:
             sys.stdout.write(text)
-        else:   # text on standard output: colour and the clean-run line, as the recorded run decided them
+        else:   # text on standard output: colour and the clean-run line, decided again for this stdout
             from plumego_lint.terminal import write_report
 
             write_report(sys.stdout, text, coloured, summary)
