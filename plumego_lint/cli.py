@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import argparse
     from pathlib import Path
 
+    from plumego_lint.config import Config
     from plumego_lint.findings import Finding
 
 EXIT_OK = 0
@@ -111,16 +112,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if outside:     # it would report nothing for them, which reads as "clean"
         sys.stderr.write(f"plumego-lint: {outside[0]} is outside the project root {result.root}\n")
         return EXIT_USAGE
-    checked = _checked_files(result.root, result.files, paths, options.config_file)
+    from plumego_lint.config import load_config
+
+    config = load_config(result.root, options.config_file)
+    notes = ""      # for standard error (and for replaying this run)
+    if "stable_paths" in config.key_lines and not config.stable_paths and config.specs is None:
+        notes += (f"plumego-lint: warning: {config.location('stable_paths')}: stable_paths = [] guards nothing "
+                  "(PLG301 is off everywhere); remove the key to make every first-party package stable, or ignore "
+                  "PLG301 if that is the intent\n")
+    checked = _checked_files(config, result.files, paths)
     if checked == 0:
         where = ", ".join(args.paths) if paths else f"the source roots of {result.root}"
         if not any(_holds_python(p) for p in paths):    # saying nothing would read as "clean"
-            sys.stderr.write(f"plumego-lint: no Python files to check in {where}\n")
+            sys.stderr.write(f"{notes}plumego-lint: no Python files to check in {where}\n")
             return EXIT_USAGE
         # Python files the configuration leaves out (exclude, source_roots): as flake8 does with excluded
         # files it is given, an empty report and exit 0, so that pre-commit on such a commit passes.
-        sys.stderr.write(f"plumego-lint: nothing to check: the configuration excludes {where} "
-                         "(exclude / source_roots)\n")
+        notes += f"plumego-lint: nothing to check: the configuration excludes {where} (exclude / source_roots)\n"
+    sys.stderr.write(notes)
     if args.write_baseline:
         from plumego_lint.baseline import write_baseline
 
@@ -150,7 +159,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from plumego_lint import replay
 
         replay.record(argv, str(result.root), result.run_stamp[0], result.run_stamp[1], text,
-                      str(Path(args.output).resolve()) if args.output else None, code, coloured, summary)
+                      str(Path(args.output).resolve()) if args.output else None, code, coloured, summary,
+                      notes or None)
     return code
 
 
@@ -160,14 +170,13 @@ def _holds_python(path: Path) -> bool:
     return any(path.rglob("*.py"))
 
 
-def _checked_files(root: Path, files: int, paths: list[Path], config_file: Path | None) -> int:
+def _checked_files(config: Config, files: int, paths: list[Path]) -> int:
     """How many files this run checked: the project's, or those at or below the named paths."""
     if not paths:
         return files
-    from plumego_lint.config import load_config
     from plumego_lint.discovery import files_under
 
-    return len(files_under(load_config(root, config_file), paths))
+    return len(files_under(config, paths))
 
 
 def _explain_edge(args: argparse.Namespace) -> int:

@@ -63,10 +63,9 @@ def replay(argv: Sequence[str]) -> int | None:
             return None
         run_file, run_stamp, text, output, code = (record["run_file"], record["run_stamp"], record["text"],
                                                     record["output"], record["code"])
-        coloured, summary = record["coloured"], record["summary"]
+        coloured, summary, notes = record["coloured"], record["summary"], record["notes"]
         if not (isinstance(run_file, str) and isinstance(text, str) and isinstance(code, int)
-                and (output is None or isinstance(output, str)) and (coloured is None or isinstance(coloured, str))
-                and (summary is None or isinstance(summary, str))):
+                and all(v is None or isinstance(v, str) for v in (output, coloured, summary, notes))):
             return None
         if _stamp(run_file) != run_stamp:
             return None
@@ -77,6 +76,8 @@ def replay(argv: Sequence[str]) -> int | None:
             return None
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         return None
+    if notes:
+        sys.stderr.write(notes)
     if output is None:
         if coloured is None and summary is None:
             sys.stdout.write(text)
@@ -95,11 +96,13 @@ def replay(argv: Sequence[str]) -> int | None:
 
 
 def record(argv: Sequence[str], root: str, run_file: str, run_stamp: tuple[int, int, int], text: str,
-           output: str | None, code: int, coloured: str | None = None, summary: str | None = None) -> None:
+           output: str | None, code: int, coloured: str | None = None, summary: str | None = None,
+           notes: str | None = None) -> None:
     """Remember this run's report for ``replay`` (atomically; a read-only tree just records nothing).
 
     ``coloured`` and ``summary`` are the text format's terminal forms (colour, the clean-run line): replay
-    chooses between them by the terminal and environment it replays to, as the CLI does."""
+    chooses between them by the terminal and environment it replays to, as the CLI does. ``notes`` is what
+    the run wrote on standard error (configuration warnings), written again."""
     if not eligible(argv) or code not in (0, 1):
         return
     import tempfile
@@ -107,7 +110,7 @@ def record(argv: Sequence[str], root: str, run_file: str, run_stamp: tuple[int, 
     directory = os.path.join(root, CACHE_DIR)
     target = os.path.join(directory, f"cli-{_key(argv, os.getcwd())}.marshal")
     data = {"format": FORMAT, "run_file": run_file, "run_stamp": run_stamp, "text": text, "output": output,
-            "code": code, "coloured": coloured, "summary": summary}
+            "code": code, "coloured": coloured, "summary": summary, "notes": notes}
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cli-", dir=directory)
         try:

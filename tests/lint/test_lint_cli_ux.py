@@ -121,6 +121,9 @@ def test_zero_files_checked_is_a_usage_error(tmp_path: Path) -> None:
     assert "nothing to check: the configuration excludes app/services/chat.py" in proc.stderr
     proc = run_cli("check", "--no-cache", "--format", "json", "app/services", cwd=root)
     assert proc.returncode == 0 and json.loads(proc.stdout)["summary"]["files"] == 0
+    for _ in range(2):      # recorded, then replayed: the note comes with it
+        proc = run_cli("check", "app/services/chat.py", cwd=root)
+        assert proc.returncode == 0 and "nothing to check: the configuration excludes" in proc.stderr
 
 
 def test_unknown_codes_are_usage_errors_prefixes_are_not(tmp_path: Path) -> None:

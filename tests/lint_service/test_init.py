@@ -74,3 +74,16 @@ def test_init_on_a_missing_root_is_a_usage_error_and_creates_nothing(tmp_path: P
     proc = cli(["init", "--root", str(tmp_path / "nope")], tmp_path)
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
     assert not (tmp_path / "nope").exists()
+
+
+def test_check_warns_when_an_explicit_stable_paths_guards_nothing(tmp_path: Path) -> None:
+    """What `init` used to write in an empty repo: every later run says so (a replayed run too)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.plumego-lint]\nstable_paths = []\n", encoding="utf-8")
+    package(tmp_path, "orders", EXPERIMENTAL)
+    for _ in range(2):      # the second run is replayed from the cache
+        proc = cli(["check"], tmp_path)
+        assert proc.returncode == 0 and proc.stdout == ""
+        assert proc.stderr == ("plumego-lint: warning: pyproject.toml:2: stable_paths = [] guards nothing (PLG301 is "
+                               "off everywhere); remove the key to make every first-party package stable, or ignore "
+                               "PLG301 if that is the intent\n")
+    assert list((tmp_path / ".plumego-lint-cache").glob("cli-*.marshal"))
