@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from plumego.contract import (
     APIError,
     ASGIApp,
+    ClientDisconnect,
     Message,
     Receive,
     Scope,
@@ -21,6 +22,8 @@ from plumego.contract import (
 )
 
 JSON_CONTENT_TYPE = b"application/json"
+CLIENT_CLOSED_REQUEST = 499
+"""Status recorded (never sent) for a request whose client disconnected first: nginx's "client closed request"."""
 
 
 def header_value(scope: Scope, name: bytes) -> bytes | None:
@@ -92,7 +95,8 @@ async def run_measured(
     """Run ``app``, then call ``done(status, bytes_written, elapsed_seconds)`` exactly once.
 
     An exception from the app is reported as status 500 (unless a status was already sent) and
-    re-raised; an exception from ``done`` never masks the response or the app's error.
+    re-raised, a client disconnect as 499; an exception from ``done`` never masks the response or the
+    app's error.
     """
     status = 0
     written = 0
@@ -109,6 +113,10 @@ async def run_measured(
 
     try:
         await app(scope, receive, counting_send)
+    except ClientDisconnect:
+        if status == 0:
+            status = CLIENT_CLOSED_REQUEST
+        raise
     except BaseException:
         if status == 0:
             status = 500

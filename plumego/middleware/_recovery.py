@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import traceback
 
-from plumego.contract import APIError, ASGIApp, ErrorType, Message, Middleware, Receive, Scope, Send
+from plumego.contract import APIError, ASGIApp, ClientDisconnect, ErrorType, Message, Middleware, Receive, Scope, Send
 from plumego.contract import request_id_from_scope
 from plumego.log import StructuredLogger
 from plumego.middleware._asgi import go_duration, send_error
@@ -24,7 +24,9 @@ def recovery(logger: StructuredLogger) -> Middleware:
     500 ``internal_error`` / ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already
     started, nothing sensible can be sent any more: the exception is re-raised so the server aborts the
     connection and the client sees a broken response instead of a silently truncated one. Cancellation
-    is never caught.
+    is never caught. A :class:`~plumego.contract.ClientDisconnect` (the client hung up while sending the
+    body) is not a panic: nothing is logged here and nothing is sent (the access log records the request
+    with status 499).
     """
     if logger is None:
         raise ValueError("recovery middleware needs a logger")
@@ -45,6 +47,8 @@ def recovery(logger: StructuredLogger) -> Middleware:
 
             try:
                 await app(scope, receive, tracking_send)
+            except ClientDisconnect:
+                return  # nobody is left to answer, and it is not a server error
             except APIError as exc:
                 if started:
                     raise

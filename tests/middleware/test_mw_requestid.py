@@ -92,7 +92,12 @@ async def test_accepts_valid_incoming_id_trimmed() -> None:
     assert seen["headers"] == [(b"x-request-id", b"req-123")]
 
 
-@pytest.mark.parametrize("bad", [b"", b"   ", b"a" * 129, b"bad\x01id", b"bad\x7fid", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "bad",
+    [b"", b"   ", b"a" * 129, b"bad\x01id", b"bad\x7fid", b"\xff\xfe",
+     # issue 13.3: non-ASCII control, separator and bidi characters are refused like ASCII controls
+     "id\u0085".encode(), "\u009b31m".encode(), "a\u2028b".encode(), "\u202eid".encode()],
+)
 async def test_rejects_invalid_incoming_id_and_generates(bad: bytes) -> None:
     seen: dict[str, object] = {}
     res = await call(request_id()(capturing_app(seen)), http_scope(headers=[(b"x-request-id", bad)]))
