@@ -20,7 +20,7 @@ from json.encoder import encode_basestring
 from types import FrameType, MappingProxyType
 from typing import Final, Literal, NoReturn, Protocol, TextIO, runtime_checkable
 
-from plumego.log._escape import ESCAPES, escape_unsafe, truncate
+from plumego.log._escape import ESCAPES, truncate
 from plumego.log._redact import REDACTED, is_secret_key
 
 Fields = Mapping[str, object]
@@ -42,6 +42,10 @@ _LEVEL_NAMES: Mapping[Level, str] = MappingProxyType(
 )
 _LEVEL_LETTERS: Mapping[Level, str] = MappingProxyType(
     {Level.DEBUG: "D", Level.INFO: "I", Level.WARNING: "W", Level.ERROR: "E", Level.FATAL: "F"}
+)
+# What follows the timestamp in a JSON line, per level: the level and the start of the message.
+_JSON_LEVELS: Mapping[Level, str] = MappingProxyType(
+    {level: f'","level":"{name}","msg":' for level, name in _LEVEL_NAMES.items()}
 )
 
 
@@ -124,18 +128,40 @@ _C_ENCODER = (
 )
 
 
-def _encode_record(record: dict[str, object]) -> str:
+def _encode_record(record: object) -> str:
     if _C_ENCODER is not None:
         return "".join(_C_ENCODER(record, 0))
     return _JSON.encode(record)
 
 
+# Key kinds in the sink's cache.
+_PLAIN: Final = 0
+_SECRET: Final = 1
+_RESERVED: Final = 2  # time, level, msg: the JSON format's own keys, which fields never overwrite
+_JSON_RESERVED: Final = frozenset({"time", "level", "msg"})
+_DIGITS3: Final = tuple(f"{n:03d}" for n in range(1000))
+_FLOAT_WORDS: Final = MappingProxyType({"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"})  # json's spelling
+
+
+class _Key:
+    """Everything a renderer needs about one field key, computed once per distinct key."""
+
+    __slots__ = ("kind", "text", "text_redacted", "json", "json_redacted")
+
+    def __init__(self, kind: int, text: str, json_name: str) -> None:
+        self.kind = kind
+        self.text = text + "="  # ``key=`` in a text line
+        self.text_redacted = self.text + REDACTED
+        self.json = "," + json_name + ":"  # ``,"key":`` in a JSON line
+        self.json_redacted = self.json + '"' + REDACTED + '"'
+
+
 class _Sink:
     """Shared by a logger and every logger derived from it with ``with_fields``: streams, one write lock,
-    the per-key redaction/rendering cache and the per-second timestamp prefixes."""
+    the per-key cache and the per-second timestamp prefixes."""
 
     __slots__ = ("output", "error_output", "lock", "level", "extra_secret_keys", "max_chars", "keys",
-                 "basenames", "utc_second", "local_second")
+                 "basenames", "utc_second", "local_second", "pid")
 
     def __init__(self, output: TextIO, error_output: TextIO | None, level: Level, extra: tuple[str, ...],
                  max_chars: int) -> None:
@@ -145,11 +171,11 @@ class _Sink:
         self.level = level
         self.extra_secret_keys = tuple(fragment.lower().replace("-", "_") for fragment in extra)
         self.max_chars = max(0, max_chars)
-        # key -> (is secret, ``key=`` as the text format writes it)
-        self.keys: dict[str, tuple[bool, str]] = {}
+        self.keys: dict[str, _Key] = {}
         self.basenames: dict[str, str] = {}  # source path -> file name, for the text format's caller field
         self.utc_second: tuple[int, str] = (-1, "")
         self.local_second: tuple[int, str] = (-1, "")
+        self.pid = f"{os.getpid():7d}"
 
     def write(self, level: Level, line: str) -> None:
         stream = self.error_output if self.error_output is not None and level >= Level.ERROR else self.output
@@ -161,13 +187,19 @@ class _Sink:
                 # A closed or broken log stream must never take a request down with it.
                 pass
 
-    def key(self, key: str) -> tuple[bool, str]:
-        """(is the key secret, ``key=`` as a text line writes it), computed once per distinct key."""
+    def key(self, key: str) -> _Key:
+        """The cached facts about ``key``: secret or not, and how each format writes it."""
         known = self.keys.get(key)
         if known is None:
             capped = truncate(key, self.max_chars)
-            shown = capped if _SAFE_KEY(capped) else encode_basestring(capped).translate(ESCAPES)
-            known = (is_secret_key(key, self.extra_secret_keys), shown + "=")
+            quoted = encode_basestring(capped).translate(ESCAPES)
+            if key in _JSON_RESERVED:
+                kind = _RESERVED
+            elif is_secret_key(key, self.extra_secret_keys):
+                kind = _SECRET
+            else:
+                kind = _PLAIN
+            known = _Key(kind, capped if _SAFE_KEY(capped) else quoted, quoted)
             if len(self.keys) < _KEY_CACHE_SIZE:
                 self.keys[key] = known
         return known
@@ -178,9 +210,9 @@ class _Sink:
         cached = self.utc_second
         if cached[0] != second:
             cached = self.utc_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-        micros = nanos // 1000
-        if micros:
-            return f"{cached[1]}.{micros:06d}".rstrip("0") + "Z"
+        millis, micros = divmod(nanos // 1000, 1000)
+        if millis or micros:
+            return cached[1] + "." + (_DIGITS3[millis] + _DIGITS3[micros]).rstrip("0") + "Z"
         return cached[1] + "Z"
 
     def local_timestamp(self) -> str:
@@ -188,8 +220,11 @@ class _Sink:
         second, nanos = divmod(time.time_ns(), 1_000_000_000)
         cached = self.local_second
         if cached[0] != second:
-            cached = self.local_second = (second, time.strftime("%m%d %H:%M:%S", time.localtime(second)))
-        return f"{cached[1]}.{nanos // 1000:06d}"
+            cached = self.local_second = (second, time.strftime("%m%d %H:%M:%S", time.localtime(second)) + ".")
+            # getpid() is a system call: read it once a second (a forked child shows its own pid within 1 s).
+            self.pid = f"{os.getpid():7d}"
+        millis, micros = divmod(nanos // 1000, 1000)
+        return cached[1] + _DIGITS3[millis] + _DIGITS3[micros]
 
 
 def _as_text(value: object) -> str:
@@ -212,7 +247,9 @@ def _clean(value: object, sink: _Sink, depth: int) -> object:
         cleaned: dict[str, object] = {}
         for key, item in value.items():
             name = key if type(key) is str else _as_text(key)
-            cleaned[truncate(name, sink.max_chars)] = REDACTED if sink.key(name)[0] else _clean(item, sink, depth + 1)
+            cleaned[truncate(name, sink.max_chars)] = (
+                REDACTED if sink.key(name).kind == _SECRET else _clean(item, sink, depth + 1)
+            )
         return cleaned
     if isinstance(value, (list, tuple)):
         return [_clean(item, sink, depth + 1) for item in value]
@@ -289,35 +326,55 @@ class JSONLogger(_BaseLogger):
     def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
         sink = self._sink
         cap = sink.max_chars
-        record: dict[str, object] = {
-            "time": sink.utc_timestamp(),
-            "level": _LEVEL_NAMES[level],
-            "msg": msg if not cap or len(msg) <= cap else truncate(msg, cap),
-        }
+        if cap and len(msg) > cap:
+            msg = truncate(msg, cap)
+        parts = ['{"time":"', sink.utc_timestamp(), _JSON_LEVELS[level], encode_basestring(msg)]
+        known = sink.keys
         for key, value in fields.items():
-            if type(key) is not str:
-                key = _as_text(key)
-            if key in record:
-                continue
-            if sink.key(key)[0]:
-                record[key] = REDACTED
-            elif type(value) is str:
-                record[key] = value if not cap or len(value) <= cap else truncate(value, cap)
-            elif type(value) in _SCALARS:
-                record[key] = value
+            info = known.get(key)
+            if info is None:
+                info = sink.key(key if type(key) is str else _as_text(key))
+            if info.kind:
+                if info.kind == _SECRET:
+                    parts.append(info.json_redacted)
+                continue  # reserved keys always win
+            kind = type(value)
+            if kind is str:
+                parts.append(info.json)
+                parts.append(encode_basestring(value if not cap or len(value) <= cap  # type: ignore[arg-type]
+                                               else truncate(value, cap)))  # type: ignore[arg-type]
+            elif kind is int:
+                parts.append(info.json)
+                parts.append(int.__repr__(value))
+            elif kind is float:
+                text = float.__repr__(value)
+                parts.append(info.json)
+                parts.append(_FLOAT_WORDS.get(text, text))
+            elif kind is bool:
+                parts.append(info.json)
+                parts.append("true" if value else "false")
+            elif value is None:
+                parts.append(info.json)
+                parts.append("null")
             else:
-                cleaned = _clean(value, sink, 1)
-                if cap and type(cleaned) is not str:
-                    # A container with many capped items can still be huge: past the cap it is written as
-                    # its (truncated) JSON text, so the line stays bounded.
-                    encoded = _JSON.encode(cleaned)
-                    if len(encoded) > cap:
-                        cleaned = truncate(encoded, cap)
-                record[key] = cleaned
-        line = _encode_record(record)
+                parts.append(info.json)
+                parts.append(_json_value(value, sink))
+        parts.append("}")
+        line = "".join(parts)
         if not line.isprintable():
             line = line.translate(ESCAPES)
         return line + "\n"
+
+
+def _json_value(value: object, sink: _Sink) -> str:
+    """A nested or unusual value as JSON: redacted and capped; past the cap as a whole, its cut JSON text."""
+    cleaned = _clean(value, sink, 1)
+    encoded = _encode_record(cleaned)
+    cap = sink.max_chars
+    if cap and len(encoded) > cap and type(cleaned) is not str:
+        # A container with many capped items can still be huge: it is written as its cut JSON text.
+        return encode_basestring(truncate(encoded, cap))
+    return encoded
 
 
 class TextLogger(_BaseLogger):
@@ -334,10 +391,10 @@ class TextLogger(_BaseLogger):
         cap = sink.max_chars
         if cap and len(msg) > cap:
             msg = truncate(msg, cap)
-        parts = [
-            f"{_LEVEL_LETTERS[level]}{sink.local_timestamp()} {os.getpid():7d} [{_caller_location(sink)}] "
-            f"{escape_unsafe(msg)}"
-        ]
+        if not msg.isprintable():
+            msg = msg.translate(ESCAPES)
+        stamp = sink.local_timestamp()
+        parts = [f"{_LEVEL_LETTERS[level]}{stamp} {sink.pid} [{_caller_location(sink)}] {msg}"]
         try:
             keys = sorted(fields)
         except TypeError:  # mixed key types: order by their text
@@ -348,33 +405,42 @@ class TextLogger(_BaseLogger):
             info = known.get(key)
             if info is None:
                 info = sink.key(key if type(key) is str else _as_text(key))
-            if info[0]:
-                parts.append(info[1] + REDACTED)
-            elif (type(value) is str and value and (not cap or len(value) <= cap) and value.isprintable()
-                  and " " not in value and "=" not in value and '"' not in value):
-                parts.append(info[1] + value)  # the common case, without a call
+            if info.kind == _SECRET:
+                parts.append(info.text_redacted)
+            elif type(value) is str:
+                if not value:
+                    parts.append(info.text + '""')
+                elif ((not cap or len(value) <= cap) and value.isprintable()
+                        and " " not in value and "=" not in value and '"' not in value):
+                    parts.append(info.text + value)
+                else:
+                    parts.append(info.text + _text_string(value, cap))
+            elif type(value) is int:
+                parts.append(info.text + int.__repr__(value))
             else:
-                parts.append(info[1] + _text_value(value, sink))
+                parts.append(info.text + _text_value(value, sink))
         return " ".join(parts) + "\n"
 
 
 def _text_value(value: object, sink: _Sink) -> str:
     kind = type(value)
     if kind is str:
-        text: str = value  # type: ignore[assignment]
-    elif kind is int or kind is float:
+        return _text_string(value, sink.max_chars)  # type: ignore[arg-type]
+    if kind is int or kind is float:
         return repr(value)
-    elif kind is bool:
+    if kind is bool:
         return "true" if value else "false"
-    elif value is None:
+    if value is None:
         return "<nil>"
-    elif isinstance(value, (Mapping, list, tuple)):
-        text = _JSON.encode(_clean(value, sink, 1))
-    elif isinstance(value, (int, float)):
+    if isinstance(value, (Mapping, list, tuple)):
+        return _text_string(_encode_record(_clean(value, sink, 1)), sink.max_chars)
+    if isinstance(value, (int, float)):
         return repr(value)
-    else:
-        text = _as_text(value)
-    cap = sink.max_chars
+    return _text_string(_as_text(value), sink.max_chars)
+
+
+def _text_string(text: str, cap: int) -> str:
+    """A text value: bare when printable without space, ``=`` or ``"``; else a JSON literal, unsafe chars escaped."""
     if cap and len(text) > cap:
         text = truncate(text, cap)
     if text.isprintable():

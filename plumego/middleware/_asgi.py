@@ -63,30 +63,36 @@ async def send_error(
 
 
 def go_duration(seconds: float) -> str:
-    """Render a duration like Go's ``time.Duration.String`` (``1.5s``, ``12.3ms``, ``850µs``, ``0s``)."""
+    """Render a duration like Go's ``time.Duration.String`` (``1.5s``, ``12.3ms``, ``850µs``, ``0s``).
+
+    Integer arithmetic on nanoseconds, as Go does: exact digits, no float formatting on the hot path.
+    """
     nanos = round(seconds * 1e9)
     if nanos == 0:
         return "0s"
-    sign = "-" if nanos < 0 else ""
-    nanos = abs(nanos)
+    sign = ""
+    if nanos < 0:
+        sign, nanos = "-", -nanos
     if nanos < 1_000:
         return f"{sign}{nanos}ns"
     if nanos < 1_000_000:
-        return f"{sign}{_trim(nanos / 1_000)}µs"
+        whole, frac = divmod(nanos, 1_000)
+        return f"{sign}{whole}{_fraction(frac, 1_000)}µs"
     if nanos < 1_000_000_000:
-        return f"{sign}{_trim(nanos / 1_000_000)}ms"
-    total = nanos / 1e9
-    if total < 60:
-        return f"{sign}{_trim(total)}s"
+        whole, frac = divmod(nanos, 1_000_000)
+        return f"{sign}{whole}{_fraction(frac, 1_000_000)}ms"
+    total, frac = divmod(nanos, 1_000_000_000)
     minutes, secs = divmod(total, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    head = f"{hours}h{minutes}m" if hours else f"{minutes}m"
-    return f"{sign}{head}{_trim(secs)}s"
+    hours, minutes = divmod(minutes, 60)
+    head = f"{hours}h{minutes}m" if hours else (f"{minutes}m" if minutes else "")
+    return f"{sign}{head}{secs}{_fraction(frac, 1_000_000_000)}s"
 
 
-def _trim(value: float) -> str:
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text or "0"
+def _fraction(frac: int, scale: int) -> str:
+    """``.ddd`` for ``frac / scale`` without trailing zeros, ``""`` when zero."""
+    if not frac:
+        return ""
+    return "." + str(scale + frac)[1:].rstrip("0")
 
 
 async def run_measured(

@@ -27,6 +27,7 @@ from plumego.middleware._asgi import error_response, header_value
 
 _MESSAGE = "request body exceeds configured limit"
 _CLOSE: Final = [(b"connection", b"close")]
+_FRAMED_BY_HEADERS: Final = frozenset({"1.0", "1.1"})
 
 DEFAULT_DISCARD_BYTES: Final = 256 * 1024
 """Unread body a 413 may discard to keep the connection open (Go's net/http discards up to 256 KiB)."""
@@ -106,7 +107,17 @@ def body_limit(
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            declared = header_value(scope, b"content-length")
+            declared: bytes | None = None
+            chunked = False
+            for key, value in scope.get("headers") or ():
+                if key == b"content-length":
+                    declared = value
+                elif key == b"transfer-encoding":
+                    chunked = True
+            if declared is None and not chunked and scope.get("http_version") in _FRAMED_BY_HEADERS:
+                # HTTP/1.x frames a body only by these two headers: without them there is none to count.
+                await app(scope, receive, send)
+                return
             if declared is not None:
                 try:
                     length = int(declared)

@@ -23,7 +23,6 @@ from plumego.contract import (
     Receive,
     Scope,
     Send,
-    request_id_from_scope,
     valid_request_id,
     with_request_id,
 )
@@ -41,6 +40,7 @@ _RAND_MASK: Final = (1 << _RAND_BITS) - 1
 _TS_MASK: Final = (1 << _TS_BITS) - 1
 _ID_WIDTH: Final = 12
 _HEADER: Final = b"x-request-id"
+_HEADER_LEN: Final = len(_HEADER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,18 +134,20 @@ def request_id(
             if kind != "http" and kind != "websocket":
                 await app(scope, receive, send)
                 return
-            rid = request_id_from_scope(scope)
+            rid = scope.get(SCOPE_REQUEST_ID)
             incoming: bytes | None = None
             headers = scope.get("headers") or []
             for key, value in headers:
                 if key == _HEADER:
                     incoming = value
                     break
-            if not rid and incoming is not None:
-                try:
-                    rid = valid_request_id(incoming.decode("utf-8"))
-                except UnicodeDecodeError:
-                    rid = ""  # not text: treated like any other unacceptable id
+            if not rid or not isinstance(rid, str):
+                rid = ""
+                if incoming is not None:
+                    try:
+                        rid = valid_request_id(incoming.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        rid = ""  # not text: treated like any other unacceptable id
             if rid and with_request_id(scope, rid):
                 pass
             elif trusted:
@@ -166,13 +168,17 @@ def request_id(
             if kind != "http":
                 await app(scope, receive, send)
                 return
+            line = (_HEADER, encoded)
 
             async def send_with_id(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    response_headers = list(message.get("headers") or [])
-                    if not any(k.lower() == _HEADER for k, _ in response_headers):
-                        response_headers.append((_HEADER, encoded))
-                        message = {**message, "headers": response_headers}
+                    response_headers = message.get("headers") or ()
+                    for name, _ in response_headers:
+                        # ASGI says names are lowercase; compare exactly first, case-fold only same-length names.
+                        if name == _HEADER or (len(name) == _HEADER_LEN and bytes(name).lower() == _HEADER):
+                            break
+                    else:
+                        message = {**message, "headers": [*response_headers, line]}
                 await send(message)
 
             await app(scope, receive, send_with_id)

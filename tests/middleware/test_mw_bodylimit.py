@@ -13,6 +13,7 @@ from plumego.contract import Message, Receive, Scope, Send
 from plumego.log import LoggerConfig, new_logger
 from plumego.middleware import Chain, RequestBodyTooLarge, body_limit, request_id
 
+CHUNKED = [(b"transfer-encoding", b"chunked")]
 TOO_LARGE = ("REQUEST_BODY_TOO_LARGE", "request body exceeds configured limit", "client_error", "payload_too_large")
 
 
@@ -58,7 +59,7 @@ async def test_body_at_limit_passes() -> None:
 async def test_chunked_body_over_limit_while_streaming() -> None:
     calls: list[str] = []
     app = body_limit(10)(echo_app(calls))  # type: ignore[arg-type]
-    res = await call(app, http_scope("POST"), [b"abcd", b"efgh", b"ijkl"])
+    res = await call(app, http_scope("POST", headers=CHUNKED), [b"abcd", b"efgh", b"ijkl"])
     assert calls == ["called"]
     assert res.status == 413
     assert res.body == envelope(TOO_LARGE, details='{"at":"body","max_bytes":10,"seen_bytes":12}')
@@ -80,7 +81,7 @@ async def test_handler_that_catches_the_error_cannot_send_a_second_response() ->
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ignored"})
 
-    sent = await call_raw(body_limit(4)(stubborn), http_scope("POST"), [b"abc", b"def"])
+    sent = await call_raw(body_limit(4)(stubborn), http_scope("POST", headers=CHUNKED), [b"abc", b"def"])
     statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
     assert statuses == [413]
     assert b"ignored" not in b"".join(m.get("body", b"") for m in sent)
@@ -93,7 +94,7 @@ async def test_overrun_after_response_started_propagates() -> None:
             pass
 
     with pytest.raises(RequestBodyTooLarge):
-        await call_raw(body_limit(2)(streaming), http_scope("POST"), [b"abc", b"d"])
+        await call_raw(body_limit(2)(streaming), http_scope("POST", headers=CHUNKED), [b"abc", b"d"])
 
 
 async def test_disabled_and_non_http() -> None:
@@ -173,7 +174,8 @@ async def test_streamed_overrun_with_small_remainder_keeps_the_connection() -> N
     log: list[str] = []
     sent: list[Message] = []
     app = body_limit(10, discard_bytes=8)(echo_app([]))  # type: ignore[arg-type]
-    await app(http_scope("POST"), recording_receive([b"abcdef", b"ghijkl", b"mnop"], log), recording_send(log, sent))
+    receive = recording_receive([b"abcdef", b"ghijkl", b"mnop"], log)
+    await app(http_scope("POST", headers=CHUNKED), receive, recording_send(log, sent))
     assert log == ["recv 6", "recv 6", "recv 4", "start 413", "body more=False"]
     assert all(name != b"connection" for name, _ in sent[0]["headers"])
 
@@ -183,7 +185,7 @@ async def test_streamed_overrun_with_large_remainder_closes_gracefully() -> None
     sent: list[Message] = []
     app = body_limit(10, discard_bytes=8)(echo_app([]))  # type: ignore[arg-type]
     chunks = [b"abcdef", b"ghijkl", b"x" * 6, b"y" * 6, b"z" * 6]
-    await app(http_scope("POST"), recording_receive(chunks, log), recording_send(log, sent))
+    await app(http_scope("POST", headers=CHUNKED), recording_receive(chunks, log), recording_send(log, sent))
     # 12 bytes discarded are past discard_bytes: close, but only after the rest was consumed.
     assert log == ["recv 6", "recv 6", "recv 6", "recv 6", "start 413", "body more=True", "recv 6",
                    "body more=False"]
@@ -210,3 +212,23 @@ def test_negative_bounds_are_refused() -> None:
         body_limit(10, discard_bytes=-1)
     with pytest.raises(ValueError):
         body_limit(10, drain_seconds=-0.1)
+
+
+async def test_request_without_body_framing_skips_the_counting() -> None:
+    seen: list[object] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(receive)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        return None
+
+    limited = body_limit(10)(app)  # type: ignore[arg-type]
+    await limited(http_scope("GET"), receive, send)  # HTTP/1.1 without Content-Length/Transfer-Encoding
+    await limited(http_scope("GET", http_version="2"), receive, send)  # HTTP/2 may stream a body anyway
+    assert seen[0] is receive and seen[1] is not receive

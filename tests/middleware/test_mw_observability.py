@@ -20,6 +20,7 @@ from plumego.contract import (
 )
 from plumego.log import Level, LoggerConfig, new_logger
 from plumego.metrics import CollectorObserver, MetricsCollector
+from plumego.middleware._asgi import go_duration
 from plumego.middleware import (
     Chain,
     FinishedSpan,
@@ -314,3 +315,11 @@ async def test_broken_log_sink_never_changes_the_response() -> None:
         http_scope("POST", headers=[(b"content-length", b"5")]),
     )
     assert res.status == 413
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0s"), (999e-9, "999ns"), (1e-6, "1µs"), (153.2e-6, "153.2µs"), (0.001, "1ms"), (0.012345678, "12.345678ms"),
+    (1.5, "1.5s"), (60, "1m0s"), (90, "1m30s"), (3723.5, "1h2m3.5s"), (7200, "2h0m0s"), (-0.0015, "-1.5ms"),
+])
+def test_go_duration_matches_go_duration_string(seconds: float, text: str) -> None:
+    assert go_duration(seconds) == text  # the strings Go's time.Duration.String prints for the same values
