@@ -5,6 +5,8 @@ Each round writes ``--lines`` lines per variant, variants interleaved, ``--round
 minimum and the median µs/line over the rounds (the minimum filters out other processes on a shared box)
 and the ratio to the standard-library baselines. Every logger flushes after each line to a file in a
 temporary directory (stdlib: ``logging.FileHandler``, which flushes per record too).
+Times are CPU time of this process (time.process_time, user + system): on a shared box, time spent
+descheduled does not count.
 Run: PYTHONPATH=. python bench/log_bench.py [--lines 5000] [--rounds 15]
 Not a test: nothing is asserted; numbers depend on the machine.
 """
@@ -81,10 +83,10 @@ def main() -> None:
         samples: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(args.rounds):
             for name, write in variants.items():
-                began = time.perf_counter()
+                began = time.process_time()
                 for _ in range(args.lines):
                     write()
-                samples[name].append((time.perf_counter() - began) / args.lines * 1e6)
+                samples[name].append((time.process_time() - began) / args.lines * 1e6)
         sizes = {path.name: path.stat().st_size for path in root.iterdir()}
     print(f"load average {os.getloadavg()}; {args.rounds} rounds x {args.lines} lines; files: {sizes}")
     base_text = min(samples["stdlib logging, %-format of the fields"])

@@ -161,7 +161,7 @@ class _Sink:
     the per-key cache and the per-second timestamp prefixes."""
 
     __slots__ = ("output", "error_output", "lock", "level", "extra_secret_keys", "max_chars", "keys",
-                 "basenames", "utc_second", "local_second", "pid")
+                 "basenames", "utc_second", "local_second", "pid", "text_plan")
 
     def __init__(self, output: TextIO, error_output: TextIO | None, level: Level, extra: tuple[str, ...],
                  max_chars: int) -> None:
@@ -176,6 +176,8 @@ class _Sink:
         self.utc_second: tuple[int, str] = (-1, "")
         self.local_second: tuple[int, str] = (-1, "")
         self.pid = f"{os.getpid():7d}"
+        # The last key tuple a text line was rendered for, with its keys sorted and their cached facts.
+        self.text_plan: tuple[tuple[str, ...], list[tuple[str, _Key]]] = ((), [])
 
     def write(self, level: Level, line: str) -> None:
         stream = self.error_output if self.error_output is not None and level >= Level.ERROR else self.output
@@ -395,16 +397,17 @@ class TextLogger(_BaseLogger):
             msg = msg.translate(ESCAPES)
         stamp = sink.local_timestamp()
         parts = [f"{_LEVEL_LETTERS[level]}{stamp} {sink.pid} [{_caller_location(sink)}] {msg}"]
-        try:
-            keys = sorted(fields)
-        except TypeError:  # mixed key types: order by their text
-            keys = sorted(fields, key=_as_text)
-        known = sink.keys
-        for key in keys:
+        names = tuple(fields)
+        plan = sink.text_plan
+        if plan[0] != names:  # callers like the access log pass the same keys every time: sort them once
+            try:
+                keys = sorted(fields)
+            except TypeError:  # mixed key types: order by their text
+                keys = sorted(fields, key=_as_text)
+            plan = sink.text_plan = (names, [(key, sink.key(key if type(key) is str else _as_text(key)))
+                                             for key in keys])
+        for key, info in plan[1]:
             value = fields[key]
-            info = known.get(key)
-            if info is None:
-                info = sink.key(key if type(key) is str else _as_text(key))
             if info.kind == _SECRET:
                 parts.append(info.text_redacted)
             elif type(value) is str:

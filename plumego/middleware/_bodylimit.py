@@ -9,6 +9,7 @@ the standard library, plumego.contract and plumego.log.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Final
 
 from plumego.contract import (
@@ -50,6 +51,10 @@ class RequestBodyTooLarge(APIError):
         )
         self.max_bytes = max_bytes
         self.seen_bytes = seen_bytes
+
+
+async def _dropped() -> None:
+    """What a send dropped after the 413 awaits."""
 
 
 async def _discard(receive: Receive, limit: int | None) -> bool:
@@ -155,13 +160,13 @@ def body_limit(
                         raise rejected
                 return message
 
-            async def guarded_send(message: Message) -> None:
+            def guarded_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
                 nonlocal started
                 if rejected is not None and not started:
-                    return  # the 413 went out instead of this response
+                    return _dropped()  # the 413 went out instead of this response
                 if message["type"] == "http.response.start":
                     started = True
-                await send(message)
+                return send(message)
 
             try:
                 await app(scope, limited_receive, guarded_send)

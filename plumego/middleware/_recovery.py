@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Awaitable
 
 from plumego.contract import APIError, ASGIApp, ClientDisconnect, ErrorType, Message, Middleware, Receive, Scope, Send
 from plumego.contract import request_id_from_scope
@@ -39,11 +40,11 @@ def recovery(logger: StructuredLogger) -> Middleware:
             started = False
             began = time.perf_counter()
 
-            async def tracking_send(message: Message) -> None:
+            def tracking_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
                 nonlocal started
                 if message["type"] == "http.response.start":
                     started = True
-                await send(message)
+                return send(message)
 
             try:
                 await app(scope, receive, tracking_send)

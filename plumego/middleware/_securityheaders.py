@@ -6,6 +6,8 @@ validation live in plumego.security. Imports only the standard library, plumego.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send
 from plumego.security import HeaderPolicy, default_policy, is_https
 from plumego.security import security_headers as render_policy
@@ -54,7 +56,7 @@ def security_headers(policy: HeaderPolicy | None = None, *, trust_forwarded: boo
                 return
             lines = secure if _request_is_https(scope, trust_forwarded) else plain
 
-            async def headers_send(message: Message) -> None:
+            def headers_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
                 if message["type"] == "http.response.start":
                     existing = message.get("headers") or ()
                     taken: set[bytes] | None = None
@@ -68,7 +70,7 @@ def security_headers(policy: HeaderPolicy | None = None, *, trust_forwarded: boo
                         message = {**message, "headers": [*existing, *lines]}
                     else:  # rare: the app set some of them itself, and its values win
                         message = {**message, "headers": [*existing, *(ln for ln in lines if ln[0] not in taken)]}
-                await send(message)
+                return send(message)
 
             await app(scope, receive, headers_send)
 
