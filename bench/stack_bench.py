@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import statistics
 import tempfile
@@ -25,10 +26,17 @@ from typing import Any
 
 from plumego.contract import JSONResponse, Message, Middleware, Request, Response
 from plumego.core import App
-from plumego.log import LoggerConfig, StructuredLogger, new_logger
+from plumego.log import Level, LoggerConfig, StructuredLogger, new_logger
 from plumego.middleware import access_log, body_limit, cors, recovery, request_id, security_headers
 
 _REQUEST: Message = {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _NullStream(io.TextIOBase):
+    """Accepts writes and drops them: separates rendering from the write system call."""
+
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 async def _receive() -> Message:
@@ -87,6 +95,8 @@ async def main(requests: int, rounds: int) -> None:
         text = new_logger(LoggerConfig(format="text", output=text_out))
         as_json = new_logger(LoggerConfig(format="json", output=json_out))
         discard = new_logger(LoggerConfig(format="discard"))
+        null_text = new_logger(LoggerConfig(format="text", output=_NullStream()))
+        quiet = new_logger(LoggerConfig(format="text", output=text_out, level=Level.WARNING))
         variants: dict[str, Callable[[], App]] = {
             "bare App": lambda: _app(),
             "+ request_id": lambda: _app(request_id()),
@@ -95,6 +105,8 @@ async def main(requests: int, rounds: int) -> None:
             "+ recovery": lambda: _app(recovery(text)),
             "+ access_log (text, file)": lambda: _app(access_log(text)),
             "+ access_log (json, file)": lambda: _app(access_log(as_json)),
+            "+ access_log (text, no write)": lambda: _app(access_log(null_text)),
+            "+ access_log (below INFO)": lambda: _app(access_log(quiet)),
             "+ body_limit": lambda: _app(body_limit(1 << 20)),
             "six layers, text access log": lambda: _app(*_six(text)),
             "six layers, json access log": lambda: _app(*_six(as_json)),

@@ -328,6 +328,8 @@ class JSONLogger(_BaseLogger):
     def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
         sink = self._sink
         cap = sink.max_chars
+        if type(msg) is not str:
+            msg = _as_text(msg)
         if cap and len(msg) > cap:
             msg = truncate(msg, cap)
         parts = ['{"time":"', sink.utc_timestamp(), _JSON_LEVELS[level], encode_basestring(msg)]
@@ -391,6 +393,8 @@ class TextLogger(_BaseLogger):
     def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
         sink = self._sink
         cap = sink.max_chars
+        if type(msg) is not str:
+            msg = _as_text(msg)
         if cap and len(msg) > cap:
             msg = truncate(msg, cap)
         if not msg.isprintable():

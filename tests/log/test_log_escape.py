@@ -125,5 +125,6 @@ def test_hostile_values_never_raise() -> None:
         logger = new_logger(LoggerConfig(format=fmt, output=buf))
         logger.info("x", {"broken": Broken(), "loop": loop, "deep": deep, "tuple_keys": {(1, 2): "v"},
                           3: "int key"})  # type: ignore[dict-item]
-        assert buf.getvalue().count("\n") == 1
+        logger.info(Broken())  # type: ignore[arg-type]  # not even the message can make a call raise
+        assert buf.getvalue().count("\n") == 2
         assert "<unprintable Broken>" in buf.getvalue() and "[nested too deep]" in buf.getvalue()
