@@ -191,8 +191,10 @@ def request_id(
                 if message["type"] == "http.response.start":
                     response_headers = message.get("headers") or ()
                     for name, _ in response_headers:
-                        # ASGI says names are lowercase; compare exactly first, case-fold only same-length names.
-                        if name == _HEADER or (len(name) == _HEADER_LEN and bytes(name).lower() == _HEADER):
+                        # ASGI says names are lowercase; compare exactly first, and case-fold only a name of the
+                        # same length starting with x/X ("content-type" has 12 bytes too).
+                        if name == _HEADER or (len(name) == _HEADER_LEN and name[0] | 0x20 == 0x78
+                                               and bytes(name).lower() == _HEADER):
                             break
                     else:
                         message = {**message, "headers": [*response_headers, line]}

@@ -151,3 +151,13 @@ def test_client_disconnect_mid_body_is_one_info_line_without_500(running: Runnin
     assert len(related) == 1, lines
     assert related[0].startswith("I") and "status=499" in related[0], related
     assert not any("Traceback" in line or "panic" in line or "status=500" in line for line in lines), lines
+
+
+def test_expect_100_continue_gets_the_413_without_being_asked_for_the_body(running: Running) -> None:
+    with socket.create_connection((running.host, running.port), timeout=30) as sock:
+        sock.sendall(b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(BIG_JSON))
+        head, body = _read_response(sock)  # the client never sends the body
+        assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
+        assert json.loads(body)["error"]["details"]["at"] == "content_length"
+        assert sock.recv(65536) == b""
