@@ -161,3 +161,29 @@ def test_expect_100_continue_gets_the_413_without_being_asked_for_the_body(runni
         assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
         assert json.loads(body)["error"]["details"]["at"] == "content_length"
         assert sock.recv(65536) == b""
+
+
+def test_access_line_cannot_be_forged_or_inflated_over_a_socket(running: Running) -> None:
+    # Servers refuse raw C0 bytes in header values, but not UTF-8 (obs-text) such as U+0085 and U+2028;
+    # ESC and LF arrive percent-encoded in the path, which the server decodes.
+    forged_ua = ("curl\u0085I1206 00:00:00.000000 1 [x.py:1] request completed status=200\u2028"
+                 .encode("utf-8") + b"A" * 10_000)
+    with socket.create_connection((running.host, running.port), timeout=30) as sock:
+        sock.sendall(b"GET /api/hello%1b%5b31m%0aX HTTP/1.1\r\nHost: test\r\nUser-Agent: " + forged_ua
+                     + b"\r\nX-Request-ID: " + "\u202eevil".encode("utf-8") + b"\r\n\r\n")
+        head, _ = _read_response(sock)
+    rid = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+               if line.lower().startswith(b"x-request-id:"))
+    assert rid != "\u202eevil".encode("utf-8") and rid.isalnum() and len(rid) == 12  # refused and replaced
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in running.log_path.read_text(encoding="utf-8").split("\n") if rid.decode() in line]
+        if lines:
+            break
+        time.sleep(0.05)
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.isprintable() and len(line.splitlines()) == 1 and len(line) < 2048
+    # header bytes are read as latin-1, so UTF-8 U+0085 is "\u00c2\u0085" and U+2028 ends in C1 0x80/0xA8
+    assert "\\u0085" in line and "\\u001b" in line and "\\n" in line  # escaped, not raw
+    assert "...[truncated" in line  # the 10 kB user agent is capped
