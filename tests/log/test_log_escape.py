@@ -9,9 +9,12 @@ import sys
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plumego.log import REDACTED, LoggerConfig, escape_unsafe, new_logger, truncate
 from plumego.log._escape import ESCAPES, UNSAFE_RANGES
+from plumego.log._logger import _text_value
 
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"}
 
@@ -128,3 +131,30 @@ def test_hostile_values_never_raise() -> None:
         logger.info(Broken())  # type: ignore[arg-type]  # not even the message can make a call raise
         assert buf.getvalue().count("\n") == 2
         assert "<unprintable Broken>" in buf.getvalue() and "[nested too deep]" in buf.getvalue()
+
+
+_KEYS = st.sampled_from(["method", "path", "status", "user_agent", "b", "z_last", "token_id", "bad key", "x=y"])
+_VALUES = st.one_of(
+    st.text(alphabet=st.sampled_from(list('ab é日 ="\\\x00\x1b\n\x85\u2028\u202e')), max_size=12),
+    st.text(alphabet="ab=", max_size=4),  # nearly plain: one '=' must still force quoting
+    st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, max_size=8), st.integers(min_value=0, max_value=6))
+def test_text_lines_match_the_per_field_rules(fields: dict[str, object], cap: int) -> None:
+    # The text renderer inlines the common cases and reuses a cached key plan; the result must be exactly
+    # what the per-field rules give (bare when printable without space, '=' or '"', else an escaped JSON
+    # literal; secrets redacted).
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="text", output=buf, max_value_chars=cap))
+    logger.info("m", fields)
+    logger.info("m", dict(fields))  # the second call reuses the cached key plan
+    sink = logger._sink  # type: ignore[attr-defined]
+    expected = " ".join(
+        sink.key(key).text + (REDACTED if sink.key(key).kind == 1 else _text_value(fields[key], sink))
+        for key in sorted(fields)
+    )
+    for line in buf.getvalue().splitlines():
+        assert line.split("] m", 1)[1] == (" " + expected if expected else "")
