@@ -1,13 +1,17 @@
-"""The benchmarked apps, one per framework, selected by ``APP`` (bare, plumego, plumego-stack, starlette,
-litestar, falcon); ``N_ROUTES`` (default 100) param routes ``GET /api/v1/res{i}/{item_id}`` answering
-``{"id": item_id, "res": i}`` plus ``GET /hello`` answering ``{"message": "Hello, World!"}``, each written
-the framework's idiomatic way (stdlib json, except Litestar's msgspec). Not a test; not imported by plumego.
-Served by ``run.py`` as ``uvicorn apps:app`` from this directory.
+"""The benchmarked apps, one per framework, selected by ``APP`` (bare, plumego, plumego-stack,
+plumego-reflog, plumego-reflog-json, starlette, litestar, falcon); ``N_ROUTES`` (default 100) param
+routes ``GET /api/v1/res{i}/{item_id}`` answering ``{"id": item_id, "res": i}`` plus ``GET /hello``
+answering ``{"message": "Hello, World!"}``, each written the framework's idiomatic way (stdlib json,
+except Litestar's msgspec). Not a test; not imported by plumego.
+Served by ``run.py`` as ``uvicorn apps:app`` from this directory. ``plumego-reflog`` is the reference app's
+six transport layers (request_id, security_headers, cors, recovery, access_log, body_limit) with the access
+log on, writing text (``-json``: JSON) lines to ``$ACCESS_LOG_FILE`` or a file in the temp directory.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 APP = os.environ.get("APP", "plumego")
@@ -34,11 +38,20 @@ def build_bare() -> Any:
     return app
 
 
-def build_plumego(stack: bool = False) -> Any:
+def build_plumego(stack: bool = False, access_format: str = "") -> Any:
     from plumego.contract import JSONResponse, Request, Response
     from plumego.core import App
 
     app = App()
+    if access_format:  # the reference app's six transport layers, access log on, written to a real file
+        from plumego.log import LoggerConfig, new_logger
+        from plumego.middleware import access_log, body_limit, cors, recovery, request_id, security_headers
+
+        default = os.path.join(tempfile.gettempdir(), f"plumego-bench-{os.getpid()}.log")
+        path = os.environ.get("ACCESS_LOG_FILE") or default
+        stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the server
+        logger = new_logger(LoggerConfig(format=access_format, output=stream))
+        app.use(request_id(), security_headers(), cors(), recovery(logger), access_log(logger), body_limit(1 << 20))
     if stack:  # the reference app's transport stack, minus logging output
         from plumego.log import LoggerConfig, new_logger
         from plumego.metrics import NoopObserver
@@ -121,6 +134,8 @@ BUILDERS = {
     "bare": build_bare,
     "plumego": build_plumego,
     "plumego-stack": lambda: build_plumego(stack=True),
+    "plumego-reflog": lambda: build_plumego(access_format="text"),
+    "plumego-reflog-json": lambda: build_plumego(access_format="json"),
     "starlette": build_starlette,
     "litestar": build_litestar,
     "falcon": build_falcon,

@@ -7,6 +7,7 @@ Cells: hello JSON; the last of 100 / of 1,000 param routes with a random id per 
 Foreign CPU during a cell = busy jiffies of the whole box minus the server's and wrk's, over 2 cores; a cell
 with >= 10 % foreign CPU is measured once more and the cleaner run kept (the TSV records the share).
 Usage: python bench/runtime/run.py [--apps bare,plumego,...] [--duration 10] [--out results.tsv] [--check]
+       python bench/runtime/run.py --interleave ROUNDS [--cases hello,param-100,param-1000] [--apps ...]
 """
 
 from __future__ import annotations
@@ -168,20 +169,21 @@ def case_target(case: str, n: int) -> tuple[str, str | None]:
     return f"/api/v1/res{n - 1}/1", f"/api/v1/res{n - 1}/"
 
 
-def interleaved(apps: list[str], rounds: int, duration: float, gate_wait: float, out: Path) -> None:
+def interleaved(apps: list[str], rounds: int, duration: float, gate_wait: float, out: Path,
+                cases: tuple[tuple[str, int], ...] = CASES) -> None:
     """All servers up at once (idle ones cost nothing); rounds x cases x apps, so every app sees the
     same background noise. Reports the median of the rounds per cell."""
     servers: dict[tuple[str, int], tuple[subprocess.Popen[bytes], int]] = {}
     port = PORT
     try:
         for app in apps:
-            for n in (100, 1000):
+            for n in sorted({n for _, n in cases}):
                 port += 1
                 servers[(app, n)] = (start_server(app, n, port), port)
         results: dict[tuple[str, str], list[Cell]] = {}
         with open(out, "a", encoding="utf-8") as sink:
             for r in range(rounds):
-                for case, n in CASES:
+                for case, n in cases:
                     for app in apps:
                         server, app_port = servers[(app, n)]
                         path, prefix = case_target(case, n)
@@ -211,9 +213,13 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="only verify that every app answers correctly")
     parser.add_argument("--interleave", type=int, default=0, metavar="ROUNDS",
                         help="all servers up at once, cells interleaved across apps for ROUNDS rounds")
+    parser.add_argument("--cases", default=",".join(case for case, _ in CASES),
+                        help="with --interleave: which of hello,param-100,param-1000 to run")
     args = parser.parse_args()
     if args.interleave:
-        interleaved(args.apps.split(","), args.interleave, args.duration, args.gate_wait, args.out)
+        wanted = set(args.cases.split(","))
+        cases = tuple(case for case in CASES if case[0] in wanted)
+        interleaved(args.apps.split(","), args.interleave, args.duration, args.gate_wait, args.out, cases)
         return 0
     if args.check:
         check_answers()

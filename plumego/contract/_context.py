@@ -44,21 +44,24 @@ SCOPE_PATH_PARAMS: Final = "path_params"
 """Scope key holding ``dict[str, str]`` of path parameters (the ASGI ecosystem's common key)."""
 
 _MAX_REQUEST_ID_BYTES: Final = 128
+_ASCII_SPACE: Final = " \t\n\v\f\r"
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
 def valid_request_id(request_id: str) -> str:
-    """The trimmed id if acceptable (non-empty, <=128 bytes, no control chars), else ``""``."""
-    rid = request_id.strip()
-    if not rid:
+    """The trimmed id if acceptable, else ``""``: non-empty, at most 128 UTF-8 bytes, every character printable.
+
+    Trimming removes ASCII whitespace only (Go's ``TrimSpace`` on what a header can carry). "Printable" is
+    ``str.isprintable``: one rule for ASCII and non-ASCII ids, so C0/DEL (as in Go) and also C1 controls
+    (U+0085, U+009B), line/paragraph separators (U+2028, U+2029), bidi and other format characters
+    (U+202E), non-space separators and lone surrogates are refused; Go accepts the non-ASCII ones.
+    """
+    rid = request_id.strip(_ASCII_SPACE)
+    if not rid or not rid.isprintable():
         return ""
     if rid.isascii():
-        if len(rid) > _MAX_REQUEST_ID_BYTES or not rid.isprintable():
-            return ""
-        return rid
-    if len(rid.encode("utf-8", "surrogatepass")) > _MAX_REQUEST_ID_BYTES:
-        return ""
-    if any(ch < "\x20" or ch == "\x7f" for ch in rid):
+        return rid if len(rid) <= _MAX_REQUEST_ID_BYTES else ""
+    if len(rid.encode("utf-8")) > _MAX_REQUEST_ID_BYTES:
         return ""
     return rid
 

@@ -1,7 +1,7 @@
 """The canonical error model: categories, error types with their (code, status, category), APIError, ErrorBuilder.
 
 Carries Go Plumego's table and normalization rules unchanged so error bodies match on the wire.
-Imports only the standard library.
+Imports only the standard library and the contract's request-id rule.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
+
+from ._context import valid_request_id
 
 __all__ = [
     "APIError",
@@ -332,7 +334,9 @@ class APIError(Exception):
         self._message = message or status_text(status)
         self._category = resolved_category
         self._type = error_type
-        self._request_id = request_id.strip() if request_id else ""
+        # Same rule as the X-Request-ID header: an unusable id is dropped, and the envelope then falls back
+        # to the id in the request scope (Go: "builder value if valid, else the context's").
+        self._request_id = valid_request_id(request_id) if request_id else ""
         self._details = _clone_details(details)
         super().__init__(self._message)
 

@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 from plumego.contract import (
     APIError,
     ASGIApp,
+    ClientDisconnect,
     ErrorResponse,
     ErrorType,
     Handler,
@@ -230,6 +231,10 @@ class App:
     ) -> None:
         if isinstance(exc, APIError) and not started:
             await ErrorResponse(exc)(scope, receive, send)
+            return
+        if isinstance(exc, ClientDisconnect):
+            # The client hung up mid-body: not a server error, and nobody is left to answer.
+            self._logger.info("client disconnected: %s %s", scope.get("method"), scope.get("path"))
             return
         self._logger.error(
             "unhandled exception in %s %s", scope.get("method"), scope.get("path"), exc_info=exc

@@ -4,6 +4,7 @@ Stable root (ga). Imports only the standard library;
 never plumego.x, the reference app or tooling.
 """
 
+from plumego.log._escape import escape_unsafe, truncate
 from plumego.log._logger import (
     DiscardLogger,
     Fields,
@@ -29,8 +30,10 @@ __all__ = [
     "LoggerConfig",
     "StructuredLogger",
     "TextLogger",
+    "escape_unsafe",
     "is_secret_key",
     "new_logger",
     "parse_level",
     "redact_fields",
+    "truncate",
 ]

@@ -1,23 +1,27 @@
 """The structured logger contract and its text, JSON and discard backends.
 
-Owns levels, bound fields and rendering of one log line per call. Imports only the standard library;
-there is no module-level logger: callers construct one and pass it explicitly.
+Owns levels, bound fields and rendering of one log line per call: redaction, escaping of unsafe
+characters and value caps happen here, once per field. Imports only the standard library; there is no
+module-level logger: callers construct one and pass it explicitly.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import enum
 import json
 import os
+import re
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from types import FrameType, MappingProxyType
-from typing import Literal, NoReturn, Protocol, TextIO, runtime_checkable
+from typing import Final, Literal, NoReturn, Protocol, TextIO, runtime_checkable
 
-from plumego.log._redact import redact_fields
+from plumego.log._escape import ESCAPES, truncate
+from plumego.log._redact import REDACTED, is_secret_key
 
 Fields = Mapping[str, object]
 LogFormat = Literal["text", "json", "discard"]  # anything else discards, as in Go
@@ -38,6 +42,10 @@ _LEVEL_NAMES: Mapping[Level, str] = MappingProxyType(
 )
 _LEVEL_LETTERS: Mapping[Level, str] = MappingProxyType(
     {Level.DEBUG: "D", Level.INFO: "I", Level.WARNING: "W", Level.ERROR: "E", Level.FATAL: "F"}
+)
+# What follows the timestamp in a JSON line, per level: the level and the start of the message.
+_JSON_LEVELS: Mapping[Level, str] = MappingProxyType(
+    {level: f'","level":"{name}","msg":' for level, name in _LEVEL_NAMES.items()}
 )
 
 
@@ -90,6 +98,8 @@ class LoggerConfig:
     ``output`` defaults to stdout for JSON and stderr for text. When ``error_output`` is set, ERROR and
     FATAL lines go there instead of ``output``. ``fields`` are copied at construction. Keys matching
     ``extra_secret_keys`` (case-insensitive substrings) are redacted in addition to SECRET_KEY_FRAGMENTS.
+    ``max_value_chars`` caps the message and every string value (nested ones too) at that many
+    characters, marking the cut with ``...[truncated N chars]``; ``0`` disables the cap.
     """
 
     format: str = "text"
@@ -98,19 +108,76 @@ class LoggerConfig:
     level: Level = Level.INFO
     fields: Fields = field(default_factory=dict)
     extra_secret_keys: tuple[str, ...] = ()
+    max_value_chars: int = 16384
+
+
+# Keys seen per logger family; field keys come from code, so this stays tiny. Bounded for hostile maps.
+_KEY_CACHE_SIZE: Final = 4096
+# Nested containers deeper than this are rendered as a marker; bounds work on hostile, self-referencing values.
+_MAX_DEPTH: Final = 16
+_SCALARS: Final = frozenset({int, float, bool, type(None)})
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_\-./]+").fullmatch
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The C encoder behind json.dumps, built once instead of per call (json builds it on every encode()). No
+# cycle markers: records only hold scalars, strings and _clean()'s depth-bounded copies.
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER = (
+    _make_c_encoder(None, _JSON.default, encode_basestring, None, ":", ",", False, False, True)
+    if _make_c_encoder is not None
+    else None
+)
+
+
+def _encode_record(record: object) -> str:
+    if _C_ENCODER is not None:
+        return "".join(_C_ENCODER(record, 0))
+    return _JSON.encode(record)
+
+
+# Key kinds in the sink's cache.
+_PLAIN: Final = 0
+_SECRET: Final = 1
+_RESERVED: Final = 2  # time, level, msg: the JSON format's own keys, which fields never overwrite
+_JSON_RESERVED: Final = frozenset({"time", "level", "msg"})
+_DIGITS3: Final = tuple(f"{n:03d}" for n in range(1000))
+_FLOAT_WORDS: Final = MappingProxyType({"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"})  # json's spelling
+
+
+class _Key:
+    """Everything a renderer needs about one field key, computed once per distinct key."""
+
+    __slots__ = ("kind", "text", "text_redacted", "json", "json_redacted")
+
+    def __init__(self, kind: int, text: str, json_name: str) -> None:
+        self.kind = kind
+        self.text = text + "="  # ``key=`` in a text line
+        self.text_redacted = self.text + REDACTED
+        self.json = "," + json_name + ":"  # ``,"key":`` in a JSON line
+        self.json_redacted = self.json + '"' + REDACTED + '"'
 
 
 class _Sink:
-    """Shared by a logger and every logger derived from it with ``with_fields``: streams plus one write lock."""
+    """Shared by a logger and every logger derived from it with ``with_fields``: streams, one write lock,
+    the per-key cache and the per-second timestamp prefixes."""
 
-    __slots__ = ("output", "error_output", "lock", "level", "extra_secret_keys")
+    __slots__ = ("output", "error_output", "lock", "level", "extra_secret_keys", "max_chars", "keys",
+                 "basenames", "utc_second", "local_second", "pid", "text_plan")
 
-    def __init__(self, output: TextIO, error_output: TextIO | None, level: Level, extra: tuple[str, ...]) -> None:
+    def __init__(self, output: TextIO, error_output: TextIO | None, level: Level, extra: tuple[str, ...],
+                 max_chars: int) -> None:
         self.output = output
         self.error_output = error_output
         self.lock = threading.Lock()
         self.level = level
         self.extra_secret_keys = tuple(fragment.lower().replace("-", "_") for fragment in extra)
+        self.max_chars = max(0, max_chars)
+        self.keys: dict[str, _Key] = {}
+        self.basenames: dict[str, str] = {}  # source path -> file name, for the text format's caller field
+        self.utc_second: tuple[int, str] = (-1, "")
+        self.local_second: tuple[int, str] = (-1, "")
+        self.pid = f"{os.getpid():7d}"
+        # The last key tuple a text line was rendered for, with its keys sorted and their cached facts.
+        self.text_plan: tuple[tuple[str, ...], list[tuple[str, _Key]]] = ((), [])
 
     def write(self, level: Level, line: str) -> None:
         stream = self.error_output if self.error_output is not None and level >= Level.ERROR else self.output
@@ -122,12 +189,81 @@ class _Sink:
                 # A closed or broken log stream must never take a request down with it.
                 pass
 
-    def redact(self, fields: Mapping[str, object]) -> dict[str, object]:
-        return redact_fields(fields, self.extra_secret_keys)
+    def key(self, key: str) -> _Key:
+        """The cached facts about ``key``: secret or not, and how each format writes it."""
+        known = self.keys.get(key)
+        if known is None:
+            capped = truncate(key, self.max_chars)
+            quoted = encode_basestring(capped).translate(ESCAPES)
+            if key in _JSON_RESERVED:
+                kind = _RESERVED
+            elif is_secret_key(key, self.extra_secret_keys):
+                kind = _SECRET
+            else:
+                kind = _PLAIN
+            known = _Key(kind, capped if _SAFE_KEY(capped) else quoted, quoted)
+            if len(self.keys) < _KEY_CACHE_SIZE:
+                self.keys[key] = known
+        return known
+
+    def utc_timestamp(self) -> str:
+        """Now in UTC as Go's RFC3339Nano renders it (fraction without trailing zeros, ``Z`` suffix)."""
+        second, nanos = divmod(time.time_ns(), 1_000_000_000)
+        cached = self.utc_second
+        if cached[0] != second:
+            cached = self.utc_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        millis, micros = divmod(nanos // 1000, 1000)
+        if millis or micros:
+            return cached[1] + "." + (_DIGITS3[millis] + _DIGITS3[micros]).rstrip("0") + "Z"
+        return cached[1] + "Z"
+
+    def local_timestamp(self) -> str:
+        """Now in local time as glog writes it: ``MMDD hh:mm:ss.uuuuuu``."""
+        second, nanos = divmod(time.time_ns(), 1_000_000_000)
+        cached = self.local_second
+        if cached[0] != second:
+            cached = self.local_second = (second, time.strftime("%m%d %H:%M:%S", time.localtime(second)) + ".")
+            # getpid() is a system call: read it once a second (a forked child shows its own pid within 1 s).
+            self.pid = f"{os.getpid():7d}"
+        millis, micros = divmod(nanos // 1000, 1000)
+        return cached[1] + _DIGITS3[millis] + _DIGITS3[micros]
+
+
+def _as_text(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not break the log call
+        return f"<unprintable {type(value).__name__}>"
+
+
+def _clean(value: object, sink: _Sink, depth: int) -> object:
+    """A JSON-encodable copy of a nested value: secret keys redacted, strings capped, the rest stringified."""
+    kind = type(value)
+    if kind is str:
+        return truncate(value, sink.max_chars)  # type: ignore[arg-type]
+    if kind in _SCALARS:
+        return value
+    if depth > _MAX_DEPTH:
+        return "[nested too deep]"
+    if isinstance(value, Mapping):
+        cleaned: dict[str, object] = {}
+        for key, item in value.items():
+            name = key if type(key) is str else _as_text(key)
+            cleaned[truncate(name, sink.max_chars)] = (
+                REDACTED if sink.key(name).kind == _SECRET else _clean(item, sink, depth + 1)
+            )
+        return cleaned
+    if isinstance(value, (list, tuple)):
+        return [_clean(item, sink, depth + 1) for item in value]
+    if isinstance(value, str):
+        return truncate(str.__str__(value), sink.max_chars)
+    if isinstance(value, (int, float)):
+        return value
+    return truncate(_as_text(value), sink.max_chars)
 
 
 class _BaseLogger:
-    """Level filtering, field merging and redaction; subclasses only render a line."""
+    """Level filtering and field merging; subclasses render a line (redacting, escaping and capping)."""
 
     __slots__ = ("_sink", "_fields")
 
@@ -167,96 +303,175 @@ class _BaseLogger:
 
     def _log(self, level: Level, msg: str, fields: Fields | None) -> None:
         if fields:
-            merged = dict(self._fields)
-            merged.update(fields)
+            if self._fields:
+                merged: Mapping[str, object] = {**self._fields, **fields}
+            else:
+                merged = fields
         else:
             merged = self._fields
-        self._sink.write(level, self._render(level, msg, self._sink.redact(merged)))
+        self._sink.write(level, self._render(level, msg, merged))
 
-    def _render(self, level: Level, msg: str, fields: dict[str, object]) -> str:
+    def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
         raise NotImplementedError
 
 
-def _rfc3339_nano(moment: _dt.datetime) -> str:
-    """UTC timestamp as Go's RFC3339Nano renders it (fraction without trailing zeros, ``Z`` suffix)."""
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += "." + f"{moment.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
 class JSONLogger(_BaseLogger):
-    """One JSON object per line: ``time`` (UTC RFC3339Nano), ``level``, ``msg``, then the fields.
+    """One compact JSON object per line: ``time`` (UTC RFC3339Nano), ``level``, ``msg``, then the fields.
 
     The reserved keys always win over fields of the same name; values json cannot encode are stringified.
+    Every unsafe character (controls, C1, U+2028/U+2029, bidi and other format characters, lone
+    surrogates) is written as a JSON escape, so a line is always one line of valid UTF-8 JSON.
     """
 
     __slots__ = ()
 
-    def _render(self, level: Level, msg: str, fields: dict[str, object]) -> str:
-        record: dict[str, object] = {
-            "time": _rfc3339_nano(_dt.datetime.now(_dt.timezone.utc)),
-            "level": _LEVEL_NAMES[level],
-            "msg": msg,
-        }
+    def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
+        sink = self._sink
+        cap = sink.max_chars
+        if type(msg) is not str:
+            msg = _as_text(msg)
+        if cap and len(msg) > cap:
+            msg = truncate(msg, cap)
+        parts = ['{"time":"', sink.utc_timestamp(), _JSON_LEVELS[level], encode_basestring(msg)]
+        known = sink.keys
         for key, value in fields.items():
-            if key not in record:
-                record[key] = value
-        return json.dumps(record, default=str, ensure_ascii=False) + "\n"
+            info = known.get(key)
+            if info is None:
+                info = sink.key(key if type(key) is str else _as_text(key))
+            if info.kind:
+                if info.kind == _SECRET:
+                    parts.append(info.json_redacted)
+                continue  # reserved keys always win
+            kind = type(value)
+            if kind is str:
+                parts.append(info.json)
+                parts.append(encode_basestring(value if not cap or len(value) <= cap  # type: ignore[arg-type]
+                                               else truncate(value, cap)))  # type: ignore[arg-type]
+            elif kind is int:
+                parts.append(info.json)
+                parts.append(int.__repr__(value))
+            elif kind is float:
+                text = float.__repr__(value)
+                parts.append(info.json)
+                parts.append(_FLOAT_WORDS.get(text, text))
+            elif kind is bool:
+                parts.append(info.json)
+                parts.append("true" if value else "false")
+            elif value is None:
+                parts.append(info.json)
+                parts.append("null")
+            else:
+                parts.append(info.json)
+                parts.append(_json_value(value, sink))
+        parts.append("}")
+        line = "".join(parts)
+        if not line.isprintable():
+            line = line.translate(ESCAPES)
+        return line + "\n"
 
 
-_SAFE_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
-
-
-def _text_key(key: str) -> str:
-    if key and all(char in _SAFE_KEY_CHARS for char in key):
-        return key
-    return json.dumps(key, ensure_ascii=False)
-
-
-def _text_value(value: object) -> str:
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif value is None:
-        text = "<nil>"
-    elif isinstance(value, (int, float)):
-        text = repr(value)
-    elif isinstance(value, (Mapping, list, tuple)):
-        text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
-    else:
-        text = str(value)
-    if text == "" or any(char in text for char in ' \t\r\n="'):
-        return json.dumps(text, ensure_ascii=False)
-    return text
+def _json_value(value: object, sink: _Sink) -> str:
+    """A nested or unusual value as JSON: redacted and capped; past the cap as a whole, its cut JSON text."""
+    cleaned = _clean(value, sink, 1)
+    encoded = _encode_record(cleaned)
+    cap = sink.max_chars
+    if cap and len(encoded) > cap and type(cleaned) is not str:
+        # A container with many capped items can still be huge: it is written as its cut JSON text.
+        return encode_basestring(truncate(encoded, cap))
+    return encoded
 
 
 class TextLogger(_BaseLogger):
-    """glog-style lines: ``I0102 15:04:05.000000    1234 [file.py:42] msg k=v k2="v 2"`` with sorted keys."""
+    """glog-style lines: ``I0102 15:04:05.000000    1234 [file.py:42] msg k=v k2="v 2"`` with sorted keys.
+
+    A value is written bare when it is printable and has no space, ``=`` or ``"``; otherwise as a JSON
+    string literal, with every unsafe character escaped. Unsafe characters in the message are escaped too.
+    """
 
     __slots__ = ()
 
-    def _render(self, level: Level, msg: str, fields: dict[str, object]) -> str:
-        now = _dt.datetime.now()
-        caller = _caller_location()
-        parts = [
-            f"{_LEVEL_LETTERS[level]}{now:%m%d %H:%M:%S.%f} {os.getpid():7d} [{caller}] {msg}",
-        ]
-        for key in sorted(fields):
-            parts.append(f"{_text_key(key)}={_text_value(fields[key])}")
+    def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
+        sink = self._sink
+        cap = sink.max_chars
+        if type(msg) is not str:
+            msg = _as_text(msg)
+        if cap and len(msg) > cap:
+            msg = truncate(msg, cap)
+        if not msg.isprintable():
+            msg = msg.translate(ESCAPES)
+        stamp = sink.local_timestamp()
+        parts = [f"{_LEVEL_LETTERS[level]}{stamp} {sink.pid} [{_caller_location(sink)}] {msg}"]
+        names = tuple(fields)
+        plan = sink.text_plan
+        if plan[0] != names:  # callers like the access log pass the same keys every time: sort them once
+            try:
+                keys = sorted(fields)
+            except TypeError:  # mixed key types: order by their text
+                keys = sorted(fields, key=_as_text)
+            plan = sink.text_plan = (names, [(key, sink.key(key if type(key) is str else _as_text(key)))
+                                             for key in keys])
+        for key, info in plan[1]:
+            value = fields[key]
+            if info.kind == _SECRET:
+                parts.append(info.text_redacted)
+            elif type(value) is str:
+                if not value:
+                    parts.append(info.text + '""')
+                elif ((not cap or len(value) <= cap) and value.isprintable()
+                        and " " not in value and "=" not in value and '"' not in value):
+                    parts.append(info.text + value)
+                else:
+                    parts.append(info.text + _text_string(value, cap))
+            elif type(value) is int:
+                parts.append(info.text + int.__repr__(value))
+            else:
+                parts.append(info.text + _text_value(value, sink))
         return " ".join(parts) + "\n"
 
 
-def _caller_location() -> str:
+def _text_value(value: object, sink: _Sink) -> str:
+    kind = type(value)
+    if kind is str:
+        return _text_string(value, sink.max_chars)  # type: ignore[arg-type]
+    if kind is int or kind is float:
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, (Mapping, list, tuple)):
+        return _text_string(_encode_record(_clean(value, sink, 1)), sink.max_chars)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return _text_string(_as_text(value), sink.max_chars)
+
+
+def _text_string(text: str, cap: int) -> str:
+    """A text value: bare when printable without space, ``=`` or ``"``; else a JSON literal, unsafe chars escaped."""
+    if cap and len(text) > cap:
+        text = truncate(text, cap)
+    if text.isprintable():
+        if text and " " not in text and "=" not in text and '"' not in text:
+            return text
+        return encode_basestring(text)
+    return encode_basestring(text).translate(ESCAPES)
+
+
+def _caller_location(sink: _Sink) -> str:
     """``file.py:line`` of the first frame outside this module (the code that called ``info`` etc.)."""
-    frame: FrameType | None = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(3)  # _render <- _log <- info/warn/... <- the caller
     here = __file__
     while frame is not None and frame.f_code.co_filename == here:
         frame = frame.f_back
     if frame is None:
         return "???:0"
-    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    path = frame.f_code.co_filename
+    name = sink.basenames.get(path)
+    if name is None:
+        name = os.path.basename(path)
+        if len(sink.basenames) < _KEY_CACHE_SIZE:
+            sink.basenames[path] = name
+    return f"{name}:{frame.f_lineno}"
 
 
 class DiscardLogger:
@@ -290,9 +505,11 @@ def new_logger(config: LoggerConfig | None = None) -> StructuredLogger:
     """Build a logger from ``config`` (default: text to stderr at INFO). Unknown formats discard, as in Go."""
     cfg = config if config is not None else LoggerConfig()
     if cfg.format == "json":
-        sink = _Sink(cfg.output or sys.stdout, cfg.error_output, cfg.level, cfg.extra_secret_keys)
+        sink = _Sink(cfg.output or sys.stdout, cfg.error_output, cfg.level, cfg.extra_secret_keys,
+                     cfg.max_value_chars)
         return JSONLogger(sink, cfg.fields)
     if cfg.format in ("text", ""):
-        sink = _Sink(cfg.output or sys.stderr, cfg.error_output, cfg.level, cfg.extra_secret_keys)
+        sink = _Sink(cfg.output or sys.stderr, cfg.error_output, cfg.level, cfg.extra_secret_keys,
+                     cfg.max_value_chars)
         return TextLogger(sink, cfg.fields)
     return DiscardLogger()

@@ -1,13 +1,20 @@
 """Access-log middleware: one structured INFO line per finished HTTP request.
 
-Owns the access-log field set. Imports only the standard library, plumego.contract and plumego.log
-(which redacts secret-looking fields).
+Owns the access-log field set and the caps on request-controlled fields. Imports only the standard
+library, plumego.contract and plumego.log (which redacts secret-looking fields and escapes unsafe
+characters).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable
+from typing import Final
+
 from plumego.contract import (
     ASGIApp,
+    ClientDisconnect,
+    Message,
     Middleware,
     Receive,
     Scope,
@@ -16,23 +23,25 @@ from plumego.contract import (
     route_context_from_scope,
     trace_context_from_scope,
 )
-from plumego.log import Level, StructuredLogger
-from plumego.middleware._asgi import go_duration, header_value, run_measured
+from plumego.log import Level, StructuredLogger, truncate
+from plumego.middleware._asgi import CLIENT_CLOSED_REQUEST, go_duration
+
+# Caps for the fields a client controls; longer values keep their head and a "...[truncated N chars]" marker.
+MAX_PATH_CHARS: Final = 2048
+MAX_USER_AGENT_CHARS: Final = 512
+MAX_METHOD_CHARS: Final = 32
+MAX_CLIENT_IP_CHARS: Final = 128
 
 
 def client_ip(scope: Scope) -> str:
-    """First ``X-Forwarded-For`` entry, else ``X-Real-IP``, else the peer address (as Go plumego does)."""
-    forwarded = header_value(scope, b"x-forwarded-for")
-    if forwarded:
-        first = forwarded.split(b",", 1)[0].strip()
-        if first:
-            return first.decode("latin-1")
-    real = header_value(scope, b"x-real-ip")
-    if real and real.strip():
-        return real.strip().decode("latin-1")
+    """The client address the server put in ``scope["client"]``, ``""`` when it gave none.
+
+    Forwarding headers (``X-Forwarded-For``, ``X-Real-IP``) are not read here: any client can send them.
+    Behind a proxy, the server resolves the trusted client address into ``scope["client"]``.
+    """
     client = scope.get("client")
     if client:
-        return str(client[0])
+        return truncate(str(client[0]), MAX_CLIENT_IP_CHARS)
     return ""
 
 
@@ -42,7 +51,12 @@ def access_log(logger: StructuredLogger) -> Middleware:
 
     Fields: ``method, path, status, duration`` (Go duration string), ``duration_ms``, ``request_id,
     bytes, user_agent, client_ip, route, route_name, span_id``. ``route`` is the matched pattern when a
-    router ran inside this middleware on the same scope, else empty.
+    router ran inside this middleware on the same scope, else empty. ``client_ip`` is the server's
+    ``scope["client"]`` address (see :func:`client_ip`). ``path`` (2048), ``user_agent`` (512) and
+    ``method`` (32) are capped in characters; the logger escapes control and separator characters.
+
+    A client that disconnected before a response was sent is logged at INFO with status 499 (nginx's
+    "client closed request"), once, without a traceback.
     """
     if logger is None:
         raise ValueError("access_log middleware needs a logger")
@@ -52,31 +66,63 @@ def access_log(logger: StructuredLogger) -> Middleware:
             if scope["type"] != "http" or not logger.enabled(Level.INFO):
                 await app(scope, receive, send)
                 return
-            await run_measured(app, scope, receive, send,
-                               lambda status, written, elapsed: _log(scope, status, written, elapsed))
+            status = 0
+            written = 0
+            began = time.perf_counter()
 
-        def _log(scope: Scope, status: int, written: int, elapsed: float) -> None:
-            route = route_context_from_scope(scope)
-            trace = trace_context_from_scope(scope)
-            user_agent = header_value(scope, b"user-agent")
-            logger.info(
-                "request completed",
-                {
-                    "method": scope.get("method", ""),
-                    "path": scope.get("path", ""),
-                    "status": status,
-                    "duration": go_duration(elapsed),
-                    "duration_ms": round(elapsed * 1000, 3),
-                    "request_id": request_id_from_scope(scope),
-                    "bytes": written,
-                    "user_agent": user_agent.decode("latin-1") if user_agent else "",
-                    "client_ip": client_ip(scope),
-                    "route": route.pattern if route else "",
-                    "route_name": route.name if route else "",
-                    "span_id": trace.span_id if trace else "",
-                },
-            )
+            def counting_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
+                nonlocal status, written
+                if message["type"] == "http.response.body":
+                    written += len(message.get("body", b""))
+                elif message["type"] == "http.response.start":
+                    status = message["status"]
+                return send(message)
+
+            try:
+                await app(scope, receive, counting_send)
+            except ClientDisconnect:
+                if status == 0:
+                    status = CLIENT_CLOSED_REQUEST
+                raise
+            except BaseException:
+                if status == 0:
+                    status = 500
+                raise
+            finally:
+                try:
+                    _log(scope, status, written, time.perf_counter() - began)
+                except Exception:  # noqa: BLE001 - logging must never break a response
+                    pass
 
         return access_log_app
+
+    def _log(scope: Scope, status: int, written: int, elapsed: float) -> None:
+        user_agent = ""
+        for key, value in scope.get("headers") or ():
+            if key == b"user-agent":
+                user_agent = value.decode("latin-1")
+                break
+        route = route_context_from_scope(scope)
+        trace = trace_context_from_scope(scope)
+        path = scope.get("path", "")
+        method = scope.get("method", "")
+        logger.info(
+            "request completed",
+            {
+                "method": method if len(method) <= MAX_METHOD_CHARS else truncate(method, MAX_METHOD_CHARS),
+                "path": path if len(path) <= MAX_PATH_CHARS else truncate(path, MAX_PATH_CHARS),
+                "status": status,
+                "duration": go_duration(elapsed),
+                "duration_ms": round(elapsed * 1000, 3),
+                "request_id": request_id_from_scope(scope),
+                "bytes": written,
+                "user_agent": (user_agent if len(user_agent) <= MAX_USER_AGENT_CHARS
+                               else truncate(user_agent, MAX_USER_AGENT_CHARS)),
+                "client_ip": client_ip(scope),
+                "route": route.pattern if route else "",
+                "route_name": route.name if route else "",
+                "span_id": trace.span_id if trace else "",
+            },
+        )
 
     return wrap

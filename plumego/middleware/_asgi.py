@@ -1,5 +1,5 @@
 """Small ASGI helpers shared by the middleware: header lookup, the canonical error envelope and
-measuring a finished request (status, bytes, duration) for accesslog and httpmetrics.
+measuring a finished request (status, bytes, duration) for httpmetrics and tracing (accesslog inlines it).
 
 Owns nothing public. Imports only the standard library and plumego.contract.
 """
@@ -7,11 +7,12 @@ Owns nothing public. Imports only the standard library and plumego.contract.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from plumego.contract import (
     APIError,
     ASGIApp,
+    ClientDisconnect,
     Message,
     Receive,
     Scope,
@@ -21,6 +22,8 @@ from plumego.contract import (
 )
 
 JSON_CONTENT_TYPE = b"application/json"
+CLIENT_CLOSED_REQUEST = 499
+"""Status recorded (never sent) for a request whose client disconnected first: nginx's "client closed request"."""
 
 
 def header_value(scope: Scope, name: bytes) -> bytes | None:
@@ -60,30 +63,36 @@ async def send_error(
 
 
 def go_duration(seconds: float) -> str:
-    """Render a duration like Go's ``time.Duration.String`` (``1.5s``, ``12.3ms``, ``850µs``, ``0s``)."""
+    """Render a duration like Go's ``time.Duration.String`` (``1.5s``, ``12.3ms``, ``850µs``, ``0s``).
+
+    Integer arithmetic on nanoseconds, as Go does: exact digits, no float formatting on the hot path.
+    """
     nanos = round(seconds * 1e9)
     if nanos == 0:
         return "0s"
-    sign = "-" if nanos < 0 else ""
-    nanos = abs(nanos)
+    sign = ""
+    if nanos < 0:
+        sign, nanos = "-", -nanos
     if nanos < 1_000:
         return f"{sign}{nanos}ns"
     if nanos < 1_000_000:
-        return f"{sign}{_trim(nanos / 1_000)}µs"
+        whole, frac = divmod(nanos, 1_000)
+        return f"{sign}{whole}{_fraction(frac, 1_000)}µs"
     if nanos < 1_000_000_000:
-        return f"{sign}{_trim(nanos / 1_000_000)}ms"
-    total = nanos / 1e9
-    if total < 60:
-        return f"{sign}{_trim(total)}s"
+        whole, frac = divmod(nanos, 1_000_000)
+        return f"{sign}{whole}{_fraction(frac, 1_000_000)}ms"
+    total, frac = divmod(nanos, 1_000_000_000)
     minutes, secs = divmod(total, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    head = f"{hours}h{minutes}m" if hours else f"{minutes}m"
-    return f"{sign}{head}{_trim(secs)}s"
+    hours, minutes = divmod(minutes, 60)
+    head = f"{hours}h{minutes}m" if hours else (f"{minutes}m" if minutes else "")
+    return f"{sign}{head}{secs}{_fraction(frac, 1_000_000_000)}s"
 
 
-def _trim(value: float) -> str:
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text or "0"
+def _fraction(frac: int, scale: int) -> str:
+    """``.ddd`` for ``frac / scale`` without trailing zeros, ``""`` when zero."""
+    if not frac:
+        return ""
+    return "." + str(scale + frac)[1:].rstrip("0")
 
 
 async def run_measured(
@@ -92,23 +101,28 @@ async def run_measured(
     """Run ``app``, then call ``done(status, bytes_written, elapsed_seconds)`` exactly once.
 
     An exception from the app is reported as status 500 (unless a status was already sent) and
-    re-raised; an exception from ``done`` never masks the response or the app's error.
+    re-raised, a client disconnect as 499; an exception from ``done`` never masks the response or the
+    app's error.
     """
     status = 0
     written = 0
     began = time.perf_counter()
 
-    async def counting_send(message: Message) -> None:
+    def counting_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
         nonlocal status, written
         kind = message["type"]
         if kind == "http.response.body":
             written += len(message.get("body", b""))
         elif kind == "http.response.start":
             status = message["status"]
-        await send(message)
+        return send(message)
 
     try:
         await app(scope, receive, counting_send)
+    except ClientDisconnect:
+        if status == 0:
+            status = CLIENT_CLOSED_REQUEST
+        raise
     except BaseException:
         if status == 0:
             status = 500

@@ -7,7 +7,7 @@ Imports only the standard library and plumego.contract.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Final
 
 from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send
@@ -103,7 +103,7 @@ def cors(
                 await app(scope, receive, _vary_only(send) if not any_origin else send)
                 return
 
-            async def cors_send(message: Message) -> None:
+            def cors_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
                 if message["type"] == "http.response.start":
                     headers = [(k, v) for k, v in message.get("headers") or () if not _is_cors_header(k)]
                     headers.append((b"access-control-allow-origin", allow_origin))
@@ -114,7 +114,7 @@ def cors(
                     if allow_origin != b"*":
                         headers = _add_vary(headers, b"Origin")
                     message = {**message, "headers": headers}
-                await send(message)
+                return send(message)
 
             await app(scope, receive, cors_send)
 
@@ -153,9 +153,9 @@ def _is_cors_header(name: bytes) -> bool:
 
 
 def _vary_only(send: Send) -> Send:
-    async def vary_send(message: Message) -> None:
+    def vary_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
         if message["type"] == "http.response.start":
             message = {**message, "headers": _add_vary(list(message.get("headers") or ()), b"Origin")}
-        await send(message)
+        return send(message)
 
     return vary_send

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Awaitable
 
-from plumego.contract import APIError, ASGIApp, ErrorType, Message, Middleware, Receive, Scope, Send
+from plumego.contract import APIError, ASGIApp, ClientDisconnect, ErrorType, Message, Middleware, Receive, Scope, Send
 from plumego.contract import request_id_from_scope
 from plumego.log import StructuredLogger
 from plumego.middleware._asgi import go_duration, send_error
@@ -67,6 +68,8 @@ def recovery(logger: StructuredLogger, *, include_message: bool = False) -> Midd
     ``INTERNAL_ERROR`` / ``"internal server error"``. If the response already started, nothing sensible
     can be sent any more: the exception is re-raised so the server aborts the connection and the client
     sees a broken response instead of a silently truncated one. Cancellation is never caught.
+    A :class:`~plumego.contract.ClientDisconnect` (the client hung up while sending the body) is not a
+    panic: nothing is logged here and nothing is sent (the access log records the request with status 499).
     """
     if logger is None:
         raise ValueError("recovery middleware needs a logger")
@@ -79,14 +82,16 @@ def recovery(logger: StructuredLogger, *, include_message: bool = False) -> Midd
             started = False
             began = time.perf_counter()
 
-            async def tracking_send(message: Message) -> None:
+            def tracking_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
                 nonlocal started
                 if message["type"] == "http.response.start":
                     started = True
-                await send(message)
+                return send(message)
 
             try:
                 await app(scope, receive, tracking_send)
+            except ClientDisconnect:
+                return  # nobody is left to answer, and it is not a server error
             except APIError as exc:
                 if started:
                     raise

@@ -10,7 +10,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -23,7 +23,6 @@ from plumego.contract import (
     Receive,
     Scope,
     Send,
-    request_id_from_scope,
     valid_request_id,
     with_request_id,
 )
@@ -40,7 +39,9 @@ _SEQ_MAX: Final = (1 << _SEQ_BITS) - 1
 _RAND_MASK: Final = (1 << _RAND_BITS) - 1
 _TS_MASK: Final = (1 << _TS_BITS) - 1
 _ID_WIDTH: Final = 12
+_P4: Final = 62**4  # 14_776_336 < 2**24: the last four digits
 _HEADER: Final = b"x-request-id"
+_HEADER_LEN: Final = len(_HEADER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +61,15 @@ class RequestIDGenerator:
     millisecond instead of blocking, so ids stay unique and monotonic.
     """
 
-    __slots__ = ("_lock", "_last_ms", "_seq", "_rng")
+    __slots__ = ("_lock", "_last_ms", "_seq", "_rng", "_prefix")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = 0
         self._seq = 0
         self._rng = random.Random(secrets.randbits(64))
+        # Per millisecond: (ms delta, (delta << 24) mod 62**4, the 8 leading digits for carries 0, 1, 2).
+        self._prefix: tuple[int, int, tuple[str, str, str]] = (-1, 0, ("", "", ""))
 
     def __call__(self) -> str:
         now_ms = time.time_ns() // 1_000_000
@@ -84,14 +87,27 @@ class RequestIDGenerator:
             seq = self._seq
             rand = self._rng.getrandbits(_RAND_BITS)
         delta = max(now_ms - _EPOCH_MS, 0) & _TS_MASK
-        value = (delta << (_RAND_BITS + _SEQ_BITS)) | (rand << _SEQ_BITS) | seq
-        value, p6 = divmod(value, 3844)
-        value, p5 = divmod(value, 3844)
-        value, p4 = divmod(value, 3844)
-        value, p3 = divmod(value, 3844)
-        p1, p2 = divmod(value, 3844)
-        pairs = _PAIRS
-        return pairs[p1] + pairs[p2] + pairs[p3] + pairs[p4] + pairs[p5] + pairs[p6]
+        # value = delta * 2**24 + low, low < 2**24. With delta * 2**24 = q * 62**4 + r (once per ms), the
+        # 8 leading base62 digits are those of q + carry and only the last 4 depend on low: one divmod per id.
+        prefix = self._prefix
+        if prefix[0] != delta:
+            q, r = divmod(delta << (_RAND_BITS + _SEQ_BITS), _P4)
+            prefix = self._prefix = (delta, r, (_base62_8(q), _base62_8(q + 1), _base62_8(q + 2)))
+        tail = prefix[1] + ((rand << _SEQ_BITS) | seq)
+        carry = 0
+        while tail >= _P4:
+            tail -= _P4
+            carry += 1
+        high, low = divmod(tail, 3844)
+        return prefix[2][carry] + _PAIRS[high] + _PAIRS[low]
+
+
+def _base62_8(value: int) -> str:
+    """The 8 base62 digits of ``value`` (< 62**8)."""
+    value, p4 = divmod(value, 3844)
+    value, p3 = divmod(value, 3844)
+    p1, p2 = divmod(value, 3844)
+    return _PAIRS[p1] + _PAIRS[p2] + _PAIRS[p3] + _PAIRS[p4]
 
 
 def decode_request_id(request_id: str) -> DecodedRequestID:
@@ -134,18 +150,20 @@ def request_id(
             if kind != "http" and kind != "websocket":
                 await app(scope, receive, send)
                 return
-            rid = request_id_from_scope(scope)
+            rid = scope.get(SCOPE_REQUEST_ID)
             incoming: bytes | None = None
             headers = scope.get("headers") or []
             for key, value in headers:
                 if key == _HEADER:
                     incoming = value
                     break
-            if not rid and incoming is not None:
-                try:
-                    rid = valid_request_id(incoming.decode("utf-8"))
-                except UnicodeDecodeError:
-                    rid = ""  # not text: treated like any other unacceptable id
+            if not rid or not isinstance(rid, str):
+                rid = ""
+                if incoming is not None:
+                    try:
+                        rid = valid_request_id(incoming.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        rid = ""  # not text: treated like any other unacceptable id
             if rid and with_request_id(scope, rid):
                 pass
             elif trusted:
@@ -166,14 +184,21 @@ def request_id(
             if kind != "http":
                 await app(scope, receive, send)
                 return
+            line = (_HEADER, encoded)
 
-            async def send_with_id(message: Message) -> None:
+            def send_with_id(message: Message) -> Awaitable[None]:
+                # A plain function handing back send's awaitable: no extra coroutine per message.
                 if message["type"] == "http.response.start":
-                    response_headers = list(message.get("headers") or [])
-                    if not any(k.lower() == _HEADER for k, _ in response_headers):
-                        response_headers.append((_HEADER, encoded))
-                        message = {**message, "headers": response_headers}
-                await send(message)
+                    response_headers = message.get("headers") or ()
+                    for name, _ in response_headers:
+                        # ASGI says names are lowercase; compare exactly first, and case-fold only a name of the
+                        # same length starting with x/X ("content-type" has 12 bytes too).
+                        if name == _HEADER or (len(name) == _HEADER_LEN and name[0] | 0x20 == 0x78
+                                               and bytes(name).lower() == _HEADER):
+                            break
+                    else:
+                        message = {**message, "headers": [*response_headers, line]}
+                return send(message)
 
             await app(scope, receive, send_with_id)
 

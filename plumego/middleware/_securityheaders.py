@@ -6,6 +6,8 @@ validation live in plumego.security. Imports only the standard library, plumego.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send
 from plumego.security import HeaderPolicy, default_policy, is_https
 from plumego.security import security_headers as render_policy
@@ -22,7 +24,7 @@ def _request_is_https(scope: Scope, trust_forwarded: bool) -> bool:
     if scheme == "https":
         return True
     if not trust_forwarded:
-        return is_https(str(scheme))
+        return scheme != "http" and is_https(str(scheme))
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers") or ()]
     return is_https(scheme, headers, trust_forwarded=True)
 
@@ -54,16 +56,21 @@ def security_headers(policy: HeaderPolicy | None = None, *, trust_forwarded: boo
                 return
             lines = secure if _request_is_https(scope, trust_forwarded) else plain
 
-            async def headers_send(message: Message) -> None:
+            def headers_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
                 if message["type"] == "http.response.start":
-                    existing = list(message.get("headers") or ())
-                    present = [name for name, _ in existing if bytes(name).lower() in policy_names]
-                    if present:  # rare: the app set some of them itself, and its values win
-                        taken = {bytes(name).lower() for name in present}
-                        message = {**message, "headers": existing + [ln for ln in lines if ln[0] not in taken]}
-                    else:
-                        message = {**message, "headers": existing + list(lines)}
-                await send(message)
+                    existing = message.get("headers") or ()
+                    taken: set[bytes] | None = None
+                    for name, _ in existing:
+                        # ASGI says names are lowercase: an exact set lookup; case-fold only names with capitals.
+                        if name in policy_names or (not name.islower() and bytes(name).lower() in policy_names):
+                            if taken is None:
+                                taken = set()
+                            taken.add(bytes(name).lower())
+                    if taken is None:
+                        message = {**message, "headers": [*existing, *lines]}
+                    else:  # rare: the app set some of them itself, and its values win
+                        message = {**message, "headers": [*existing, *(ln for ln in lines if ln[0] not in taken)]}
+                return send(message)
 
             await app(scope, receive, headers_send)
 

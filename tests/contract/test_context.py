@@ -33,6 +33,17 @@ from plumego.contract import (
         ("\u00e9" * 64, "\u00e9" * 64),  # 128 bytes
         ("\u00e9" * 65, ""),  # 130 bytes
         ("ok-\u00e9\x02", ""),
+        # issue 13.3: non-ASCII ids follow the same rule (Go accepts these)
+        ("id\u0085", ""),  # NEL, which str.splitlines() reads as a line break
+        ("\u009b31m", ""),  # C1 CSI
+        ("a\u2028b", ""),  # line separator
+        ("a\u2029b", ""),  # paragraph separator
+        ("\u202egnp.exe", ""),  # right-to-left override
+        ("a\u200bb", ""),  # zero-width space (format character)
+        ("a\u00a0b", ""),  # no-break space
+        ("a\ud800b", ""),  # lone surrogate
+        ("\u00a0abc", ""),  # non-ASCII whitespace is not trimmed, it is refused
+        ("caf\u00e9-\u65e5\u672c", "caf\u00e9-\u65e5\u672c"),  # printable non-ASCII stays accepted
     ],
 )
 def test_request_id_validation(raw: str, expected: str) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from plumego.contract import (
@@ -10,6 +12,7 @@ from plumego.contract import (
     ErrorType,
     as_api_error,
     status_text,
+    encode_error_envelope,
 )
 
 # The Go table, verbatim: type -> (code, status, category).
@@ -141,6 +144,15 @@ def test_builder_defaults_and_fluent_api() -> None:
     assert err.__cause__ is cause
     default = ErrorBuilder().build()
     assert (default.status, default.code, default.category, default.type) == (500, "INTERNAL_ERROR", "server_error", "")
+
+
+@pytest.mark.parametrize("bad", ["a\u0001b", "x" * 200, "a\u2028b", "\u202eid", "id\u0085"])
+def test_builder_request_id_is_validated_like_the_header(bad: str) -> None:
+    err = ErrorBuilder().type(ErrorType.NOT_FOUND).request_id(bad).build()
+    assert err.request_id == ""
+    assert b'"request_id"' not in encode_error_envelope(err)
+    assert json.loads(encode_error_envelope(err, "scope-id"))["request_id"] == "scope-id"  # falls back
+    assert APIError(ErrorType.NOT_FOUND, request_id=bad).request_id == ""
 
 
 def test_as_api_error_walks_cause_chain() -> None:

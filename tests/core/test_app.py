@@ -308,3 +308,28 @@ async def test_components_and_component_dataclass_are_wired() -> None:
     await app.lifecycle.start()
     await app.ready()
     assert calls == ["start"]
+
+
+async def test_client_disconnect_mid_body_is_an_info_line_not_a_500() -> None:
+    logger = ListLogger()
+    app = App(logger=logger)
+
+    async def upload(request: Request) -> Response:
+        await request.body()
+        return PlainTextResponse("unreachable")
+
+    app.post("/upload", upload)
+    app.prepare()
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/upload", "raw_path": b"/upload", "query_string": b"",
+             "headers": [(b"content-length", b"100")], "root_path": ""}
+    await app(scope, receive, send)
+    assert sent == []  # nobody to answer: no 500 goes out
+    assert logger.records == [("info", "client disconnected: POST /upload", None)]

@@ -9,6 +9,8 @@ import pytest
 from mw_harness import call, http_scope, text_app
 
 from plumego.contract import (
+    ClientDisconnect,
+    Request,
     RouteContext,
     Receive,
     Scope,
@@ -18,6 +20,7 @@ from plumego.contract import (
 )
 from plumego.log import Level, LoggerConfig, new_logger
 from plumego.metrics import CollectorObserver, MetricsCollector
+from plumego.middleware._asgi import go_duration
 from plumego.middleware import (
     Chain,
     FinishedSpan,
@@ -64,19 +67,64 @@ async def test_access_log_fields() -> None:
     assert record["msg"] == "request completed" and record["level"] == "INFO"
     assert record["method"] == "GET" and record["path"] == "/users/7" and record["status"] == 200
     assert record["bytes"] == len(b"user 7") and record["request_id"] == "req-1"
-    assert record["user_agent"] == "curl/8" and record["client_ip"] == "203.0.113.5"
+    # client_ip is the server's scope["client"]: a forwarding header any client can send is not trusted here.
+    assert record["user_agent"] == "curl/8" and record["client_ip"] == "10.0.0.9"
     assert record["route"] == "/users/:id" and record["route_name"] == "user.show"
     assert record["span_id"] == res.header("x-span-id")
     assert record["duration"].endswith("s") and isinstance(record["duration_ms"], float)
     assert "secret" not in buf.getvalue()
 
 
-async def test_access_log_client_ip_fallbacks() -> None:
-    for headers, expected in (([(b"x-real-ip", b" 198.51.100.2 ")], "198.51.100.2"), ([], "10.0.0.9")):
+async def test_access_log_client_ip_is_the_scope_client_never_a_forwarding_header() -> None:
+    forged = [(b"x-forwarded-for", b"203.0.113.5"), (b"x-real-ip", b"198.51.100.2")]
+    for scope, expected in ((http_scope(headers=forged), "10.0.0.9"),
+                            (http_scope(headers=forged, client=None), "")):
         buf = io.StringIO()
         logger = new_logger(LoggerConfig(format="json", output=buf))
-        await call(access_log(logger)(text_app()), http_scope(headers=headers))
+        await call(access_log(logger)(text_app()), scope)
         assert json.loads(buf.getvalue())["client_ip"] == expected
+
+
+async def test_access_log_caps_client_controlled_fields_with_a_marker() -> None:
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="json", output=buf))
+    agent = b"A" * (8 << 20)  # the 8 MB line of issue 13.3
+    scope = http_scope("GET", "/p" * 5000, headers=[(b"user-agent", agent)])
+    await call(access_log(logger)(text_app()), scope)
+    line = buf.getvalue()
+    record = json.loads(line)
+    assert record["user_agent"] == "A" * 512 + f"...[truncated {len(agent) - 512} chars]"
+    assert record["path"] == ("/p" * 5000)[:2048] + f"...[truncated {10000 - 2048} chars]"
+    assert len(line) < 4096
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+async def test_access_log_line_cannot_be_split_or_forged(fmt: str) -> None:
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format=fmt, output=buf))
+    hostile = "curl\u0085I1206 00:00:00.000000 1 [x.py:1] request completed status=200\u2028\x1b[2J\x00\u202e"
+    scope = http_scope("GET", "/a\nb\x1b[31m", headers=[(b"user-agent", hostile.encode("utf-8"))])
+    await call(access_log(logger)(text_app()), scope)
+    text = buf.getvalue()
+    assert text.count("\n") == 1 and len(text.splitlines()) == 1
+    assert text[:-1].isprintable()
+    if fmt == "json":
+        record = json.loads(text)
+        assert record["path"] == "/a\nb\x1b[31m"
+        assert record["user_agent"] == hostile.encode("utf-8").decode("latin-1")  # header bytes as latin-1
+
+
+async def test_access_log_records_a_client_disconnect_as_499() -> None:
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="json", output=buf))
+
+    async def reads_body(scope: Scope, receive: Receive, send: Send) -> None:
+        await Request(scope, receive).body()
+
+    with pytest.raises(ClientDisconnect):
+        await call(access_log(logger)(reads_body), http_scope("POST"), [])  # type: ignore[arg-type]
+    record = json.loads(buf.getvalue())
+    assert record["status"] == 499 and record["level"] == "INFO"
 
 
 async def test_access_log_on_exception_logs_500_and_reraises() -> None:
@@ -267,3 +315,11 @@ async def test_broken_log_sink_never_changes_the_response() -> None:
         http_scope("POST", headers=[(b"content-length", b"5")]),
     )
     assert res.status == 413
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0s"), (999e-9, "999ns"), (1e-6, "1µs"), (153.2e-6, "153.2µs"), (0.001, "1ms"), (0.012345678, "12.345678ms"),
+    (1.5, "1.5s"), (60, "1m0s"), (90, "1m30s"), (3723.5, "1h2m3.5s"), (7200, "2h0m0s"), (-0.0015, "-1.5ms"),
+])
+def test_go_duration_matches_go_duration_string(seconds: float, text: str) -> None:
+    assert go_duration(seconds) == text  # the strings Go's time.Duration.String prints for the same values

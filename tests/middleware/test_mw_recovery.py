@@ -9,7 +9,7 @@ import json
 import pytest
 from mw_harness import call, call_raw, envelope, http_scope, text_app
 
-from plumego.contract import Receive, Scope, Send
+from plumego.contract import Receive, Request, Scope, Send
 from plumego.log import LoggerConfig, new_logger
 from plumego.middleware import Chain, recovery, request_id
 
@@ -135,3 +135,14 @@ async def test_api_error_from_raw_asgi_code_answers_its_own_envelope_unlogged() 
         ("FORBIDDEN", "no entry", "auth_error", "forbidden_request"), details='{"role":"guest"}'
     )
     assert buf.getvalue() == ""
+
+
+async def test_client_disconnect_is_not_a_panic() -> None:
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="json", output=buf))
+
+    async def reads_body(scope: Scope, receive: Receive, send: Send) -> None:
+        await Request(scope, receive).body()
+
+    sent = await call_raw(recovery(logger)(reads_body), http_scope("POST"), [])
+    assert sent == [] and buf.getvalue() == ""  # no 500 sent, nothing logged at ERROR

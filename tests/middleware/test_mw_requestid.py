@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -36,6 +37,20 @@ def test_generator_format_is_decodable_and_time_ordered() -> None:
     keys = [(d.unix_ms, d.sequence) for d in decoded]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     assert all(0 <= d.random < 2**14 and 0 <= d.sequence < 1024 for d in decoded)
+
+
+def test_generator_digits_are_exact_across_milliseconds_and_carries(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The generator computes the 8 leading digits once per millisecond and adds the low 24 bits with a
+    # carry; across many milliseconds (every carry case) each id must decode to its own time and sequence.
+    gen = RequestIDGenerator()
+    clock = [1_700_000_000_000]
+    monkeypatch.setattr(time, "time_ns", lambda: clock[0] * 1_000_000)
+    rng = random.Random(7)
+    for _ in range(3000):
+        clock[0] += rng.randrange(1, 10**6)
+        for sequence in range(3):
+            decoded = decode_request_id(gen())
+            assert (decoded.unix_ms, decoded.sequence) == (clock[0], sequence)
 
 
 def test_generator_is_thread_safe() -> None:
@@ -92,7 +107,12 @@ async def test_accepts_valid_incoming_id_trimmed() -> None:
     assert seen["headers"] == [(b"x-request-id", b"req-123")]
 
 
-@pytest.mark.parametrize("bad", [b"", b"   ", b"a" * 129, b"bad\x01id", b"bad\x7fid", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "bad",
+    [b"", b"   ", b"a" * 129, b"bad\x01id", b"bad\x7fid", b"\xff\xfe",
+     # issue 13.3: non-ASCII control, separator and bidi characters are refused like ASCII controls
+     "id\u0085".encode(), "\u009b31m".encode(), "a\u2028b".encode(), "\u202eid".encode()],
+)
 async def test_rejects_invalid_incoming_id_and_generates(bad: bytes) -> None:
     seen: dict[str, object] = {}
     res = await call(request_id()(capturing_app(seen)), http_scope(headers=[(b"x-request-id", bad)]))
