@@ -1,7 +1,8 @@
 """Choose a task queue backend by URL, so an app moves from one machine to many by configuration.
 
 ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` -> :class:`SQLiteTaskQueue` (the default);
-``postgresql://user@host:5432/db?schema=S&table=T`` -> :class:`PostgresTaskQueue`.
+``postgresql://user@host:5432/db?schema=S&table=T`` -> :class:`PostgresTaskQueue`;
+``redis://host:6379/0?prefix=NS`` -> :class:`RedisTaskQueue`.
 Owns URL parsing only; a backend's client library is imported when its URL is used. Imports the standard library
 and this package.
 """
@@ -33,4 +34,8 @@ async def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Tas
         from ._postgres import PostgresTaskQueue
 
         return await PostgresTaskQueue.open(url, clock=clock)
-    raise ValueError(f"unsupported task queue URL scheme {scheme!r}: use sqlite:/// or postgresql://")
+    if scheme in ("redis", "rediss"):
+        from ._redis import RedisTaskQueue
+
+        return await RedisTaskQueue.open(url, clock=clock)
+    raise ValueError(f"unsupported task queue URL scheme {scheme!r}: use sqlite:///, postgresql:// or redis://")

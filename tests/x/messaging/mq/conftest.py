@@ -27,7 +27,7 @@ class FakeClock:
 
 
 QueueFactory = Callable[[], Awaitable[TaskQueue]]
-BACKENDS = ["sqlite", "postgres"]
+BACKENDS = ["sqlite", "postgres", "redis"]
 
 
 @pytest.fixture
@@ -40,6 +40,9 @@ def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     backend = request.param
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'queue.db'}"
+    if backend == "redis":
+        base, prefix = request.getfixturevalue("redis_namespace")
+        return f"{base}?prefix={prefix}"
     base, schema = request.getfixturevalue("pg_schema")
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}schema={schema}"
