@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("the PostgreSQL task queue needs psycopg 3: pip install 'plumego[postgres]'") from exc
 
 from ._queue import QueueCapabilities
-from ._rows import SELECT_LIST, check_identifier, dump_meta, task_from_row, verdict
+from ._rows import COLUMNS, SELECT_LIST, check_identifier, dump_meta, task_from_row
 from ._task import (
     DEFAULT_LEASE,
     DEFAULT_MAX_ATTEMPTS,
@@ -71,6 +71,34 @@ CREATE INDEX IF NOT EXISTS {t}_ready ON {q} (status, topic, priority DESC, avail
 CREATE INDEX IF NOT EXISTS {t}_leases ON {q} (status, lease_until);
 CREATE INDEX IF NOT EXISTS {t}_updated ON {q} (status, updated_at)
 """
+# Lease, expire or dead-letter the due candidates in one statement; returns the task columns plus
+# (priority, available_at, seq, leased?) so the caller can restore the order and keep only the leased rows.
+_RESERVE = """
+WITH c AS (
+    SELECT seq FROM {q}
+    WHERE topic = ANY(%(topics)s)
+      AND ((status = 'queued' AND available_at <= %(now)s) OR (status = 'leased' AND lease_until <= %(now)s))
+    ORDER BY priority DESC, available_at, seq
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), v AS (
+    SELECT t.seq, CASE
+        WHEN t.expires_at IS NOT NULL AND t.expires_at <= %(now)s THEN 'expired'
+        WHEN t.status = 'leased' AND t.attempts >= t.max_attempts THEN 'dead'
+        ELSE 'leased' END AS verdict
+    FROM {q} t JOIN c ON c.seq = t.seq
+)
+UPDATE {q} t SET
+    status = v.verdict,
+    lease_owner = CASE WHEN v.verdict = 'leased' THEN %(owner)s END,
+    lease_until = CASE WHEN v.verdict = 'leased' THEN %(until)s END,
+    attempts = t.attempts + CASE WHEN v.verdict = 'leased' THEN 1 ELSE 0 END,
+    last_error = CASE WHEN v.verdict = 'dead'
+        THEN 'lease expired on attempt ' || t.attempts || ' of ' || t.max_attempts ELSE t.last_error END,
+    updated_at = %(now)s
+FROM v WHERE t.seq = v.seq
+RETURNING """ + ", ".join(f"t.{c}" for c in COLUMNS) + """, t.priority, t.available_at, t.seq, v.verdict = 'leased'
+"""
 _SAFETY_POLL = 5.0   # seconds between polls when LISTEN is up (a NOTIFY is lost only if the listener reconnects)
 
 
@@ -110,7 +138,7 @@ class PostgresTaskQueue:
         the longest ``wait`` sleeps without a notification (it only matters if a NOTIFY is lost)."""
         conninfo, schema, table = split_queue_url(url)
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo, min_size=1, max_size=max_connections,
-                                                             open=False)
+                                                             open=False, kwargs={"autocommit": True})
         await pool.open(wait=True)
         self = cls(pool, conninfo, schema, table, clock, safety_poll)
         try:
@@ -144,14 +172,14 @@ class PostgresTaskQueue:
                     meta=dict(meta or {}), priority=priority, dedupe_key=dedupe_key, available_at=at,
                     expires_at=expires_at, max_attempts=max_attempts, created_at=now)
         try:
-            async with self._pool.connection() as conn, conn.transaction():
+            async with self._pool.connection() as conn:     # one statement: the row and its NOTIFY commit together
                 await conn.execute(
-                    f"INSERT INTO {self._q} (id, topic, payload, status, tenant_id, meta, priority, dedupe_key,"
-                    " available_at, expires_at, attempts, max_attempts, created_at, updated_at)"
-                    " VALUES (%s, %s, %s, 'queued', %s, %s, %s, %s, %s, %s, 0, %s, %s, %s)",
+                    f"WITH ins AS (INSERT INTO {self._q} (id, topic, payload, status, tenant_id, meta, priority,"
+                    " dedupe_key, available_at, expires_at, attempts, max_attempts, created_at, updated_at)"
+                    " VALUES (%s, %s, %s, 'queued', %s, %s, %s, %s, %s, %s, 0, %s, %s, %s) RETURNING topic)"
+                    " SELECT pg_notify(%s, topic) FROM ins",
                     (task.id, topic, task.payload, tenant_id, dump_meta(meta), priority, dedupe_key, at, expires_at,
-                     max_attempts, now, now))
-                await conn.execute("SELECT pg_notify(%s, %s)", (self._channel, topic))
+                     max_attempts, now, now, self._channel))
         except pg_errors.UniqueViolation:
             if dedupe_key is None:
                 raise
@@ -176,35 +204,18 @@ class PostgresTaskQueue:
         now = self._clock()
         wanted = list(dict.fromkeys(topics))
         out: list[Task] = []
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:
             while len(out) < limit:
-                cur = await conn.execute(
-                    f"SELECT seq, status, expires_at, attempts, max_attempts FROM {self._q}"
-                    " WHERE topic = ANY(%s) AND ((status = 'queued' AND available_at <= %s)"
-                    "  OR (status = 'leased' AND lease_until <= %s))"
-                    " ORDER BY priority DESC, available_at, seq LIMIT %s FOR UPDATE SKIP LOCKED",
-                    (wanted, now, now, limit - len(out)))
+                # one statement: lock due candidates (SKIP LOCKED), then lease, expire or dead-letter each one by
+                # the rule of _rows.verdict (the conformance suite keeps the two spellings in step)
+                cur = await conn.execute(_RESERVE.format(q=self._q), {
+                    "topics": wanted, "now": now, "limit": limit - len(out), "owner": consumer_id,
+                    "until": now + lease})
                 rows = await cur.fetchall()
                 if not rows:
                     break
-                for seq, status, expires_at, attempts, max_attempts in rows:
-                    v = verdict(status, expires_at, attempts, max_attempts, now)
-                    if v == "expire":
-                        await conn.execute(f"UPDATE {self._q} SET status = 'expired', lease_owner = NULL,"
-                                           " lease_until = NULL, updated_at = %s WHERE seq = %s", (now, seq))
-                    elif v == "dead":
-                        await conn.execute(
-                            f"UPDATE {self._q} SET status = 'dead', lease_owner = NULL, lease_until = NULL,"
-                            " updated_at = %s, last_error = %s WHERE seq = %s",
-                            (now, f"lease expired on attempt {attempts} of {max_attempts}", seq))
-                    else:
-                        cur = await conn.execute(
-                            f"UPDATE {self._q} SET status = 'leased', lease_owner = %s, lease_until = %s,"
-                            f" attempts = attempts + 1, updated_at = %s WHERE seq = %s RETURNING {SELECT_LIST}",
-                            (consumer_id, now + lease, now, seq))
-                        row = await cur.fetchone()
-                        assert row is not None
-                        out.append(task_from_row(row))
+                rows.sort(key=lambda r: (-r[-4], r[-3], r[-2]))     # priority DESC, available_at, seq
+                out.extend(task_from_row(r[:-4]) for r in rows if r[-1])
         return out
 
     async def ack(self, task_id: str, consumer_id: str) -> None:
@@ -237,7 +248,7 @@ class PostgresTaskQueue:
 
     async def _owned_update(self, task_id: str, consumer_id: str, assignments: str, params: tuple[object, ...],
                             *, notify: bool = False) -> Task:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:     # autocommit: the UPDATE is the whole transaction
             cur = await conn.execute(
                 f"UPDATE {self._q} SET {assignments} WHERE id = %s AND status = 'leased' AND lease_owner = %s"
                 f" RETURNING {SELECT_LIST}", (*params, task_id, consumer_id))
@@ -257,7 +268,7 @@ class PostgresTaskQueue:
 
     async def replay_dlq(self, *, limit: int = 100, reset_attempts: bool = True) -> int:
         now = self._clock()
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:
             cur = await conn.execute(
                 f"UPDATE {self._q} SET status = 'queued', available_at = %s, updated_at = %s, last_error = '',"
                 " attempts = CASE WHEN %s THEN 0 ELSE attempts END"
@@ -270,7 +281,7 @@ class PostgresTaskQueue:
 
     async def purge(self, *, finished_before: float) -> int:
         """Delete done and expired tasks finished before the given time (their dedupe keys become free again)."""
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:
             cur = await conn.execute(f"DELETE FROM {self._q} WHERE status IN ('done', 'expired') AND updated_at < %s",
                                      (finished_before,))
             return int(cur.rowcount)
@@ -283,7 +294,7 @@ class PostgresTaskQueue:
 
     async def stats(self) -> QueueStats:
         now = self._clock()
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:
             await conn.execute(f"UPDATE {self._q} SET status = 'expired', lease_owner = NULL, lease_until = NULL,"
                                " updated_at = %s WHERE expires_at <= %s AND (status = 'queued'"
                                " OR (status = 'leased' AND lease_until <= %s))", (now, now, now))

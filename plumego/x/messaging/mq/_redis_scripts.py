@@ -29,7 +29,7 @@ local function move(id, from, to, now)
 end
 local function stream(topic)
   local s = P .. ':s:' .. topic
-  redis.pcall('XGROUP', 'CREATE', s, 'g', '0', 'MKSTREAM')
+  if redis.call('EXISTS', s) == 0 then redis.call('XGROUP', 'CREATE', s, 'g', '0', 'MKSTREAM') end
   return s
 end
 local function push(id, topic)
