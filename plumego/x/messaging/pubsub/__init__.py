@@ -9,11 +9,13 @@
 
 The in-process broker keeps Go's semantics: bounded subscriber buffers (16) with the DropOldest (default),
 DropNewest, BlockWithTimeout and CloseSubscriber policies, Go glob and MQTT ``+``/``#`` patterns, request/reply and
-replay history for late subscribers. Delivery is at most once per subscriber buffer. Bridges that carry messages to
-other workers and machines (Redis pub/sub, NATS, MQTT) are not built yet.
+replay history for late subscribers. Delivery is at most once per subscriber buffer. A bridge
+(``open_bridge(broker, "redis://..." | "nats://..." | "mqtt://...")``) carries published messages to the brokers of
+other workers and machines, with the same pattern semantics on every transport.
 Imports only the standard library; never plumego.core.
 """
 
+from ._bridge import Bridge, open_bridge
 from ._broker import CORRELATION_ID, REPLY_TO, BrokerClosedError, BrokerStats, InProcBroker
 from ._message import Message, new_message
 from ._patterns import compile_glob, compile_mqtt, validate_topic
@@ -22,6 +24,7 @@ from ._subscription import Policy, Subscription, SubscriptionClosed, Subscriptio
 __all__ = [
     "CORRELATION_ID",
     "REPLY_TO",
+    "Bridge",
     "BrokerClosedError",
     "BrokerStats",
     "InProcBroker",
@@ -33,5 +36,6 @@ __all__ = [
     "compile_glob",
     "compile_mqtt",
     "new_message",
+    "open_bridge",
     "validate_topic",
 ]
