@@ -4,9 +4,9 @@ Grammar (upstream-x.md, scheduler): 5 fields ``min hour dom mon dow`` or 6 with 
 values only (no JAN/MON names, no ``L``/``W``/``#``/``?``); ``*``, ``a``, ``a-b``, ``a,b``, ``*/n``, ``a-b/n``;
 dow is 0-6 (7 is invalid); descriptors ``@yearly @annually @monthly @weekly @daily @midnight @hourly`` and
 ``@every <Go duration>``. When both day-of-month and day-of-week are restricted they are OR-ed (Vixie cron);
-when either starts with ``*`` (``*/10`` included) both must match, as in Vixie cron and robfig/cron. Times are wall-clock times in the schedule's time zone
-(UTC by default); a wall time that does not exist (spring-forward gap) is skipped, an ambiguous one (fall-back)
-fires once, at its first occurrence.
+when either starts with ``*`` (``*/10`` included) both must match, as in Vixie cron and robfig/cron. Times are
+wall-clock times in the schedule's time zone (UTC by default); a wall time that does not exist (spring-forward
+gap) is skipped, an ambiguous one (fall-back) fires once, at its first occurrence.
 
 No cron library is used: croniter accepts names, ``7`` for Sunday and ``L``/``#``, which the Go grammar refuses,
 and the grammar table in the tests pins this one. Imports only the standard library.
