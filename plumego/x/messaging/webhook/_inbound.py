@@ -239,7 +239,7 @@ async def verify_github(headers: Mapping[str, str], body: bytes, secret: str | b
     delivery = _header(headers, "X-GitHub-Delivery")
     config = HMACConfig(secret=secret, header="X-Hub-Signature-256", prefix="sha256=", max_body=max_body,
                         signed_format=SignedFormat.RAW)
-    verified = await verify_hmac(headers, body, config)
+    await verify_hmac(headers, body, config)
     if nonce_store is not None and delivery:
         if not await nonce_store.add_if_absent("github:" + delivery, 7 * 86400):
             raise WebhookVerificationError("replay_detected", "this delivery was received already")
