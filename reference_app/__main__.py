@@ -1,4 +1,4 @@
-"""``python -m reference_app [--host H] [--port P] [--data-dir D]``: serve the reference service with uvicorn.
+"""``python -m reference_app [--addr H:P | --host H --port P] [--data-dir D]``: serve the reference service.
 
 Binds the socket itself (so ``--port 0`` can print the bound address), then runs uvicorn until SIGINT or
 SIGTERM, which stop accepting connections, drain in-flight requests and exit 0. Any startup error is
@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None, *, wrap: WrapApp | None = None) -> i
         return 1
 
     host, port = sock.getsockname()[:2]
-    address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    scheme = cfg.scheme
+    address = f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
     options = app.config.uvicorn_options()
     for key in ("host", "port"):
         options.pop(key)
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None, *, wrap: WrapApp | None = None) -> i
     )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _keep_signal)
-    logger.info("starting server", {"addr": address, "data_dir": str(cfg.data_dir), "tls": False})
+    logger.info("starting server", {"addr": address, "data_dir": str(cfg.data_dir), "tls": cfg.tls_enabled})
     print(f"listening on {address}", flush=True)
     try:
         server.run(sockets=[sock])

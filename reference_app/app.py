@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from plumego.core import App, AppConfig, Component
+from plumego.core import App, AppConfig, Component, TLSConfig
 from plumego.health import ComponentCheck, HealthChecker
 from plumego.log import LoggerConfig, StructuredLogger, new_logger
 from plumego.metrics import NoopObserver
@@ -67,7 +67,12 @@ class ReferenceService:
         self.store = SQLiteItemStore(cfg.data_dir)
         self.items = ItemService(self.store)
         self.app = App(
-            AppConfig(host=cfg.host, port=cfg.port, shutdown_timeout=cfg.shutdown_timeout),
+            AppConfig(
+                host=cfg.host,
+                port=cfg.port,
+                shutdown_timeout=cfg.shutdown_timeout,
+                tls=TLSConfig(cfg.tls_enabled, cfg.tls_cert_file, cfg.tls_key_file),
+            ),
             logger=KernelLogger(self.logger),
         )
         self.app.add_component(STORE_COMPONENT, Component(on_stop=self.store.close, on_ready=self._ping_store))

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+ALL_INTERFACES = "0.0.0.0"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 class ConfigError(ValueError):
@@ -34,6 +37,13 @@ class Config:
     cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
+    tls_enabled: bool = False
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_enabled else "http"
 
     def validate(self) -> Config:
         if not self.host:
@@ -46,7 +56,43 @@ class Config:
             raise ConfigError("timeouts must be positive")
         if self.rate_limit_per_second <= 0 or self.rate_limit_burst < 1:
             raise ConfigError("rate limits must be positive")
+        if self.tls_enabled:
+            if not (self.tls_cert_file and self.tls_key_file):
+                raise ConfigError("APP_TLS_ENABLED needs APP_TLS_CERT_FILE and APP_TLS_KEY_FILE")
+            for name, path in (("APP_TLS_CERT_FILE", self.tls_cert_file), ("APP_TLS_KEY_FILE", self.tls_key_file)):
+                if not Path(path).is_file():
+                    raise ConfigError(f"{name}={path!r} is not a readable file")
+        elif self.tls_cert_file or self.tls_key_file:
+            # Go ignores the files unless TLS is enabled; a half-configured TLS setup is refused here instead.
+            raise ConfigError("APP_TLS_CERT_FILE/APP_TLS_KEY_FILE are set but APP_TLS_ENABLED is not true")
         return self
+
+
+def parse_addr(value: str, setting: str) -> tuple[str, int]:
+    """Go's ``host:port``: ``:9000`` binds every interface (as ``net.Listen`` does), ``[::1]:9000`` an IPv6 host.
+
+    Only the bare ``:port`` form means all interfaces; without any address the service stays on loopback.
+    """
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isascii() or not port.isdigit() or len(port) > 5:
+        raise ConfigError(f"{setting}={value!r} must be host:port or :port")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise ConfigError(f"{setting}={value!r}: write an IPv6 host in brackets, e.g. [::1]:8080")
+    number = int(port)
+    if number > 65535:
+        raise ConfigError(f"{setting}={value!r}: port is outside 0-65535")
+    return host or ALL_INTERFACES, number
+
+
+def _bool(name: str, value: str) -> bool:
+    folded = value.strip().lower()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean (true/false)")
 
 
 def parse_env_file(text: str) -> dict[str, str]:
@@ -80,11 +126,11 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
 
     changes: dict[str, object] = {}
     if "APP_ADDR" in env:
-        host, _, port = env["APP_ADDR"].rpartition(":")
-        if not port.isdigit():
-            raise ConfigError(f"APP_ADDR={env['APP_ADDR']!r} must be host:port")
-        changes["host"], changes["port"] = host or cfg.host, int(port)
-    for name, attr in (("APP_HOST", "host"), ("APP_SERVICE_NAME", "service_name"), ("APP_VERSION", "version")):
+        changes["host"], changes["port"] = parse_addr(env["APP_ADDR"], "APP_ADDR")
+    if "APP_TLS_ENABLED" in env:
+        changes["tls_enabled"] = _bool("APP_TLS_ENABLED", env["APP_TLS_ENABLED"])
+    for name, attr in (("APP_HOST", "host"), ("APP_SERVICE_NAME", "service_name"), ("APP_VERSION", "version"),
+                       ("APP_TLS_CERT_FILE", "tls_cert_file"), ("APP_TLS_KEY_FILE", "tls_key_file")):
         if name in env:
             changes[attr] = env[name]
     if "APP_WRITE_KEY" in env:  # an empty value explicitly clears a key set earlier
@@ -106,6 +152,7 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
 
 def build_arg_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reference_app", description="The Plumego reference service.")
+    parser.add_argument("--addr", help="host:port to bind, as in Go (':9000' = every interface); --host/--port win")
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free port)")
     parser.add_argument("--data-dir", type=Path, help="directory for the embedded SQLite database (default ./.data)")
@@ -130,6 +177,8 @@ def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         raise ConfigError(f"env file {env_file} does not exist")
     cfg = replace(_apply_env(cfg, env), env_file=env_file)
     flags: dict[str, object] = {}
+    if args.addr is not None:
+        flags["host"], flags["port"] = parse_addr(args.addr, "--addr")
     for attr in ("host", "port", "data_dir", "write_key"):
         value = getattr(args, attr)
         if value is not None:

@@ -1,15 +1,19 @@
 """Shared pytest fixtures: the repository root and real-service availability.
 
-Tests that need PostgreSQL, Redis, NATS, RabbitMQ or Mosquitto call ``require_service``: on a
-machine without the service they skip with the reason, except under CI=true, where a missing
-service fails the test (CI machines start them before the run).
+Tests that need PostgreSQL, Redis, NATS, RabbitMQ or Mosquitto take the engine's URL fixture
+(``postgres_url``, ``redis_url``, ``nats_url``, ``rabbitmq_url``, ``mosquitto_url``) or call
+``require_service``. The URL comes from ``PLUMEGO_TEST_<ENGINE>_URL`` (default: the loopback server);
+when nothing answers on its host and port the test skips with the reason, except under CI=true, where a
+missing service fails the test (CI machines start them before the run).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,11 +26,24 @@ SERVICES = {
     "rabbitmq": ("127.0.0.1", 5672),
     "mosquitto": ("127.0.0.1", 1883),
 }
+DEFAULT_URLS = {
+    "postgres": "postgresql://postgres@127.0.0.1:5432/postgres",
+    "redis": "redis://127.0.0.1:6379/0",
+    "nats": "nats://127.0.0.1:4222",
+    "rabbitmq": "amqp://guest:guest@127.0.0.1:5672/",
+    "mosquitto": "mqtt://127.0.0.1:1883",
+}
+
+
+def service_url(name: str) -> str:
+    """``PLUMEGO_TEST_<NAME>_URL`` or the loopback default for engine ``name``."""
+    return os.environ.get(f"PLUMEGO_TEST_{name.upper()}_URL") or DEFAULT_URLS[name]
 
 
 def require_service(name: str) -> tuple[str, int]:
     """Return (host, port) of a running service, or skip (fail under CI=true) when it is down."""
-    host, port = SERVICES[name]
+    parts = urlsplit(service_url(name))
+    host, port = parts.hostname or SERVICES[name][0], parts.port or SERVICES[name][1]
     try:
         with socket.create_connection((host, port), timeout=1.0):
             return host, port
@@ -35,6 +52,36 @@ def require_service(name: str) -> tuple[str, int]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and {reason}")
         pytest.skip(reason)
+
+
+def _url_fixture(name: str) -> Iterator[str]:
+    require_service(name)
+    yield service_url(name)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from _url_fixture("postgres")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    yield from _url_fixture("redis")
+
+
+@pytest.fixture
+def nats_url() -> Iterator[str]:
+    yield from _url_fixture("nats")
+
+
+@pytest.fixture
+def rabbitmq_url() -> Iterator[str]:
+    yield from _url_fixture("rabbitmq")
+
+
+@pytest.fixture
+def mosquitto_url() -> Iterator[str]:
+    yield from _url_fixture("mosquitto")
 
 
 @pytest.fixture(scope="session")

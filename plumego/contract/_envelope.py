@@ -6,6 +6,9 @@ trailing newline; map keys sorted. Uses stdlib ``json`` only. Imports only the s
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -13,6 +16,23 @@ from typing import Any, Final
 from ._errors import APIError
 
 __all__ = ["InvalidResponseStatus", "encode_error_envelope", "encode_success_envelope", "go_json"]
+
+
+def _go_default(value: Any) -> Any:
+    """JSON for values ``json`` does not know: dataclasses as objects (field order), other mappings (read-only
+    ``MappingProxyType`` claims, say) as objects, enums by value, dates and times in ISO 8601 (RFC 3339 for aware
+    datetimes, as Go's ``time.Time``), sets as lists; anything else stringified."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return str(value)
 
 
 def _make_encoder(sort_keys: bool) -> Callable[[Any], str]:
@@ -23,14 +43,14 @@ def _make_encoder(sort_keys: bool) -> Callable[[Any], str]:
         separators=(",", ":"),
         allow_nan=False,
         sort_keys=sort_keys,
-        default=str,
+        default=_go_default,
         check_circular=False,
     )
     make = getattr(json.encoder, "c_make_encoder", None)
     string = getattr(json.encoder, "c_encode_basestring", None)
     if make is None or string is None:
         return encoder.encode
-    iterencode = make(None, str, string, None, ":", ",", sort_keys, False, False)
+    iterencode = make(None, _go_default, string, None, ":", ",", sort_keys, False, False)
     join = "".join
 
     def encode(value: Any) -> str:
@@ -72,7 +92,8 @@ def _html_escape(text: str) -> str:
 def go_json(value: Any, *, sort_keys: bool = False) -> str:
     """Encode ``value`` like Go's ``json.Marshal`` (compact, HTML-escaped; no trailing newline).
 
-    Non-JSON values are stringified instead of failing; NaN/Infinity raise ``ValueError`` as in Go.
+    Dataclasses, enums, dates and sets are encoded as ``_go_default`` says; other non-JSON values are
+    stringified instead of failing; NaN/Infinity raise ``ValueError`` as in Go.
     """
     return _html_escape((_ENCODE_SORTED if sort_keys else _ENCODE_PLAIN)(value))
 

@@ -1,7 +1,8 @@
 """plumego.core: the ASGI application kernel.
 
 App (http, websocket, lifespan), explicit route/middleware/mount wiring, AppConfig with documented
-defaults, lifecycle components run by the ASGI lifespan, graceful drain, and the ``plumego serve`` CLI.
+defaults, lifecycle components run by the ASGI lifespan, graceful drain, the ``plumego serve`` CLI and an
+in-process TestClient.
 Stable root (ga). Imports only the standard library and plumego.contract, plumego.router (may also use
 plumego.middleware, plumego.health, plumego.log, plumego.metrics); never plumego.x, the reference app or tooling.
 """
@@ -10,6 +11,7 @@ from ._app import App, AppStateError, Lifespan, LoggerLike
 from ._config import AppConfig, ConfigError, TLSConfig, default_config
 from ._lifecycle import Component, LifecycleError, LifecycleGroup, ReadyChecker, Starter, Stopper
 from ._serve import ServerUnavailable, serve
+from ._testclient import TestClient, TestResponse
 
 __all__ = [
     "App",
@@ -26,6 +28,8 @@ __all__ = [
     "Starter",
     "Stopper",
     "TLSConfig",
+    "TestClient",
+    "TestResponse",
     "default_config",
     "serve",
 ]

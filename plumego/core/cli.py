@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
@@ -47,8 +48,17 @@ def load_app(target: str) -> Any:
     return obj
 
 
+def installed_version() -> str:
+    """The installed distribution's version (read from its metadata: importing the root facade is PLG104)."""
+    try:
+        return importlib.metadata.version("plumego")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plumego", description="Plumego runtime commands.")
+    parser.add_argument("--version", action="version", version=f"plumego {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve an ASGI app with uvicorn")
     run.add_argument("target", help="the app to serve, as module:attribute (e.g. service.main:app)")

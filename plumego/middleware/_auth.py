@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from plumego.contract import APIError, ASGIApp, ErrorType, Middleware, Receive, Scope, Send
 from plumego.middleware._asgi import header_value, send_error
@@ -24,13 +24,19 @@ SCOPE_PRINCIPAL: Final = "plumego.principal"
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller. Immutable: roles and scopes are tuples, claims a read-only mapping."""
+    """An authenticated caller. Immutable: roles and scopes are tuples, claims read-only mappings.
+
+    ``claims`` is Go's ``map[string]string`` (for a JWT: ``token_id``, ``token_type``, ``key_id``);
+    ``token_claims`` holds every verified claim of the token it came from (``name``, ``email``, ``scope``, ...),
+    empty for other authenticators.
+    """
 
     subject: str
     tenant_id: str = ""
     roles: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
     claims: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    token_claims: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         if not self.subject:
@@ -38,6 +44,8 @@ class Principal:
         object.__setattr__(self, "roles", tuple(self.roles))
         object.__setattr__(self, "scopes", tuple(self.scopes))
         object.__setattr__(self, "claims", MappingProxyType(dict(self.claims)))
+        if not isinstance(self.token_claims, MappingProxyType):
+            object.__setattr__(self, "token_claims", MappingProxyType(dict(self.token_claims)))
 
 
 def principal_from_scope(scope: Scope) -> Principal | None:
@@ -52,11 +60,12 @@ def with_principal(scope: Scope, principal: Principal) -> None:
 
 
 class InvalidCredentialsError(Exception):
-    """Credentials were presented but are not valid (bad token, unknown API key). Answered 401 invalid_token."""
+    """Credentials were presented but are not valid (bad token, unknown API key). Answered 401 ``UNAUTHORIZED``, reason
+    ``invalid_token``."""
 
 
 class ExpiredCredentialsError(InvalidCredentialsError):
-    """Credentials were valid once but have expired. Answered 401 expired_token."""
+    """Credentials were valid once but have expired. Answered 401 ``UNAUTHORIZED``, reason ``expired_token``."""
 
 
 @runtime_checkable
@@ -93,12 +102,15 @@ def extract_bearer_token(scope: Scope) -> str | None:
 
 
 class BearerJWTAuthenticator:
-    """``Authorization: Bearer <jwt>`` verified by a :class:`plumego.security.JWTManager`.
+    """``Authorization: Bearer <jwt>`` verified by a :class:`plumego.security.JWTManager` (``averify``: a JWKS
+    refresh never blocks the event loop).
 
-    Principal: ``subject`` = ``sub``, ``roles`` = ``authorization.roles``, ``scopes`` =
-    ``authorization.permissions``, ``tenant_id`` = a string ``tenant_id`` claim, ``claims`` = ``{token_id,
-    token_type, key_id}`` (as Go's ``PrincipalFromClaims``). Tokens from other issuers (e.g. PyJWT) verify when
-    they are signed with a key in the manager's ring and carry the claims the manager requires.
+    Principal: ``subject`` = ``sub``, ``roles`` and ``scopes`` as ``TokenClaims`` reads them (Go's
+    ``authorization.roles``/``permissions``, else ``roles`` and the OAuth ``scope``/``scp`` claims), ``tenant_id``
+    = a string ``tenant_id`` claim, ``claims`` = ``{token_id, token_type, key_id}`` (as Go's
+    ``PrincipalFromClaims``; ``key_id`` is the header ``kid``), ``token_claims`` = every verified claim. Tokens
+    from other issuers verify when a key in the manager's ring or key source signed them and they carry the
+    claims its config requires (``JWTConfig.for_identity_provider`` for an OpenID Connect provider).
     """
 
     __slots__ = ("_manager", "_token_type")
@@ -111,7 +123,7 @@ class BearerJWTAuthenticator:
         token = extract_bearer_token(scope)
         if token is None:
             return None
-        claims = self._manager.verify(token, self._token_type)  # TokenError is mapped by the middleware
+        claims = await self._manager.averify(token, self._token_type)  # TokenError is mapped by the middleware
         tenant = claims.raw.get("tenant_id")
         return Principal(
             subject=claims.subject,
@@ -119,6 +131,7 @@ class BearerJWTAuthenticator:
             roles=claims.roles,
             scopes=claims.permissions,
             claims={"token_id": claims.token_id, "token_type": claims.token_type, "key_id": claims.key_id},
+            token_claims=claims.raw,
         )
 
 
@@ -182,8 +195,18 @@ class _Challenge:
         return (scheme + (" " + ", ".join(params) if params else "")).encode("latin-1")
 
 
+REASON_MISSING: Final = "missing_credentials"
+REASON_INVALID: Final = "invalid_token"
+REASON_EXPIRED: Final = "expired_token"
+
+
+def _unauthorized(message: str, reason: str) -> APIError:
+    """Go's 401: type ``unauthorized_request``, code ``UNAUTHORIZED``; the precise reason in ``details``."""
+    return APIError(ErrorType.UNAUTHORIZED, message, details={"reason": reason})
+
+
 def _unauthenticated() -> APIError:
-    return APIError(ErrorType.UNAUTHORIZED, "authentication required")
+    return _unauthorized("authentication required", REASON_MISSING)
 
 
 async def _send_unauthorized(scope: Scope, send: Send, err: APIError, challenge: bytes) -> None:
@@ -229,10 +252,10 @@ def authenticate(
             except APIError as exc:
                 failure, principal = exc, None
             except (ExpiredCredentialsError, ExpiredTokenError):
-                failure, principal = APIError(ErrorType.EXPIRED_TOKEN, "token expired"), None
+                failure, principal = _unauthorized("token expired", REASON_EXPIRED), None
                 header = challenge.expired
             except (InvalidCredentialsError, TokenError):
-                failure, principal = APIError(ErrorType.INVALID_TOKEN, "invalid token"), None
+                failure, principal = _unauthorized("invalid token", REASON_INVALID), None
             if failure is None and principal is None and not optional:
                 failure, header = _unauthenticated(), challenge.missing
             if failure is not None:

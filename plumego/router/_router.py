@@ -310,11 +310,17 @@ class _Registrar:
         tags: Iterable[str] = (),
         middleware: Sequence[Middleware] = (),
     ) -> RouteInfo:
-        """Register ``handler`` (``Request -> Response``, async or sync) for ``method`` and ``path``."""
+        """Register ``handler`` (``Request -> Response`` or a plain value, async or sync) for ``method`` and ``path``.
+
+        A return annotation that can never become a response (``-> set``, an arbitrary class) is refused here.
+        """
         full = self._prefix + path if path else (self._prefix or "/")
         if not callable(handler):
             raise RouteError(method, full, "handler must be callable")
-        endpoint = HandlerApp(handler)
+        try:
+            endpoint = HandlerApp(handler)
+        except TypeError as exc:
+            raise RouteError(method, full, str(exc)) from exc
         return self._router._add(method, full, endpoint, name, tags, (*self._middleware, *middleware), False)
 
     def add_asgi_route(

@@ -1,4 +1,5 @@
-"""plumego.security: JWT issue and verify, password hashing, security header policies, input guards, abuse guard.
+"""plumego.security: JWT issue and verify (JWK/JWKS keys too), password hashing, security header policies, input
+guards, abuse guard.
 
 Stable root (ga). Imports only the standard library (plumego.contract and plumego.log are allowed but unused) and,
 lazily inside functions, the optional ``cryptography`` package for EdDSA/RS256/ES256 JWTs (extra ``jwt``); never
@@ -43,7 +44,9 @@ from ._jwt import (
     JWTManager,
     KeyRing,
     MissingSubjectError,
+    NoSigningKeyError,
     NotYetValidTokenError,
+    RemoteKeySource,
     SigningKey,
     TokenClaims,
     TokenError,
@@ -52,6 +55,8 @@ from ._jwt import (
     decode_jwt,
     encode_jwt,
 )
+from ._jwk import JWKError, jwk_thumbprint, jwks_document, key_from_jwk, key_to_jwk, keys_from_jwks, load_jwks
+from ._jwks import JWKSFetchError, JWKSStatus, RemoteJWKS
 from ._password import (
     MAX_PASSWORD_BYTES,
     PBKDF2_DEFAULT_COST,
@@ -84,7 +89,20 @@ __all__ = [
     "NotYetValidTokenError",
     "UnknownKeyError",
     "MissingSubjectError",
+    "NoSigningKeyError",
     "CryptoBackendMissingError",
+    "RemoteKeySource",
+    # JWK / JWKS
+    "JWKError",
+    "key_from_jwk",
+    "key_to_jwk",
+    "keys_from_jwks",
+    "jwks_document",
+    "jwk_thumbprint",
+    "load_jwks",
+    "RemoteJWKS",
+    "JWKSStatus",
+    "JWKSFetchError",
     # passwords
     "PasswordHasher",
     "hash_password",

@@ -1,12 +1,15 @@
 """JWT issue and verify: HMAC (HS256/384/512) with the standard library; EdDSA, RS256 and ES256 via `cryptography`.
 
 Owns signing keys with ``kid`` and rotation, access/refresh token pairs with Go Plumego's defaults and claim layout,
-and fail-closed verification. ``cryptography`` (the optional extra ``jwt``) is imported lazily inside functions and
-only for asymmetric algorithms. Imports only the standard library otherwise; never store, core or plumego.x.
+and fail-closed verification whose required claims and accepted ``typ`` values are configuration (Go's rules by
+default), against a local key ring and optionally a remote key source (a JWKS, see ``_jwks``). ``cryptography``
+(the optional extra ``jwt``) is imported lazily inside functions and only for asymmetric algorithms. Imports only
+the standard library otherwise; never store, core or plumego.x.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -20,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "SUPPORTED_ALGORITHMS",
@@ -31,6 +34,8 @@ __all__ = [
     "UnknownKeyError",
     "MissingSubjectError",
     "CryptoBackendMissingError",
+    "NoSigningKeyError",
+    "RemoteKeySource",
     "SigningKey",
     "KeyRing",
     "JWTConfig",
@@ -79,6 +84,10 @@ class UnknownKeyError(InvalidTokenError):
 
 class MissingSubjectError(InvalidTokenError):
     """The token carries no subject."""
+
+
+class NoSigningKeyError(ValueError):
+    """Issuing was asked of a manager whose key ring holds no signing key (a verify-only ring or key source)."""
 
 
 class CryptoBackendMissingError(RuntimeError):
@@ -439,6 +448,143 @@ def encode_jwt(claims: Mapping[str, Any], key: SigningKey, *, headers: Mapping[s
 KeyLookup = KeyRing | Callable[[str], SigningKey | None]
 
 
+@runtime_checkable
+class RemoteKeySource(Protocol):
+    """Keys that live elsewhere (a JWKS URL): looked up from a cache, refreshed on demand.
+
+    ``get`` and ``keys`` only read the cache and never block on the network; ``refresh_due`` says whether a
+    refresh would be useful now (expired cache, or an unknown ``kid``) and allowed (rate limit); ``refresh`` does
+    the blocking fetch and keeps the old keys when it fails.
+    """
+
+    def get(self, kid: str) -> SigningKey | None: ...
+
+    def keys(self) -> list[SigningKey]: ...
+
+    def refresh_due(self, kid: str | None) -> bool: ...
+
+    def refresh(self) -> None: ...
+
+
+def _media_type(value: str) -> str:
+    """RFC 7515 4.1.9: ``typ`` compares case-insensitively and ``application/`` may be left out."""
+    folded = value.strip().lower()
+    return folded.removeprefix("application/")
+
+
+def _select_key(
+    header: Mapping[str, Any], keys: KeyLookup, candidates: Callable[[], Iterable[SigningKey]] | None
+) -> SigningKey:
+    kid, alg = header.get("kid"), header.get("alg")
+    if kid is None and candidates is not None:
+        # No kid: acceptable only when exactly one key of the header's algorithm could have signed it.
+        matching = [key for key in candidates() if key.alg == alg]
+        if len(matching) != 1:
+            raise InvalidTokenError("kid header is required to choose among several keys")
+        return matching[0]
+    if not isinstance(kid, str) or not kid:
+        raise InvalidTokenError("kid header is required")
+    key = keys.get(kid) if isinstance(keys, KeyRing) else keys(kid)
+    if key is None:
+        raise UnknownKeyError(f"unknown key id {kid!r}")
+    return key
+
+
+def _parse_header(parts: list[str]) -> dict[str, Any]:
+    return _json_object(_b64decode(parts[0]), "header")
+
+
+def _split(token: str | bytes, max_token_bytes: int) -> list[str]:
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise InvalidTokenError("token is not ASCII") from exc
+    if not isinstance(token, str) or not token:
+        raise InvalidTokenError("token must be a non-empty string")
+    if len(token) > max_token_bytes:
+        raise InvalidTokenError("token too large")
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts) or any(len(p) > _MAX_SEGMENT for p in parts):
+        raise InvalidTokenError("token must have three non-empty segments")
+    return parts
+
+
+def peek_kid(token: str | bytes, max_token_bytes: int = 16 * 1024) -> str | None:
+    """The ``kid`` of a token's header, unverified (to decide whether keys must be fetched); None if absent or
+    unreadable. Never trust it for anything else."""
+    try:
+        kid = _parse_header(_split(token, max_token_bytes)).get("kid")
+    except TokenError:
+        return None
+    return kid if isinstance(kid, str) and kid else None
+
+
+def _decode_verified(
+    token: str | bytes,
+    keys: KeyLookup,
+    *,
+    issuer: str | None,
+    audience: str | None,
+    leeway: float,
+    now: float | None,
+    require: Sequence[str],
+    algorithms: Iterable[str],
+    max_token_bytes: int,
+    types: Iterable[str],
+    candidates: Callable[[], Iterable[SigningKey]] | None,
+) -> tuple[dict[str, Any], dict[str, Any], SigningKey]:
+    """Verify and return (header, payload, the key that verified the signature)."""
+    parts = _split(token, max_token_bytes)
+    header = _parse_header(parts)
+    alg = header.get("alg")
+    allowed = set(algorithms) & set(SUPPORTED_ALGORITHMS)
+    if not isinstance(alg, str) or alg not in allowed:
+        raise InvalidTokenError(f"algorithm {alg!r} not accepted")
+    if "crit" in header:
+        raise InvalidTokenError("critical header extensions are not supported")
+    typ = header.get("typ")
+    if typ is not None and (not isinstance(typ, str) or _media_type(typ) not in {_media_type(t) for t in types}):
+        raise InvalidTokenError(f"typ {typ!r} not accepted")
+    key = _select_key(header, keys, candidates)
+    if key.alg != alg:
+        raise InvalidTokenError("header alg does not match the key's algorithm")
+    signature = _b64decode(parts[2])
+    try:
+        valid = key.verify(f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+    except CryptoBackendMissingError:
+        raise
+    except Exception as exc:  # any backend failure on hostile input is a bad token, never a crash
+        raise InvalidTokenError("signature verification failed") from exc
+    if not valid:
+        raise InvalidTokenError("signature verification failed")
+    payload = _json_object(_b64decode(parts[1]), "payload")
+    kid = header.get("kid")
+    if "kid" in payload and payload["kid"] != kid:
+        raise InvalidTokenError("payload kid does not match header kid")
+    current = time.time() if now is None else now
+    for name in require:
+        if name not in ("exp", "iat", "nbf") and payload.get(name) in (None, ""):
+            raise InvalidTokenError(f"claim {name!r} is required")
+    exp = _number(payload, "exp", "exp" in require)
+    iat = _number(payload, "iat", "iat" in require)
+    nbf = _number(payload, "nbf", "nbf" in require)
+    if iat is not None and current < iat - leeway:
+        raise NotYetValidTokenError("token issued in the future")
+    if nbf is not None and current < nbf - leeway:
+        raise NotYetValidTokenError("token not valid yet")
+    if exp is not None and current > exp + leeway:
+        raise ExpiredTokenError("token expired")
+    if issuer is not None and payload.get("iss") != issuer:
+        raise InvalidTokenError("issuer mismatch")
+    if audience is not None:
+        aud = payload.get("aud")
+        auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        if audience not in [a for a in auds if isinstance(a, str)]:
+            raise InvalidTokenError("audience mismatch")
+    return header, payload, key
+
+
 def _number(payload: Mapping[str, Any], name: str, required: bool) -> float | None:
     value = payload.get(name)
     if value is None:
@@ -467,81 +613,53 @@ def decode_jwt(
     require: Sequence[str] = ("exp", "iat"),
     algorithms: Iterable[str] = SUPPORTED_ALGORITHMS,
     max_token_bytes: int = 16 * 1024,
+    types: Iterable[str] = ("JWT",),
+    require_kid: bool = True,
 ) -> dict[str, Any]:
     """Verify ``token`` and return its claims, failing closed; raises only :class:`TokenError` subclasses.
 
     Rejects: anything but three canonical base64url segments, ``alg`` ``none`` or outside ``algorithms``, ``crit``
-    headers, a ``typ`` other than ``JWT``, an unknown or missing ``kid``, a header ``alg`` different from the
-    key's own (alg/key confusion), a bad signature, duplicate JSON members, a payload ``kid`` different from the
-    header's, missing or non-numeric ``exp``/``iat``, expiry, ``nbf``/``iat`` in the future, and wrong ``iss``/``aud``.
+    headers, a ``typ`` outside ``types`` (compared case-insensitively, ``application/`` optional; a missing ``typ``
+    is accepted), an unknown ``kid``, a missing one unless ``require_kid=False`` and ``keys`` is a :class:`KeyRing`
+    holding exactly one key of the header's algorithm, a header ``alg`` different from the key's own (alg/key
+    confusion), a bad signature, duplicate JSON members, a payload ``kid`` different from the header's, a missing
+    claim named in ``require`` (``exp``/``iat``/``nbf`` must also be positive numbers), expiry, ``nbf``/``iat`` in
+    the future, and wrong ``iss``/``aud``.
     """
-    if isinstance(token, bytes):
-        try:
-            token = token.decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise InvalidTokenError("token is not ASCII") from exc
-    if not isinstance(token, str) or not token:
-        raise InvalidTokenError("token must be a non-empty string")
-    if len(token) > max_token_bytes:
-        raise InvalidTokenError("token too large")
-    parts = token.split(".")
-    if len(parts) != 3 or not all(parts) or any(len(p) > _MAX_SEGMENT for p in parts):
-        raise InvalidTokenError("token must have three non-empty segments")
-    header = _json_object(_b64decode(parts[0]), "header")
-    alg, kid = header.get("alg"), header.get("kid")
-    allowed = set(algorithms) & set(SUPPORTED_ALGORITHMS)
-    if not isinstance(alg, str) or alg not in allowed:
-        raise InvalidTokenError(f"algorithm {alg!r} not accepted")
-    if "crit" in header:
-        raise InvalidTokenError("critical header extensions are not supported")
-    if header.get("typ", "JWT") != "JWT":
-        raise InvalidTokenError("typ must be JWT")
-    if not isinstance(kid, str) or not kid:
-        raise InvalidTokenError("kid header is required")
-    key = keys.get(kid) if isinstance(keys, KeyRing) else keys(kid)
-    if key is None:
-        raise UnknownKeyError(f"unknown key id {kid!r}")
-    if key.alg != alg:
-        raise InvalidTokenError("header alg does not match the key's algorithm")
-    signature = _b64decode(parts[2])
-    try:
-        valid = key.verify(f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
-    except CryptoBackendMissingError:
-        raise
-    except Exception as exc:  # any backend failure on hostile input is a bad token, never a crash
-        raise InvalidTokenError("signature verification failed") from exc
-    if not valid:
-        raise InvalidTokenError("signature verification failed")
-    payload = _json_object(_b64decode(parts[1]), "payload")
-    if "kid" in payload and payload["kid"] != kid:
-        raise InvalidTokenError("payload kid does not match header kid")
-    current = time.time() if now is None else now
-    exp = _number(payload, "exp", "exp" in require)
-    iat = _number(payload, "iat", "iat" in require)
-    nbf = _number(payload, "nbf", "nbf" in require)
-    if iat is not None and current < iat - leeway:
-        raise NotYetValidTokenError("token issued in the future")
-    if nbf is not None and current < nbf - leeway:
-        raise NotYetValidTokenError("token not valid yet")
-    if exp is not None and current > exp + leeway:
-        raise ExpiredTokenError("token expired")
-    if issuer is not None and payload.get("iss") != issuer:
-        raise InvalidTokenError("issuer mismatch")
-    if audience is not None:
-        aud = payload.get("aud")
-        auds = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if audience not in [a for a in auds if isinstance(a, str)]:
-            raise InvalidTokenError("audience mismatch")
-    return payload
+    candidates = keys.keys if (not require_kid and isinstance(keys, KeyRing)) else None
+    return _decode_verified(
+        token,
+        keys,
+        issuer=issuer,
+        audience=audience,
+        leeway=leeway,
+        now=now,
+        require=require,
+        algorithms=algorithms,
+        max_token_bytes=max_token_bytes,
+        types=types,
+        candidates=candidates,
+    )[1]  # payload
 
 
 # -- manager ------------------------------------------------------------------------------------------------------
 
 
+GO_REQUIRED_CLAIMS: tuple[str, ...] = ("exp", "iat", "nbf")
+
+
 @dataclass(frozen=True, slots=True)
 class JWTConfig:
     """Go's ``DefaultJWTConfig``: issuer ``plumego``, audience ``plumego-client``, access 15 min, refresh 7 days,
-    rotation 24 h, HS256, 5 s clock skew. Empty issuer/audience disable those checks."""
+    rotation 24 h, HS256, 5 s clock skew. Empty issuer/audience disable those checks.
+
+    Verification rules, Go's by default: ``required_claims`` (``exp``, ``iat`` and ``nbf``; ``exp`` is always
+    required), ``accepted_types`` for the header ``typ`` (``JWT``; a token without ``typ`` passes), ``require_kid``
+    (a ``kid`` header; when False a token without one verifies only if exactly one known key has its ``alg``) and
+    ``require_token_type`` (plumego's ``token_type`` claim must name the expected type; when False a token without
+    the claim passes, but one naming another type -- a refresh token used as an access token -- still fails).
+    :meth:`for_identity_provider` relaxes these for tokens from an OpenID Connect provider.
+    """
 
     issuer: str = "plumego"
     audience: str = "plumego-client"
@@ -551,8 +669,36 @@ class JWTConfig:
     algorithm: str = "HS256"
     clock_skew: float = 5.0
     max_token_bytes: int = 16 * 1024
+    required_claims: tuple[str, ...] = GO_REQUIRED_CLAIMS
+    accepted_types: tuple[str, ...] = ("JWT",)
+    require_kid: bool = True
+    require_token_type: bool = True
+
+    @classmethod
+    def for_identity_provider(cls, issuer: str, audience: str, **overrides: Any) -> JWTConfig:
+        """Settings for access tokens from an OpenID Connect / OAuth 2 provider: ``iss`` and ``aud`` checked,
+        ``exp`` and ``iat`` required (``nbf`` when present), ``typ`` ``JWT`` or ``at+jwt`` (RFC 9068), ``kid``
+        optional with a single candidate key, no plumego ``token_type`` claim needed."""
+        if not issuer or not audience:
+            raise ValueError("an identity provider's tokens must be checked for issuer and audience")
+        settings: dict[str, Any] = {
+            "issuer": issuer,
+            "audience": audience,
+            "required_claims": ("exp", "iat"),
+            "accepted_types": ("JWT", "at+jwt"),
+            "require_kid": False,
+            "require_token_type": False,
+        }
+        settings.update(overrides)
+        return cls(**settings)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "required_claims", tuple(self.required_claims))
+        object.__setattr__(self, "accepted_types", tuple(self.accepted_types))
+        if "exp" not in self.required_claims:
+            raise ValueError("required_claims must include 'exp': a token without expiry would never expire")
+        if not self.accepted_types or not all(isinstance(t, str) and t.strip() for t in self.accepted_types):
+            raise ValueError("accepted_types must name at least one typ value")
         if self.access_ttl <= 0 or self.refresh_ttl <= 0:
             raise ValueError("access_ttl and refresh_ttl must be > 0")
         if self.refresh_ttl < self.access_ttl:
@@ -583,7 +729,11 @@ class TokenPair:
 
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
-    """Verified claims in Go Plumego's layout (``identity``/``authorization`` objects); ``raw`` has everything."""
+    """Verified claims. Go Plumego's layout (``identity``/``authorization`` objects) first, then the common
+    OAuth/OIDC places: ``roles`` from ``authorization.roles`` or a top-level ``roles`` list; ``permissions`` from
+    ``authorization.permissions``, else the ``scope`` string (space-separated) or ``scp`` list. ``key_id`` is the
+    ``kid`` of the key that verified the token (from the header). ``raw`` holds every verified claim (name,
+    email, ...) and ``header`` the token header; both are read-only."""
 
     token_id: str
     token_type: str
@@ -593,11 +743,12 @@ class TokenClaims:
     permissions: tuple[str, ...]
     issuer: str | None
     audience: str | None
-    issued_at: float
+    issued_at: float | None
     not_before: float | None
     expires_at: float
     key_id: str
     raw: Mapping[str, Any] = field(repr=False)
+    header: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
 
 def _strings(value: Any, name: str) -> tuple[str, ...]:
@@ -608,11 +759,39 @@ def _strings(value: Any, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _scopes(payload: Mapping[str, Any], authorization: Mapping[str, Any]) -> tuple[str, ...]:
+    if authorization.get("permissions") is not None:
+        return _strings(authorization.get("permissions"), "authorization.permissions")
+    scope = payload.get("scope")
+    if scope is not None:
+        if not isinstance(scope, str):
+            raise InvalidTokenError("claim 'scope' must be a space-separated string")
+        return tuple(scope.split())
+    scp = payload.get("scp")
+    if isinstance(scp, str):
+        return tuple(scp.split())
+    return _strings(scp, "scp")
+
+
+def _frozen(value: Any) -> Any:
+    """A read-only deep copy of a JSON value (dicts become mapping proxies, lists tuples)."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 class JWTManager:
     """Issues and verifies access/refresh tokens with a :class:`KeyRing`; rotates the signing key on schedule.
 
-    An empty ring gets a first key of ``config.algorithm``. When the active key is older than
+    Without ``keys`` (or with an empty ring) and without a ``key_source``, the manager makes a first key of
+    ``config.algorithm``; a ring with signing keys but none active activates the newest. A ring of verify-only
+    keys (public PEMs, keys loaded from a JWKS) or a ``key_source`` (a :class:`RemoteKeySource` such as
+    ``RemoteJWKS``) makes a verify-only manager: it never invents a signing key, and :meth:`issue` raises
+    :class:`NoSigningKeyError`. When the active key is older than
     ``rotation_interval`` (and that is > 0), issuing rotates first; old keys keep verifying until pruned.
+    Verification looks in the ring first, then in the key source.
     """
 
     def __init__(
@@ -621,13 +800,23 @@ class JWTManager:
         config: JWTConfig | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        key_source: RemoteKeySource | None = None,
     ) -> None:
         self.config = config or JWTConfig()
         self.keys = keys if keys is not None else KeyRing()
+        self.key_source = key_source
         self._clock = clock
         self._rotate_lock = threading.Lock()
-        if self.keys.active is None:
+        # One key-source refresh in flight per event loop: concurrent requests await it instead of each taking a
+        # worker thread (threads shared with sync handlers) to wait on the fetch lock.
+        self._refreshes: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
+        self._refreshes_lock = threading.Lock()
+        if key_source is None and not self.keys.keys():
             self.keys.rotate(self.config.algorithm, now=clock())
+        elif self.keys.active is None:
+            signers = [key for key in self.keys.keys() if key.can_sign]
+            if signers:  # keys loaded without an active marker: the newest one signs (keys() is oldest first)
+                self.keys.activate(signers[-1].kid)
 
     def rotate(self) -> SigningKey:
         with self._rotate_lock:
@@ -636,8 +825,13 @@ class JWTManager:
     def _signing_key(self, now: float) -> SigningKey:
         with self._rotate_lock:
             key = self.keys.active
+            if key is None:
+                raise NoSigningKeyError(
+                    "this JWTManager has no signing key (its ring is verify-only); add one with "
+                    "keys.add(key, activate=True) or call rotate()"
+                )
             interval = self.config.rotation_interval
-            if key is None or (interval > 0 and now - key.created_at >= interval):
+            if interval > 0 and now - key.created_at >= interval:
                 key = self.keys.rotate(self.config.algorithm, now=now)
             return key
 
@@ -697,18 +891,79 @@ class JWTManager:
         )
 
     def verify(self, token: str | bytes, expected_type: str = "access") -> TokenClaims:
-        """Verify signature, time claims, issuer, audience, token type and subject; raises :class:`TokenError`."""
-        payload = decode_jwt(
+        """Verify signature, time claims, issuer, audience, token type and subject; raises :class:`TokenError`.
+
+        With a key source, an unknown ``kid`` may fetch keys here, blocking the calling thread: in async code use
+        :meth:`averify`, which fetches in a worker thread.
+        """
+        return self._verify(token, expected_type, fetch=True)
+
+    async def averify(self, token: str | bytes, expected_type: str = "access") -> TokenClaims:
+        """:meth:`verify` for the event loop: a key-source refresh (network I/O) runs in a worker thread."""
+        source = self.key_source
+        if source is not None:
+            kid = peek_kid(token, self.config.max_token_bytes)
+            if (kid is None or self.keys.get(kid) is None) and source.refresh_due(kid):
+                await self._refresh_off_loop(source)
+        return self._verify(token, expected_type, fetch=False)
+
+    async def _refresh_off_loop(self, source: RemoteKeySource) -> None:
+        loop = asyncio.get_running_loop()
+        with self._refreshes_lock:
+            pending = self._refreshes.get(loop)
+            if pending is None or pending.done():
+                pending = self._refreshes[loop] = asyncio.ensure_future(asyncio.to_thread(source.refresh))
+                pending.add_done_callback(lambda done: self._forget_refresh(loop, done))
+        await asyncio.shield(pending)  # a cancelled request must not cancel the refresh others wait for
+
+    def _forget_refresh(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
+        with self._refreshes_lock:
+            if self._refreshes.get(loop) is done:
+                del self._refreshes[loop]
+
+    def _lookup(self, fetch: bool) -> Callable[[str], SigningKey | None]:
+        ring, source = self.keys, self.key_source
+
+        def lookup(kid: str) -> SigningKey | None:
+            key = ring.get(kid)
+            if key is None and source is not None:
+                if fetch and source.refresh_due(kid):
+                    source.refresh()
+                key = source.get(kid)
+            return key
+
+        return lookup
+
+    def _candidates(self) -> list[SigningKey]:
+        keys = self.keys.keys()
+        if self.key_source is not None:
+            keys += self.key_source.keys()
+        return keys
+
+    def _verify(self, token: str | bytes, expected_type: str, *, fetch: bool) -> TokenClaims:
+        config = self.config
+        candidates: Callable[[], Iterable[SigningKey]] | None = None
+        if not config.require_kid:
+            if fetch and self.key_source is not None and self.key_source.refresh_due(None):
+                self.key_source.refresh()
+            candidates = self._candidates
+        header, payload, key = _decode_verified(
             token,
-            self.keys,
-            issuer=self.config.issuer or None,
-            audience=self.config.audience or None,
-            leeway=self.config.clock_skew,
+            self._lookup(fetch),
+            issuer=config.issuer or None,
+            audience=config.audience or None,
+            leeway=config.clock_skew,
             now=self._clock(),
-            require=("exp", "iat", "nbf"),
-            max_token_bytes=self.config.max_token_bytes,
+            require=config.required_claims,
+            algorithms=SUPPORTED_ALGORITHMS,
+            max_token_bytes=config.max_token_bytes,
+            types=config.accepted_types,
+            candidates=candidates,
         )
-        if payload.get("token_type") != expected_type:
+        token_type = payload.get("token_type")
+        if token_type is None and not config.require_token_type:
+            token_type = expected_type
+        if token_type != expected_type:
             raise InvalidTokenError(f"expected a {expected_type} token")
         identity = payload.get("identity", {})
         authorization = payload.get("authorization", {})
@@ -723,21 +978,26 @@ class JWTManager:
         jti = payload.get("jti", "")
         if not isinstance(version, str) or not isinstance(jti, str):
             raise InvalidTokenError("ver and jti must be strings")
+        roles = authorization.get("roles")
+        if roles is None and "roles" in payload:
+            roles = payload["roles"]
         aud = payload.get("aud")
+        iat, nbf = payload.get("iat"), payload.get("nbf")
         return TokenClaims(
             token_id=jti,
             token_type=expected_type,
             subject=subject,
             version=version,
-            roles=_strings(authorization.get("roles"), "roles"),
-            permissions=_strings(authorization.get("permissions"), "permissions"),
+            roles=_strings(roles, "roles"),
+            permissions=_scopes(payload, authorization),
             issuer=payload.get("iss") if isinstance(payload.get("iss"), str) else None,
             audience=aud if isinstance(aud, str) else None,
-            issued_at=float(payload["iat"]),
-            not_before=float(payload["nbf"]),
+            issued_at=None if iat is None else float(iat),
+            not_before=None if nbf is None else float(nbf),
             expires_at=float(payload["exp"]),
-            key_id=str(payload.get("kid") or ""),
-            raw=payload,
+            key_id=key.kid,  # the header kid, or the single candidate chosen when require_kid is off
+            raw=_frozen(payload),
+            header=_frozen(header),
         )
 
     def refresh(self, refresh_token: str | bytes) -> TokenPair:

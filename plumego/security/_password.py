@@ -1,8 +1,9 @@
-"""Password hashing: Go Plumego's PBKDF2-SHA512 ``cost$salt$hash`` format, and scrypt for new hashes.
+"""Password hashing: Go Plumego's PBKDF2-SHA512 ``cost$salt$hash`` format by default, scrypt on request.
 
-Verifies hashes made by the Go project unchanged (including its legacy 32-byte form), hashes new passwords with
-scrypt by default, says when a stored hash should be upgraded (``needs_rehash``), and compares in constant time.
-Imports only the standard library.
+Verifies hashes made by the Go project unchanged (including its legacy 32-byte form) and writes new ones in that
+same format unless ``PasswordHasher(scheme="scrypt")`` is chosen, so a mixed Go/Python fleet can share a user
+table. Says when a stored hash should be upgraded (``needs_rehash``) and compares in constant time. Numbers in a
+stored hash are ASCII digits only, as Go's parser requires. Imports only the standard library.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ _SCRYPT_MAX_R = 32
 _SCRYPT_MAX_P = 16
 
 Scheme = Literal["scrypt", "pbkdf2-sha512"]
+_ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 class PasswordError(Exception):
@@ -88,12 +91,17 @@ class _Parsed:
     p: int = 0
 
 
+def _ascii_int(text: str) -> int | None:
+    """``int(text)`` for 1-10 ASCII digits, else None. ``str.isdigit``/``int`` would take ``²``, ``１`` or ``٣``."""
+    return int(text) if _ASCII_NUMBER.fullmatch(text) else None
+
+
 def _parse(encoded: str) -> _Parsed:
     if not isinstance(encoded, str):
         raise InvalidHashError("hash must be a string")
     parts = encoded.split("$")
-    if len(parts) == 3 and parts[0].isdigit():  # Go: "<cost>$<b64 salt>$<b64 hash>"
-        cost = int(parts[0])
+    cost = _ascii_int(parts[0]) if len(parts) == 3 else None
+    if cost is not None:  # Go: "<cost>$<b64 salt>$<b64 hash>"
         if not PBKDF2_MINIMUM_COST <= cost <= PBKDF2_MAXIMUM_COST:
             raise InvalidHashError(f"PBKDF2 cost {cost} out of bounds")
         salt, digest = _unb64(parts[1]), _unb64(parts[2])
@@ -103,10 +111,13 @@ def _parse(encoded: str) -> _Parsed:
     if len(parts) == 4 and parts[0] == "scrypt":  # "scrypt$n=<N>,r=<r>,p=<p>$<b64 salt>$<b64 hash>"
         try:
             params = dict(item.split("=", 1) for item in parts[1].split(","))
-            n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
-        except (KeyError, ValueError) as exc:
+        except ValueError as exc:
             raise InvalidHashError("bad scrypt parameters") from exc
-        if set(params) != {"n", "r", "p"} or n < 2 or n & (n - 1) or n > _SCRYPT_MAX_N:
+        numbers = [_ascii_int(params.get(name, "")) for name in ("n", "r", "p")]
+        if set(params) != {"n", "r", "p"} or None in numbers:
+            raise InvalidHashError("bad scrypt parameters")
+        n, r, p = (number or 0 for number in numbers)
+        if n < 2 or n & (n - 1) or n > _SCRYPT_MAX_N:
             raise InvalidHashError("bad scrypt N")
         if not 1 <= r <= _SCRYPT_MAX_R or not 1 <= p <= _SCRYPT_MAX_P:
             raise InvalidHashError("bad scrypt r or p")
@@ -125,12 +136,15 @@ def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class PasswordHasher:
-    """Hashing policy. Default: scrypt N=2^15, r=8, p=3 (OWASP's 32 MiB setting); PBKDF2 cost 210 000 (Go default).
+    """Hashing policy for new hashes; verification accepts both schemes whatever the policy.
 
-    ``scheme="pbkdf2-sha512"`` writes hashes a Go Plumego service can verify.
+    Default: ``scheme="pbkdf2-sha512"`` with cost 210 000 (Go's ``DefaultCost``), the ``<cost>$<salt>$<hash>``
+    format a Go Plumego service verifies, so Go and Python services can share one user table. ``scheme="scrypt"``
+    (N=2^15, r=8, p=3: OWASP's 32 MiB setting) is memory-hard and stronger against GPU cracking, but only Python
+    services can verify it; choose it when no Go service reads the hashes.
     """
 
-    scheme: Scheme = "scrypt"
+    scheme: Scheme = "pbkdf2-sha512"
     scrypt_n: int = 2**15
     scrypt_r: int = 8
     scrypt_p: int = 3

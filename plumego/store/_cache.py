@@ -27,8 +27,9 @@ _INT64_MAX = 2**63 - 1
 class Cache(Protocol):
     """What a cache backend provides. Async so that a Redis backend (x/data) drops in unchanged.
 
-    ``ttl`` is in seconds; ``None`` means the backend's default TTL, ``0`` or less means "never expires" unless
-    the backend's default applies. Values are bytes; a miss returns ``None``.
+    ``ttl`` is in seconds. ``None``, ``0`` or less mean the backend's default TTL (Go Plumego: ttl <= 0 means
+    DefaultTTL), and "never expires" when the backend has no default; ``math.inf`` never expires. Values are
+    bytes; a miss returns ``None``.
     """
 
     async def get(self, key: str) -> bytes | None: ...
@@ -236,7 +237,9 @@ class MemoryCache:
             raise StoreClosedError("cache is closed")
 
     def _expiry(self, ttl: float | None) -> float | None:
-        if ttl is None:
+        if ttl is not None and ttl != ttl:
+            raise ValueError("ttl must be a number, not NaN")
+        if ttl is None or ttl <= 0:  # Go: ttl <= 0 means the default TTL
             ttl = self._default_ttl
         if ttl is None or ttl <= 0:
             return None

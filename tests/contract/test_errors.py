@@ -9,6 +9,7 @@ from plumego.contract import (
     ErrorCode,
     ErrorType,
     as_api_error,
+    status_text,
 )
 
 # The Go table, verbatim: type -> (code, status, category).
@@ -158,3 +159,23 @@ def test_as_api_error_walks_cause_chain() -> None:
 def test_extra_codes_exist() -> None:
     assert ErrorCode.INVALID_JSON == "INVALID_JSON"
     assert ErrorCode.INVALID_QUERY == "INVALID_QUERY"
+
+
+@pytest.mark.parametrize(
+    ("status", "phrase"),
+    [
+        # Go's http.StatusText; Python 3.13's HTTPStatus says "Content Too Large", "Unprocessable Content", ...
+        (413, "Request Entity Too Large"),
+        (414, "Request URI Too Long"),
+        (416, "Requested Range Not Satisfiable"),
+        (418, "I'm a teapot"),
+        (422, "Unprocessable Entity"),
+        (404, "Not Found"),
+        (599, ""),
+    ],
+)
+def test_status_text_is_gos_fixed_table(status: int, phrase: str) -> None:
+    assert status_text(status) == phrase
+    if 400 <= status < 599:
+        assert APIError(status=status).message == phrase
+

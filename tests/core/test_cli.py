@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib.metadata
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -60,3 +62,10 @@ def test_invalid_config_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["serve", "svc_cfg:app", "--port", "70000"]) == 2
     assert "port 70000 out of range" in capsys.readouterr().err
+
+
+def test_version_flag_prints_the_installed_version_and_exits_0() -> None:
+    done = subprocess.run([sys.executable, "-m", "plumego.core.cli", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"plumego {importlib.metadata.version('plumego')}"

@@ -43,14 +43,20 @@ class Clock:
         return self.now
 
 
-UNAUTHORIZED = {
-    "code": "UNAUTHORIZED",
-    "message": "authentication required",
-    "category": "auth_error",
-    "type": "unauthorized_request",
-}
-INVALID = {"code": "INVALID_TOKEN", "message": "invalid token", "category": "auth_error", "type": "invalid_token"}
-EXPIRED = {"code": "EXPIRED_TOKEN", "message": "token expired", "category": "auth_error", "type": "expired_token"}
+def go_401(message: str, reason: str) -> dict[str, Any]:
+    """Go's 401: type unauthorized_request, code UNAUTHORIZED; plumego adds the precise reason in details."""
+    return {
+        "code": "UNAUTHORIZED",
+        "message": message,
+        "category": "auth_error",
+        "type": "unauthorized_request",
+        "details": {"reason": reason},
+    }
+
+
+UNAUTHORIZED = go_401("authentication required", "missing_credentials")
+INVALID = go_401("invalid token", "invalid_token")
+EXPIRED = go_401("token expired", "expired_token")
 FORBIDDEN = {"code": "FORBIDDEN", "message": "access forbidden", "category": "auth_error", "type": "forbidden_request"}
 
 
@@ -94,7 +100,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def assert_error(res: httpx.Response, status: int, error: dict[str, str], request_id: str | None = None) -> None:
+def assert_error(res: httpx.Response, status: int, error: dict[str, Any], request_id: str | None = None) -> None:
     assert res.status_code == status
     assert res.headers["content-type"] == "application/json"
     body = json.loads(res.content)
@@ -273,8 +279,8 @@ class RaisingAuthenticator:
 @pytest.mark.parametrize(
     ("exc", "status", "code"),
     [
-        (InvalidCredentialsError("nope"), 401, "INVALID_TOKEN"),
-        (ExpiredCredentialsError("old"), 401, "EXPIRED_TOKEN"),
+        (InvalidCredentialsError("nope"), 401, "UNAUTHORIZED"),
+        (ExpiredCredentialsError("old"), 401, "UNAUTHORIZED"),
         (APIError(ErrorType.UNAVAILABLE, "identity provider down"), 503, "SERVICE_UNAVAILABLE"),
     ],
 )

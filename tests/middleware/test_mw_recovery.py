@@ -16,8 +16,13 @@ from plumego.middleware import Chain, recovery, request_id
 INTERNAL = ("INTERNAL_ERROR", "internal server error", "server_error", "internal_error")
 
 
+# Built at run time, so that a traceback's source lines (which show code) cannot contain the value.
+SECRET = "".join(["hunter", "2"])
+TOKEN = "".join(["a", "bc"])
+
+
 async def exploding(scope: Scope, receive: Receive, send: Send) -> None:
-    raise RuntimeError("db password is hunter2")
+    raise RuntimeError("db password is " + SECRET)
 
 
 async def test_exception_becomes_500_envelope_without_leaking() -> None:
@@ -33,7 +38,37 @@ async def test_exception_becomes_500_envelope_without_leaking() -> None:
     assert record["level"] == "ERROR" and record["msg"] == "panic recovered"
     assert record["method"] == "POST" and record["path"] == "/items" and record["status"] == 500
     assert record["panic_type"] == "RuntimeError"
-    assert "Traceback" in record["traceback"] and "hunter2" in record["traceback"]
+    # Go logs the panic type, never its value: the frames and the type, not the message.
+    assert "Traceback" in record["traceback"] and "in exploding" in record["traceback"]
+    assert record["traceback"].rstrip().endswith("RuntimeError")
+    assert "hunter2" not in buf.getvalue() and "panic_message" not in record
+
+
+async def test_chained_exception_messages_stay_out_of_the_log() -> None:
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="text", output=buf))
+
+    async def chained(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            raise KeyError(f"token={TOKEN}")
+        except KeyError as exc:
+            raise ValueError(f"password={SECRET} token={TOKEN}") from exc
+
+    res = await call(recovery(logger)(chained), http_scope())
+    assert res.status == 500
+    text = buf.getvalue()
+    assert "hunter2" not in text and "token=abc" not in text
+    assert "KeyError" in text and "ValueError" in text and "direct cause" in text
+
+
+async def test_development_option_logs_the_message() -> None:
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="json", output=buf))
+    res = await call(recovery(logger, include_message=True)(exploding), http_scope())
+    assert res.status == 500 and b"hunter2" not in res.body
+    record = json.loads(buf.getvalue())
+    assert record["panic_message"] == "db password is hunter2"
+    assert "RuntimeError: db password is hunter2" in record["traceback"]
 
 
 async def test_envelope_carries_request_id_when_requestid_is_outer() -> None:

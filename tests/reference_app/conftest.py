@@ -33,9 +33,10 @@ class Server:
     data_dir: Path
     log_path: Path
     lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    verify: Any = True  # httpx's verify: a CA bundle path for a TLS server with a self-signed certificate
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=30.0, **kwargs)
+        return httpx.Client(base_url=self.base_url, timeout=30.0, verify=self.verify, **kwargs)
 
     def wait_line(self, prefix: str, timeout: float = START_TIMEOUT) -> str:
         """The next stdout line starting with ``prefix`` (other lines are skipped)."""
@@ -83,7 +84,7 @@ def _await_ready(server: Server) -> Server:
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:
-            if httpx.get(server.base_url + "/healthz", timeout=5.0).status_code == 200:
+            if httpx.get(server.base_url + "/healthz", timeout=5.0, verify=server.verify).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
@@ -105,8 +106,10 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
         env: Mapping[str, str] | None = None,
         hold: bool = False,
         wait: bool = True,
+        verify: Any = True,
     ) -> Server:
         server = _start(tmp_path, data_dir or tmp_path / "data", args, env or {}, hold)
+        server.verify = verify
         started.append(server)
         return _await_ready(server) if wait else server
 

@@ -45,3 +45,54 @@ def test_bad_values_name_the_setting(env: dict[str, str], message: str, tmp_path
 def test_missing_explicit_env_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load(["--env-file", str(tmp_path / "nope.env")], {})
+
+
+@pytest.mark.parametrize(("addr", "host", "port"), [
+    (":9000", "0.0.0.0", 9000),  # Go: ":port" listens on every interface
+    ("127.0.0.1:9001", "127.0.0.1", 9001),
+    ("0.0.0.0:9002", "0.0.0.0", 9002),
+    ("[::1]:9003", "::1", 9003),
+    ("localhost:0", "localhost", 0),
+])
+def test_app_addr_and_addr_flag_follow_go(addr: str, host: str, port: int, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load([], {"APP_ADDR": addr})
+    assert (cfg.host, cfg.port) == (host, port)
+    cfg = load(["--addr", addr], {})
+    assert (cfg.host, cfg.port) == (host, port)
+
+
+def test_addr_flag_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load([], {}).host == "127.0.0.1"  # no configuration: loopback
+    cfg = load(["--addr", ":7000"], {"APP_ADDR": "127.0.0.1:6000"})
+    assert (cfg.host, cfg.port) == ("0.0.0.0", 7000)  # flags beat the environment
+    cfg = load(["--addr", ":7000", "--port", "7001"], {})
+    assert (cfg.host, cfg.port) == ("0.0.0.0", 7001)  # --host/--port refine --addr
+
+
+@pytest.mark.parametrize("addr", ["9000", "host:", "host:port", "::1:9000", "h:99999", "h:\uff19\uff10"])
+def test_bad_addr_is_refused(addr: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="APP_ADDR"):
+        load([], {"APP_ADDR": addr})
+    with pytest.raises(ConfigError, match="--addr"):
+        load(["--addr", addr], {})
+
+
+def test_tls_settings_are_read_or_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("x")
+    key.write_text("y")
+    cfg = load([], {"APP_TLS_ENABLED": "true", "APP_TLS_CERT_FILE": str(cert), "APP_TLS_KEY_FILE": str(key)})
+    assert (cfg.tls_enabled, cfg.tls_cert_file, cfg.tls_key_file, cfg.scheme) == (True, str(cert), str(key), "https")
+    with pytest.raises(ConfigError, match="APP_TLS_CERT_FILE and APP_TLS_KEY_FILE"):
+        load([], {"APP_TLS_ENABLED": "1", "APP_TLS_CERT_FILE": str(cert)})
+    with pytest.raises(ConfigError, match="APP_TLS_KEY_FILE"):
+        load([], {"APP_TLS_ENABLED": "1", "APP_TLS_CERT_FILE": str(cert), "APP_TLS_KEY_FILE": str(tmp_path / "no")})
+    with pytest.raises(ConfigError, match="APP_TLS_ENABLED"):
+        load([], {"APP_TLS_ENABLED": "maybe"})
+    with pytest.raises(ConfigError, match="APP_TLS_ENABLED is not true"):  # never silently ignored
+        load([], {"APP_TLS_CERT_FILE": str(cert), "APP_TLS_KEY_FILE": str(key)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import OrderedDict
 
 import pytest
@@ -45,14 +46,27 @@ def test_ttl_expires_with_clock_and_default_ttl() -> None:
     cache = MemoryCache(default_ttl=10, clock=clock)
     cache.set_sync("default", b"x")
     cache.set_sync("short", b"y", ttl=1)
-    cache.set_sync("forever", b"z", ttl=0)
+    cache.set_sync("zero", b"w", ttl=0)  # Go: ttl <= 0 means the default TTL
+    cache.set_sync("negative", b"v", ttl=-5)
+    cache.set_sync("forever", b"z", ttl=math.inf)
     clock.now += 1
     assert cache.get_sync("short") is None
     assert cache.get_sync("default") == b"x"
+    assert cache.get_sync("zero") == b"w"
     clock.now += 9
     assert cache.get_sync("default") is None
+    assert cache.get_sync("zero") is None
+    assert cache.get_sync("negative") is None
     assert cache.get_sync("forever") == b"z"
-    assert cache.stats().expirations == 2
+    assert cache.stats().expirations == 4
+
+
+def test_ttl_zero_without_a_default_never_expires() -> None:
+    clock = FakeClock()
+    cache = MemoryCache(clock=clock)
+    cache.set_sync("k", b"v", ttl=0)
+    clock.now += 10**9
+    assert cache.get_sync("k") == b"v"
 
 
 def test_lru_eviction_by_entries_never_refuses() -> None:
