@@ -20,7 +20,6 @@ from plumego.x.messaging.webhook import (
     verify_stripe,
     verify_v1,
 )
-from tests.conftest import require_service
 
 BODY = b'{"id":"evt_1","type":"order.created"}'
 # printf '1700000000.{"id":"evt_1","type":"order.created"}' | openssl dgst -sha256 -hmac whsec_test
@@ -112,12 +111,11 @@ async def test_generic_hmac_formats_encodings_and_failures() -> None:
         HMACConfig(secret="k", encoding="base32")
 
 
-async def test_redis_nonce_store_is_shared() -> None:
+async def test_redis_nonce_store_is_shared(redis_url: str) -> None:
     redis = pytest.importorskip("redis.asyncio", reason="redis-py is not installed (pip install 'plumego[redis]')")
-    require_service("redis")
     prefix = f"t{uuid.uuid4().hex[:10]}:"
-    first = RedisNonceStore(redis.Redis.from_url("redis://127.0.0.1:6379/0"), prefix)
-    second = RedisNonceStore.from_url("redis://127.0.0.1:6379/0", prefix)       # another worker
+    first = RedisNonceStore(redis.Redis.from_url(redis_url), prefix)
+    second = RedisNonceStore.from_url(redis_url, prefix)       # another worker
     try:
         assert await first.add_if_absent("n1", 60)
         assert not await second.add_if_absent("n1", 60)
