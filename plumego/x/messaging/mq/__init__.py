@@ -31,7 +31,7 @@ from ._task import (
     TaskNotFoundError,
     TaskStatus,
 )
-from ._worker import PermanentError, TaskHandler, Worker
+from ._worker import PermanentError, RetryLater, TaskHandler, Worker
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -43,6 +43,7 @@ __all__ = [
     "QueueCapabilities",
     "QueueError",
     "QueueStats",
+    "RetryLater",
     "SQLiteTaskQueue",
     "Task",
     "TaskHandler",

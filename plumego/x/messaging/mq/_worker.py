@@ -25,13 +25,22 @@ from ._queue import TaskQueue
 from ._retry import ExponentialBackoff
 from ._task import DEFAULT_LEASE, LeaseLostError, QueueError, Task
 
-__all__ = ["PermanentError", "TaskHandler", "Worker"]
+__all__ = ["PermanentError", "RetryLater", "TaskHandler", "Worker"]
 
 TaskHandler = Callable[[Task], Awaitable[None]]
 
 
 class PermanentError(Exception):
     """Raise from a handler for a task that can never succeed: it goes to the dead-letter state at once."""
+
+
+class RetryLater(Exception):
+    """Raise from a handler to retry after ``delay`` seconds instead of the worker's back-off (a handler that knows
+    better: a ``Retry-After`` header, a per-target policy). The task still dead-letters after ``max_attempts``."""
+
+    def __init__(self, delay: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry in {delay:g}s")
+        self.delay = max(0.0, delay)
 
 
 class Worker:
@@ -160,7 +169,8 @@ class Worker:
             await self._settle(self.queue.move_to_dlq(task.id, self.consumer_id, _describe(exc)), fields)
         except Exception as exc:
             self.failed += 1
-            retry_at = self._clock() + self.retry.delay(task.attempts)
+            delay = exc.delay if isinstance(exc, RetryLater) else self.retry.delay(task.attempts)
+            retry_at = self._clock() + delay
             self._log.warn("mq task failed", {**fields, "error": type(exc).__name__})
             await self._settle(self.queue.release(task.id, self.consumer_id, retry_at=retry_at,
                                                   error=_describe(exc)), fields)

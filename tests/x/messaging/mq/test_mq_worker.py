@@ -6,7 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from plumego.x.messaging.mq import ExponentialBackoff, PermanentError, QueueStats, Task, TaskQueue, TaskStatus, Worker
+from plumego.x.messaging.mq import (
+    ExponentialBackoff,
+    PermanentError,
+    QueueStats,
+    RetryLater,
+    Task,
+    TaskQueue,
+    TaskStatus,
+    Worker,
+)
 
 from .conftest import FakeClock
 
@@ -33,6 +42,11 @@ async def test_worker_acks_retries_and_dead_letters(queue: TaskQueue, clock: Fak
         if task.attempts < 3:
             raise RuntimeError("transient")
 
+    async def later(task: Task) -> None:
+        calls[task.id] = calls.get(task.id, 0) + 1
+        if task.attempts == 1:
+            raise RetryLater(0, "the receiver said Retry-After: 0")
+
     async def poison(task: Task) -> None:
         calls[task.id] = calls.get(task.id, 0) + 1
         raise PermanentError("cannot parse")
@@ -40,24 +54,26 @@ async def test_worker_acks_retries_and_dead_letters(queue: TaskQueue, clock: Fak
     oks = [await queue.enqueue("ok", b"%d" % i) for i in range(10)]
     fl = await queue.enqueue("flaky", b"f", max_attempts=5)
     po = await queue.enqueue("poison", b"p")
+    la = await queue.enqueue("later", b"l")
     worker = Worker(queue, consumer_id="w", concurrency=3, retry=NO_WAIT, poll_interval=0.05, clock=clock)
     worker.register("ok", ok)
     worker.register("flaky", flaky)
     worker.register("poison", poison)
+    worker.register("later", later)
     await worker.start()
     await worker.ready()
     try:
         async def settled() -> bool:
             s = await queue.stats()
-            return s.done == 11 and s.dead == 1
+            return s.done == 12 and s.dead == 1
         await until(settled)
     finally:
         await worker.stop()
     assert all(calls[t.id] == 1 for t in oks)
-    assert calls[fl.id] == 3 and calls[po.id] == 1
+    assert calls[fl.id] == 3 and calls[po.id] == 1 and calls[la.id] == 2
     dead = await queue.get(po.id)
     assert dead is not None and dead.status == TaskStatus.DEAD and "cannot parse" in dead.last_error
-    assert worker.processed == 11 and worker.failed == 3
+    assert worker.processed == 12 and worker.failed == 4
 
 
 async def test_stop_drains_running_tasks(queue: TaskQueue) -> None:
@@ -110,3 +126,26 @@ async def test_worker_needs_handlers_and_registers_before_start(queue: TaskQueue
     else:
         raise AssertionError("start without handlers must fail")
     assert await queue.stats() == QueueStats()
+
+
+async def test_retry_later_overrides_the_worker_backoff(queue: TaskQueue, clock: FakeClock) -> None:
+    seen: list[int] = []
+
+    async def handler(task: Task) -> None:
+        seen.append(task.attempts)
+        if task.attempts == 1:
+            raise RetryLater(0)           # the worker's own back-off would wait an hour
+
+    task = await queue.enqueue("t", b"x")
+    worker = Worker(queue, consumer_id="w", retry=ExponentialBackoff(base=3600, jitter=0), poll_interval=0.02,
+                    clock=clock)
+    worker.register("t", handler)
+    await worker.start()
+    try:
+        async def done() -> bool:
+            stored = await queue.get(task.id)
+            return stored is not None and stored.status == TaskStatus.DONE
+        await until(done)
+    finally:
+        await worker.stop()
+    assert seen == [1, 2]
