@@ -24,6 +24,7 @@ from ._inbound import (
     verify_hmac,
     verify_stripe,
 )
+from ._routes import register_inbound_routes, register_management_routes
 from ._signing import (
     HEADER_ATTEMPT,
     HEADER_DELIVERY,
@@ -63,6 +64,8 @@ __all__ = [
     "VerifiedWebhook",
     "WebhookVerificationError",
     "outbound_headers",
+    "register_inbound_routes",
+    "register_management_routes",
     "sign_v1",
     "verify_github",
     "verify_hmac",

@@ -198,6 +198,28 @@ class WebhookStore:
             return [_delivery(r) for r in rows]
         return await asyncio.to_thread(run)
 
+    async def page(self, *, target_id: str | None = None, status: DeliveryStatus | None = None,
+                   event: str | None = None, before: int | None = None,
+                   limit: int = 50) -> tuple[list[Delivery], int | None]:
+        """Newest first; ``before`` is the cursor a previous page returned. Returns (items, next cursor or None)."""
+        where, args = ["1 = 1"], []
+        for column, value in (("target_id", target_id), ("status", status), ("event_type", event)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(str(value))
+        if before is not None:
+            where.append("seq < ?")
+            args.append(str(before))
+
+        def run() -> tuple[list[Delivery], int | None]:
+            with self._db.read() as conn:
+                rows = conn.execute(f"SELECT {_DCOLS}, seq FROM webhook_deliveries WHERE {' AND '.join(where)}"
+                                    " ORDER BY seq DESC LIMIT ?", (*args, limit + 1)).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return [_delivery(r[:-1]) for r in rows], (int(rows[-1][-1]) if more and rows else None)
+        return await asyncio.to_thread(run)
+
     async def close(self) -> None:
         await asyncio.to_thread(self._db.close)
 
