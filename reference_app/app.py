@@ -15,6 +15,7 @@ from plumego.health import ComponentCheck, HealthChecker
 from plumego.log import LoggerConfig, StructuredLogger, new_logger
 from plumego.metrics import NoopObserver
 from plumego.middleware import (
+    DEFAULT_ALLOWED_HEADERS,
     abuse_guard,
     access_log,
     body_limit,
@@ -29,11 +30,14 @@ from plumego.security import AbuseGuardConfig, TokenBucketLimiter
 
 from reference_app.config import Config
 from reference_app.domain.items import ItemService, SQLiteItemStore
-from reference_app.handlers import APIHandlers, HealthHandlers, ItemHandlers, require_write_key
+from reference_app.handlers import WRITE_KEY_HEADER, APIHandlers, HealthHandlers, ItemHandlers, require_write_key
 
 STORE_COMPONENT: Final = "item_store"
 PROBE_PATHS: Final = ("/healthz", "/readyz")  # orchestrator probes are never rate limited
 READY_CHECK_TIMEOUT: Final = 2.0
+# Response headers a browser client may read cross-origin (request correlation and rate-limit state).
+EXPOSED_HEADERS: Final = ("X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                          "Retry-After")
 
 
 class KernelLogger:
@@ -72,6 +76,11 @@ class ReferenceService:
                 port=cfg.port,
                 shutdown_timeout=cfg.shutdown_timeout,
                 tls=TLSConfig(cfg.tls_enabled, cfg.tls_cert_file, cfg.tls_key_file),
+                http=cfg.http,
+                read_header_timeout=cfg.read_header_timeout,
+                max_header_bytes=cfg.max_header_bytes,
+                trusted_proxies=cfg.trusted_proxies,
+                trusted_proxy_hops=cfg.trusted_proxy_hops,
             ),
             logger=KernelLogger(self.logger),
         )
@@ -87,14 +96,19 @@ class ReferenceService:
         await asyncio.to_thread(self.store.ping)
 
     def _use_middleware(self) -> None:
-        """The Go reference order, first is outermost: requestid, securityheaders (default policy), cors,
-        recovery, accesslog, bodylimit, abuseguard (per client IP), httpmetrics, timeout (nearest the handler)."""
+        """The Go reference order, first is outermost: requestid, securityheaders (default policy), cors (the
+        write key and X-Request-ID allowed in preflight), recovery, accesslog, bodylimit, abuseguard (per client
+        IP: the peer, or the client the trusted proxies reported), httpmetrics, timeout (nearest the handler)."""
         cfg, logger = self.cfg, self.logger
         limiter = TokenBucketLimiter(AbuseGuardConfig(rate=cfg.rate_limit_per_second, capacity=cfg.rate_limit_burst))
         self.app.use(
             request_id(),
             security_headers(),
-            cors(allowed_origins=cfg.cors_allowed_origins or ("*",)),
+            cors(
+                allowed_origins=cfg.cors_allowed_origins or ("*",),
+                allowed_headers=(*DEFAULT_ALLOWED_HEADERS, WRITE_KEY_HEADER, "X-Request-ID"),
+                expose_headers=EXPOSED_HEADERS,
+            ),
             recovery(logger),
             access_log(logger),
             body_limit(cfg.max_body_bytes, logger=logger),

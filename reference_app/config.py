@@ -7,6 +7,7 @@ library; handlers never import this module (main -> config -> app -> handlers ->
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,11 @@ class Config:
     cors_allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
+    http: str = "auto"  # uvicorn's HTTP implementation: auto, h11 or httptools
+    read_header_timeout: float = 5.0
+    max_header_bytes: int = 1 << 20
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)  # X-Forwarded-For is ignored unless set
+    trusted_proxy_hops: int = 0
     tls_enabled: bool = False
     tls_cert_file: str = ""
     tls_key_file: str = ""
@@ -65,6 +71,19 @@ class Config:
         elif self.tls_cert_file or self.tls_key_file:
             # Go ignores the files unless TLS is enabled; a half-configured TLS setup is refused here instead.
             raise ConfigError("APP_TLS_CERT_FILE/APP_TLS_KEY_FILE are set but APP_TLS_ENABLED is not true")
+        if self.http not in ("auto", "h11", "httptools"):
+            raise ConfigError("APP_HTTP must be auto, h11 or httptools")
+        if self.read_header_timeout < 0 or self.max_header_bytes < 0 or self.trusted_proxy_hops < 0:
+            raise ConfigError("APP_READ_HEADER_TIMEOUT, APP_MAX_HEADER_BYTES and APP_TRUSTED_PROXY_HOPS must be >= 0")
+        if self.trusted_proxy_hops > 32:
+            raise ConfigError("APP_TRUSTED_PROXY_HOPS must be at most 32")
+        if self.trusted_proxies and self.trusted_proxy_hops:
+            raise ConfigError("set APP_TRUSTED_PROXIES or APP_TRUSTED_PROXY_HOPS, not both")
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigError(f"APP_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR") from None
         return self
 
 
@@ -140,6 +159,17 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> Config:
     if "APP_CORS_ALLOWED_ORIGINS" in env:
         origins = env["APP_CORS_ALLOWED_ORIGINS"].split(",")
         changes["cors_allowed_origins"] = tuple(o.strip() for o in origins if o.strip())
+    if "APP_TRUSTED_PROXIES" in env:
+        proxies = env["APP_TRUSTED_PROXIES"].split(",")
+        changes["trusted_proxies"] = tuple(p.strip() for p in proxies if p.strip())
+    if "APP_HTTP" in env:
+        changes["http"] = env["APP_HTTP"].strip().lower()
+    for name, attr, kind in (("APP_READ_HEADER_TIMEOUT", "read_header_timeout", float),
+                             ("APP_MAX_HEADER_BYTES", "max_header_bytes", int),
+                             ("APP_TRUSTED_PROXY_HOPS", "trusted_proxy_hops", int)):
+        value = number(name, kind)
+        if value is not None:
+            changes[attr] = value
     for name, attr, kind in (("APP_PORT", "port", int), ("APP_MAX_BODY_BYTES", "max_body_bytes", int),
                              ("APP_REQUEST_TIMEOUT", "request_timeout", float),
                              ("APP_RATE_LIMIT_PER_SECOND", "rate_limit_per_second", float),

@@ -1,7 +1,8 @@
 """plumego.contract: wire contracts shared by every module.
 
 Error and success envelopes (byte-compatible with Go Plumego), the canonical error table, request-id and
-trace carriers in the ASGI scope, ASGI type aliases, and the Request/Response types.
+trace carriers in the ASGI scope, ASGI type aliases, the Request/Response types, and strict parsers for
+client input (decimal integers, JSON bodies).
 Stable root (ga). Imports only the standard library; never plumego.x, the reference app or tooling.
 """
 
@@ -34,6 +35,16 @@ from ._errors import (
     status_text,
 )
 from ._handler import AsyncHandler, Handler, HandlerApp, ResponseApp, SyncHandler, is_async_callable
+from ._parsing import (
+    INT64_MAX,
+    INT64_MIN,
+    IntegerRangeError,
+    IntegerSyntaxError,
+    JSONBodyError,
+    is_json_content_type,
+    parse_int,
+    parse_json_body,
+)
 from ._request import ClientDisconnect, Headers, QueryParams, Request
 from ._response import (
     CONTENT_TYPE_JSON,
@@ -64,7 +75,12 @@ __all__ = [
     "Handler",
     "HandlerApp",
     "Headers",
+    "INT64_MAX",
+    "INT64_MIN",
+    "IntegerRangeError",
+    "IntegerSyntaxError",
     "InvalidResponseStatus",
+    "JSONBodyError",
     "JSONResponse",
     "Message",
     "Middleware",
@@ -90,6 +106,9 @@ __all__ = [
     "encode_success_envelope",
     "go_json",
     "is_async_callable",
+    "is_json_content_type",
+    "parse_int",
+    "parse_json_body",
     "path_params_from_scope",
     "request_id_from_scope",
     "route_context_from_scope",

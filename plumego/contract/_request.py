@@ -6,7 +6,6 @@ Imports only the standard library.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from http.cookies import SimpleCookie
 from typing import Any, Final
@@ -21,6 +20,7 @@ from ._context import (
     trace_context_from_scope,
 )
 from ._errors import APIError, ErrorCode, ErrorType
+from ._parsing import JSONBodyError, parse_json_body
 from ._types import Receive, Scope
 
 __all__ = ["ClientDisconnect", "Headers", "QueryParams", "Request"]
@@ -232,7 +232,8 @@ class Request:
         return body
 
     async def json(self) -> Any:
-        """Parse the body as JSON. Empty or malformed bodies raise APIError(bad_request, INVALID_JSON)."""
+        """Parse the body as strict JSON (:func:`parse_json_body`: UTF-8, no BOM, NaN or lone surrogates).
+        Empty or malformed bodies raise APIError(bad_request, INVALID_JSON)."""
         if self._json is _UNSET:
             body = await self.body()
             if not body.strip():
@@ -240,11 +241,11 @@ class Request:
                     ErrorType.BAD_REQUEST, "request body is empty", code=ErrorCode.INVALID_JSON
                 )
             try:
-                self._json = json.loads(body)
-            except (ValueError, RecursionError) as exc:
-                details: dict[str, Any] = {}
-                if isinstance(exc, json.JSONDecodeError):
-                    details = {"reason": exc.msg, "line": exc.lineno, "column": exc.colno}
+                self._json = parse_json_body(body)
+            except JSONBodyError as exc:
+                details: dict[str, Any] = {"reason": exc.reason}
+                if exc.line:
+                    details.update(line=exc.line, column=exc.column)
                 raise APIError(
                     ErrorType.BAD_REQUEST,
                     "request body is not valid JSON",

@@ -2,7 +2,8 @@
 startup/shutdown with request draining; unhandled errors become the canonical 500 envelope.
 
 The middleware chain is built once (first registered = outermost) around the router, at the first
-request or at lifespan startup. Imports only the standard library and plumego.contract/router.
+request or at lifespan startup; the configured proxy trust (``AppConfig.trusted_proxies``) wraps it all.
+Imports only the standard library and plumego.contract/router/middleware.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from plumego.contract import (
     Scope,
     Send,
 )
+from plumego.middleware import proxy_headers
 from plumego.router import RouteGroup, RouteInfo, Router
 
 from ._config import AppConfig
@@ -197,6 +199,9 @@ class App:
             entry = self.router
             for mw in reversed(self._middleware):
                 entry = mw(entry)
+            # The one proxy-trust setting resolves the client before any middleware reads it (a no-op unset).
+            config = self._config
+            entry = proxy_headers(trusted_proxies=config.trusted_proxies, hops=config.trusted_proxy_hops)(entry)
             self._entry = entry
         return entry
 

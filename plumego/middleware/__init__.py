@@ -1,5 +1,5 @@
 """plumego.middleware: Pure ASGI middleware: request id, recovery, access log, metrics, tracing, body limit,
-timeout, CORS, compression, concurrency limit, security headers, abuse guard, auth and coalescing.
+timeout, CORS, compression, concurrency limit, security headers, abuse guard, proxy headers, auth and coalescing.
 
 Stable root (ga). Imports only the standard library and plumego.contract, plumego.log, plumego.metrics,
 plumego.security;
@@ -32,6 +32,7 @@ from plumego.middleware._compression import accepts_gzip, compressible_content_t
 from plumego.middleware._concurrencylimit import CODE_SERVER_BUSY, CODE_SERVER_QUEUE_TIMEOUT, concurrency_limit
 from plumego.middleware._cors import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_METHODS, cors
 from plumego.middleware._httpmetrics import http_metrics
+from plumego.middleware._proxyheaders import parse_forwarded_address, proxy_headers
 from plumego.middleware._recovery import recovery
 from plumego.middleware._requestid import DecodedRequestID, RequestIDGenerator, decode_request_id, request_id
 from plumego.middleware._securityheaders import security_headers
@@ -84,7 +85,9 @@ __all__ = [
     "http_metrics",
     "parse_baggage",
     "parse_traceparent",
+    "parse_forwarded_address",
     "principal_from_scope",
+    "proxy_headers",
     "recovery",
     "request_id",
     "security_headers",

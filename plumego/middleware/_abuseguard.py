@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from plumego.contract import APIError, ASGIApp, ErrorType, Message, Middleware, Receive, Scope, Send
 from plumego.middleware._asgi import header_value, send_error
+from plumego.middleware._proxyheaders import parse_forwarded_address
 from plumego.security import RateDecision, TokenBucketLimiter
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -41,12 +42,15 @@ def _forwarded_client(value: bytes, networks: tuple[_Network, ...]) -> str:
     """Rightmost entry of a comma-separated forwarding header that is not itself one of our proxies.
 
     The leftmost entries are whatever the client claimed; only what our own proxies appended is trustworthy,
-    and they append to the right.
+    and they append to the right. Only IP addresses count: an entry that is not one ends the walk (""), so a
+    forged header can never pick an arbitrary (or arbitrarily long) bucket key.
     """
-    entries = [part.strip().decode("latin-1") for part in value.split(b",")]
-    for entry in reversed(entries):
-        if entry and not _in_networks(entry, networks):
-            return entry
+    for part in reversed(value.rsplit(b",", 32)[-32:]):
+        address = parse_forwarded_address(part.decode("latin-1"))
+        if address is None:
+            return ""
+        if not _in_networks(str(address), networks):
+            return str(address)
     return ""
 
 
@@ -61,12 +65,15 @@ def abuse_guard(
 ) -> Middleware:
     """Allow each client ``limiter``'s token-bucket rate (default ``TokenBucketLimiter()``: 100/s, burst 200).
 
-    Client key: ``key(scope)`` when given; else the peer IP from ``scope["client"]``. With
+    Client key: ``key(scope)`` when given; else the peer IP from ``scope["client"]``, which is the real client
+    when the App's one proxy-trust setting (``AppConfig.trusted_proxies`` / ``trusted_proxy_hops``, or the
+    :func:`proxy_headers` middleware) resolved it; prefer that over the options below. With
     ``trusted_proxy_header`` (e.g. ``"X-Forwarded-For"`` or ``"X-Real-IP"``) the key is that header's rightmost
     entry that is not in ``trusted_proxies`` (IPs or CIDRs); when ``trusted_proxies`` is non-empty the header
     is only believed from a peer inside them. Set it only behind proxies that append to / overwrite the header,
-    otherwise any client picks its own bucket. An empty key falls back to the peer IP, then to one shared
-    ``"unknown-client"`` bucket.
+    otherwise any client picks its own bucket. Only IP addresses are taken from the header. An empty key falls
+    back to the peer IP, then to one shared ``"unknown-client"`` bucket. The limiter bounds key length and key
+    count (:class:`plumego.security.AbuseGuardConfig`).
 
     ``exempt_paths``: exact paths, or prefixes written with a trailing ``*`` (``"/static/*"``); exempt
     requests take no token and get no headers. WebSocket scopes pass through.

@@ -16,6 +16,7 @@ from plumego.contract import (
     Receive,
     Scope,
     Send,
+    parse_int,
     request_id_from_scope,
 )
 from plumego.log import StructuredLogger
@@ -63,7 +64,7 @@ def body_limit(max_bytes: int, *, logger: StructuredLogger | None = None) -> Mid
             declared = header_value(scope, b"content-length")
             if declared is not None:
                 try:
-                    length = int(declared)
+                    length = parse_int(declared, minimum=0)
                 except ValueError:
                     length = -1  # malformed: the server rejects it; count the stream instead
                 if length > max_bytes:

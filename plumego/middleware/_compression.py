@@ -7,16 +7,26 @@ and plumego.contract.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable
 from typing import Final
 
-from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send
+from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send, parse_int
 
 _SKIP_PREFIXES: Final = ("image/", "video/", "audio/")
 _SKIP_TYPES: Final = frozenset(
     {"application/zip", "application/gzip", "application/x-gzip", "application/pdf", "application/octet-stream"}
 )
+
+
+_QVALUE: Final = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)\Z", re.ASCII)
+
+
+def _qvalue(text: str) -> float:
+    """RFC 9110 ``qvalue`` (``0`` to ``1`` with at most three decimals); anything else counts as 0, not as
+    whatever ``float()`` makes of ``nan``, ``1e3`` or ``1_0``."""
+    return float(text) if _QVALUE.match(text) else 0.0
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -33,10 +43,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
         for param in params.split(";"):
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
+                q = _qvalue(value.strip())
         if coding in ("gzip", "x-gzip"):
             gzip_q = q if gzip_q is None else max(gzip_q, q)
         elif coding == "*":
@@ -163,7 +170,7 @@ class _GzipResponder:
                 content_type = bytes(value).decode("latin-1")
             elif name == b"content-length":
                 try:
-                    length = int(value)
+                    length = parse_int(value, minimum=0)
                 except ValueError:
                     length = None
         if not compressible_content_type(content_type):

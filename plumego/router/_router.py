@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from plumego.contract import (
     SCOPE_PATH_PARAMS,
@@ -187,10 +187,18 @@ class _MethodTable:
             return route, {}
         if not self.has_dynamic or not key or "//" in key:
             return None
+        return self._match_segments(key.split("/"))
+
+    def match_segments(self, segs: list[str]) -> tuple[_Route, dict[str, str]] | None:
+        """Match decoded segments, some holding a ``/`` (an encoded slash): only parameters can take those."""
+        if not self.has_dynamic or not segs or "" in segs:
+            return None
+        return self._match_segments(segs)
+
+    def _match_segments(self, segs: list[str]) -> tuple[_Route, dict[str, str]] | None:
         # Fast path: greedy descent filling the params dict directly. Only when it passed a branch
         # point (a static child taken where a param/catch-all sibling exists) and then dead-ends do
         # we pay for the backtracking walk.
-        segs = key.split("/")
         node = self.root
         params: dict[str, str] = {}
         branched = False
@@ -270,6 +278,16 @@ class _MethodTable:
                 alt = 2
                 mark = -1 - mark
             del values[mark:]
+
+
+def _raw_segments(raw: bytes, root_path: str) -> list[str]:
+    """The segments of ``raw_path`` (less ``root_path``), each percent-decoded on its own."""
+    text = bytes(raw).decode("latin-1")
+    if root_path and text.startswith(root_path):
+        rest = text[len(root_path):]
+        if not rest or rest[0] == "/":
+            text = rest
+    return [unquote(seg) for seg in text.strip("/").split("/")]
 
 
 def _build_chain(middleware: Sequence[Middleware], app: ASGIApp) -> ASGIApp:
@@ -408,9 +426,12 @@ class Router(_Registrar):
     """HTTP router and ASGI app. Register routes, ``freeze()``, then ``await router(scope, receive, send)``.
 
     Trailing slashes are ignored (``/users/1/`` matches ``/users/:id``, no redirect); repeated leading
-    slashes collapse; an empty inner segment (``/a//b``) never matches. ``HEAD`` falls back to ``GET``,
-    then to ``ANY``. With ``method_not_allowed`` on (default), a path known under other methods answers
-    405 with a sorted ``Allow`` header; otherwise 404. Both use the canonical JSON error envelope.
+    slashes collapse; an empty inner segment (``/a//b``) never matches. Segments come from the raw path
+    (``scope["raw_path"]``) when it has an encoded slash: ``/api%2fv1%2fitems`` is one segment
+    ``api/v1/items`` that no static route matches (a parameter takes it whole), never ``/api/v1/items``.
+    ``HEAD`` falls back to ``GET``, then to ``ANY``. With ``method_not_allowed`` on (default), a path known
+    under other methods answers 405 with a sorted ``Allow`` header; otherwise 404. Both use the canonical JSON
+    error envelope.
     """
 
     def __init__(self, *, method_not_allowed: bool = True) -> None:
@@ -569,6 +590,12 @@ class Router(_Registrar):
             rest = path[len(root_path):]
             if not rest or rest[0] == "/":
                 path = rest
+        raw = scope.get("raw_path")
+        if raw and b"%" in raw and (b"%2f" in raw or b"%2F" in raw):
+            segs = _raw_segments(raw, root_path or "")
+            if any("/" in seg for seg in segs):
+                await self._dispatch_encoded(scope, receive, send, segs)
+                return
         key = path.strip("/")
         if scope["type"] == "http":
             found = self._lookup(scope["method"], key)
@@ -603,6 +630,51 @@ class Router(_Registrar):
             scope[SCOPE_ROUTE] = route.context
             scope[SCOPE_PATH_PARAMS] = found[1]
         await route.app(scope, receive, send)
+
+    async def _dispatch_encoded(self, scope: Scope, receive: Receive, send: Send, segs: list[str]) -> None:
+        """Dispatch a path whose raw form has an encoded ``/`` inside a segment (``/api%2fv1%2fitems``).
+
+        Matching runs on the raw path's segments, each decoded on its own, so an encoded slash never acts as a
+        separator: a proxy that filters on the raw path and the router agree on what was asked for.
+        """
+        found: tuple[_Route, dict[str, str]] | None = None
+        kind = scope["type"]
+        if kind == "http":
+            method = scope["method"]
+            for table in (self._tables.get(method), self._get if method == "HEAD" else None, self._any):
+                if table is not None:
+                    found = table.match_segments(segs)
+                    if found is not None:
+                        break
+        elif kind == "websocket":
+            table = self._tables.get(METHOD_WEBSOCKET)
+            found = table.match_segments(segs) if table is not None else None
+            if found is None and self._any is not None:
+                candidate = self._any.match_segments(segs)
+                if candidate is not None and candidate[0].is_mount:
+                    found = candidate
+        else:
+            raise RuntimeError(f"router cannot handle scope type {kind!r}")
+        if found is not None:
+            route = found[0]
+            if not route.is_mount:
+                scope[SCOPE_ROUTE] = route.context
+                scope[SCOPE_PATH_PARAMS] = found[1]
+            await route.app(scope, receive, send)
+            return
+        if kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        if self._method_not_allowed:
+            allowed = {m for m, table in self._tables.items()
+                       if m not in (METHOD_ANY, METHOD_WEBSOCKET) and table.match_segments(segs) is not None}
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            if allowed:
+                err = APIError(ErrorType.METHOD_NOT_ALLOWED, "method not allowed")
+                await ErrorResponse(err, {"Allow": ", ".join(sorted(allowed))})(scope, receive, send)
+                return
+        await ErrorResponse(APIError(ErrorType.NOT_FOUND, "not found"))(scope, receive, send)
 
     async def _miss(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
         if self._method_not_allowed:

@@ -7,6 +7,7 @@ costs O(evicted) on the request path: no background thread, nothing to stop. Imp
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -22,13 +23,16 @@ __all__ = ["AbuseGuardConfig", "RateDecision", "AbuseGuardStats", "TokenBucketLi
 class AbuseGuardConfig:
     """``rate``: tokens per second; ``capacity``: burst size (a new bucket starts full); ``max_entries``: most keys
     tracked (least recently seen evicted first); ``max_idle``: seconds after which an untouched bucket is dropped
-    (it would be full again by then anyway if ``max_idle >= capacity / rate``)."""
+    (it would be full again by then anyway if ``max_idle >= capacity / rate``); ``max_key_length``: a longer key
+    is stored as its SHA-256 digest (64 characters), so neither the key count nor any key's size is the client's
+    choice."""
 
     rate: float = 100.0
     capacity: float = 200.0
     max_entries: int = 100_000
     max_idle: float = 300.0
     shards: int = 16
+    max_key_length: int = 128
 
     def __post_init__(self) -> None:
         rate_ok = self.rate > 0 and math.isfinite(self.rate)
@@ -36,6 +40,8 @@ class AbuseGuardConfig:
             raise ValueError("rate must be > 0 and capacity >= 1")
         if self.max_entries < 1 or self.shards < 1 or self.max_idle <= 0:
             raise ValueError("max_entries and shards must be >= 1 and max_idle > 0")
+        if self.max_key_length < 64:
+            raise ValueError("max_key_length must be >= 64 (a digest is 64 characters)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,7 @@ class TokenBucketLimiter:
         if not key:
             self._count(allowed=False)
             return RateDecision(False, int(cfg.capacity), 0, 0.0, math.inf)
+        key = self._bounded(key)
         now = self._clock()
         shard = self._shard(key)
         evicted = 0
@@ -162,8 +169,14 @@ class TokenBucketLimiter:
             self._evictions += dropped
         return dropped
 
+    def _bounded(self, key: str) -> str:
+        if len(key) <= self.config.max_key_length:
+            return key
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
     def reset(self, key: str) -> None:
         """Forget ``key``'s bucket (its next request starts with a full bucket)."""
+        key = self._bounded(key)
         shard = self._shard(key)
         with shard.lock:
             shard.buckets.pop(key, None)

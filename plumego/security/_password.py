@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from plumego.contract import parse_int
+
 __all__ = [
     "PasswordError",
     "InvalidHashError",

@@ -2,7 +2,7 @@
 
 Unlike Go Plumego's MemoryCache, which refuses writes with ErrCacheFull once its memory bound is hit, this cache
 never refuses a write: it evicts the least recently used entries until the new one fits. Imports only the
-standard library.
+standard library and plumego.contract.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from plumego.contract import parse_int
 
 from ._errors import NotIntegerError, StoreClosedError, ValueTooLargeError
 from ._keys import validate_key
@@ -179,8 +181,9 @@ class MemoryCache:
             if entry is not None:
                 expires_at = entry.expires_at
                 try:
-                    current = int(entry.value.decode("ascii"), 10)
-                except (UnicodeDecodeError, ValueError) as exc:
+                    # ASCII digits only, as Redis INCR: int() would also take " 5", "+5", "1_0" and "٥".
+                    current = parse_int(entry.value)
+                except ValueError as exc:
                     raise NotIntegerError(f"value at {key!r} is not an integer") from exc
             result = current + delta
             if not _INT64_MIN <= result <= _INT64_MAX:

@@ -3,7 +3,7 @@
 Go Plumego's KV store keeps everything in memory and rewrites one JSON file on every write (O(N) per write, no
 cross-process lock). This one writes one row per key inside a ``BEGIN IMMEDIATE`` transaction on a WAL database:
 O(log N) per write, acknowledged writes survive kill -9, several processes may write concurrently, and a
-multi-key write is all-or-nothing. Imports only the standard library.
+multi-key write is all-or-nothing. Imports only the standard library and plumego.contract.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from os import PathLike
 from typing import Protocol, runtime_checkable
+
+from plumego.contract import INT64_MAX
 
 from ._errors import ValueTooLargeError
 from ._keys import validate_key
@@ -303,7 +305,7 @@ class SQLiteKVStore:
         sql += " ORDER BY key"
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(limit)
+            params.append(min(limit, INT64_MAX))  # SQLite binds 64-bit integers; no table holds more rows
         with self._db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
         return [(str(k), bytes(v) if v is not None else b"") for k, v in rows]

@@ -132,11 +132,24 @@ def _text(payload: dict[str, Any], name: str, limit: int, *, required: bool, err
         errors[name] = "must be a string"
         return None
     value = raw.strip()
+    if not _storable(value):
+        errors[name] = "must be valid Unicode text"
+        return None
     if required and not value:
         errors[name] = "field is required"
     elif len(value) > limit:
         errors[name] = f"must be at most {limit} characters"
     return value
+
+
+def _storable(text: str) -> bool:
+    """False for text UTF-8 cannot encode (lone surrogates): SQLite, the logs and every client would choke on
+    it, so it is a validation error here rather than a storage failure later."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ItemService:

@@ -1,6 +1,7 @@
 """Items CRUD handlers with the Go reference app's strict JSON decoding and error codes.
 
-Codes: ``item.<op>.body_required`` (empty body), ``item.<op>.invalid_json`` (malformed or not an object),
+Codes: ``item.<op>.body_required`` (empty body), ``item.<op>.unsupported_media_type`` (415: the body is not
+sent as ``application/json``), ``item.<op>.invalid_json`` (malformed, not UTF-8, a lone surrogate, or not an object),
 ``item.<op>.unknown_field`` (detail ``field``), ``item.not_found``, ``item.<op>.failed`` (storage failure,
 logged server-side, never shown to the client). Missing fields answer ``required_field_missing`` with one
 detail per field. Blocking SQLite calls run in worker threads. Imports plumego.contract, plumego.log and
@@ -10,11 +11,23 @@ the item domain only.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-from plumego.contract import APIError, EnvelopeResponse, ErrorType, Request, ResponseApp
+from plumego.contract import (
+    INT64_MAX,
+    APIError,
+    EnvelopeResponse,
+    ErrorType,
+    IntegerRangeError,
+    IntegerSyntaxError,
+    JSONBodyError,
+    Request,
+    ResponseApp,
+    is_json_content_type,
+    parse_int,
+    parse_json_body,
+)
 from plumego.log import StructuredLogger
 
 from reference_app.domain.items import Item, ItemInvalid, ItemNotFound, ItemService
@@ -28,20 +41,21 @@ _WRITES: Final = frozenset({"create", "update", "patch", "delete"})
 T = TypeVar("T")
 
 
-def _query_int(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """ASCII decimal digits only (an optional ``-``), as Go's reference app; ``high`` is at most what SQLite
+    holds, so no value reaches the store that it cannot bind."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw, 10)
-    except ValueError:
+        return parse_int(raw, minimum=low, maximum=high)
+    except IntegerSyntaxError:
         raise APIError(
             ErrorType.INVALID_FORMAT, f"{name} must be an integer", details={name: "must be an integer"}
         ) from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise APIError(ErrorType.OUT_OF_RANGE, f"{name} must be {bound}", details={name: f"must be {bound}"})
-    return value
+    except IntegerRangeError:
+        bound = f"between {low} and {high}" if high != INT64_MAX else f"at least {low}"
+        raise APIError(ErrorType.OUT_OF_RANGE, f"{name} must be {bound}", details={name: f"must be {bound}"}) from None
 
 
 class ItemHandlers:
@@ -53,14 +67,22 @@ class ItemHandlers:
 
     # --- helpers ------------------------------------------------------------------------------
     async def _decode(self, request: Request, op: str) -> dict[str, Any]:
-        """Strict decode: a JSON object whose keys are all known item fields."""
+        """Strict decode: a JSON object whose keys are all known item fields, sent as ``application/json``.
+
+        Any other media type is 415: a browser sends text/plain or form bodies cross-origin without a CORS
+        preflight, so accepting them would let any page write when no write key is set.
+        """
         body = await request.body()
         if not body.strip():
             raise self._rejected(request, op, APIError(ErrorType.REQUIRED, "request body is required",
                                                        code=f"item.{op}.body_required"))
+        if not is_json_content_type(request.headers.get("content-type")):
+            raise self._rejected(request, op, APIError(
+                status=415, code=f"item.{op}.unsupported_media_type",
+                message="request body must be application/json"))
         try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
+            payload = parse_json_body(body)
+        except JSONBodyError:
             payload = None
         if not isinstance(payload, dict):
             raise self._rejected(request, op, APIError(ErrorType.BAD_REQUEST, "request body is not a valid JSON object",
@@ -97,7 +119,7 @@ class ItemHandlers:
     # --- routes -------------------------------------------------------------------------------
     async def list(self, request: Request) -> ResponseApp:
         limit = _query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _query_int(request, "offset", 0, 0, None)
+        offset = _query_int(request, "offset", 0, 0, INT64_MAX)
         items, total = await self._call(request, "list", self.service.list, limit, offset)
         return EnvelopeResponse([item.to_json() for item in items], {"total": total, "limit": limit, "offset": offset})
 

@@ -96,3 +96,16 @@ def test_tls_settings_are_read_or_refused(tmp_path: Path, monkeypatch: pytest.Mo
         load([], {"APP_TLS_ENABLED": "maybe"})
     with pytest.raises(ConfigError, match="APP_TLS_ENABLED is not true"):  # never silently ignored
         load([], {"APP_TLS_CERT_FILE": str(cert), "APP_TLS_KEY_FILE": str(key)})
+def test_http_surface_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load([], {"APP_HTTP": "H11", "APP_READ_HEADER_TIMEOUT": "2.5", "APP_MAX_HEADER_BYTES": "65536",
+                    "APP_TRUSTED_PROXIES": "10.0.0.0/8, ::1,"})
+    assert (cfg.http, cfg.read_header_timeout, cfg.max_header_bytes) == ("h11", 2.5, 65536)
+    assert cfg.trusted_proxies == ("10.0.0.0/8", "::1") and cfg.trusted_proxy_hops == 0
+    assert load([], {"APP_TRUSTED_PROXY_HOPS": "2"}).trusted_proxy_hops == 2
+    for env, message in (({"APP_HTTP": "hyper"}, "APP_HTTP"), ({"APP_TRUSTED_PROXIES": "10.0.0.0/33"}, "10.0.0.0/33"),
+                         ({"APP_TRUSTED_PROXIES": "10.0.0.1", "APP_TRUSTED_PROXY_HOPS": "1"}, "not both"),
+                         ({"APP_MAX_HEADER_BYTES": "-1"}, "APP_MAX_HEADER_BYTES"),
+                         ({"APP_TRUSTED_PROXY_HOPS": "33"}, "at most 32")):
+        with pytest.raises(ConfigError, match=message):
+            load([], env)

@@ -72,8 +72,9 @@ def test_strict_json_decoding(server: Server, method: str, op: str, envelope: Ch
     with server.client() as client:
         for body in (b"", b"   \n"):
             envelope(client.request(method, path, content=body), 400, f"item.{op}.body_required")
+        json_type = {"content-type": "application/json"}
         for body in (b'{"name":', b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b'{"name": "a"} trailing'):
-            envelope(client.request(method, path, content=body), 400, f"item.{op}.invalid_json")
+            envelope(client.request(method, path, content=body, headers=json_type), 400, f"item.{op}.invalid_json")
         unknown = client.request(method, path, json={"name": "a", "colour": "red"})
         error = envelope(unknown, 400, f"item.{op}.unknown_field")
         assert error["details"] == {"field": "colour"} and error["type"] == "bad_request"

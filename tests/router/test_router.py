@@ -340,3 +340,60 @@ async def test_rejected_route_leaves_routing_unchanged() -> None:
     assert (await get(r, "/a/1/x"))[1]["params"] == {"id": "1"}
     r.get("/a/:id/y", echo("y"))
     assert (await get(r, "/a/2/y"))[1]["tag"] == "y"
+
+
+def _raw(path: str) -> dict[str, Any]:
+    """A scope the way uvicorn builds it: ``path`` percent-decoded, ``raw_path`` as sent."""
+    from urllib.parse import unquote
+
+    return http_scope("GET", unquote(path), raw_path=path.encode())
+
+
+async def test_encoded_slash_is_not_a_separator() -> None:
+    r = Router()
+    r.get("/api/v1/items", echo("list"))
+    r.get("/api/v1/items/:id", echo("one"))
+    r.get("/files/*rest", echo("files"))
+    r.freeze()
+    for path in ("/api%2fv1%2fitems", "/api%2Fv1/items", "/api/v1%2fitems"):
+        res = await call(r, _raw(path))
+        assert res.status == 404, path
+        assert json.loads(res.body)["error"]["code"] == "RESOURCE_NOT_FOUND"
+    one = json.loads((await call(r, _raw("/api/v1/items/a%2Fb"))).body)
+    assert one["tag"] == "one" and one["params"] == {"id": "a/b"}  # a parameter takes the segment whole
+    assert json.loads((await call(r, _raw("/api/v1/items/a%20b"))).body)["params"] == {"id": "a b"}
+    assert json.loads((await call(r, _raw("/files/x%2Fy/z"))).body)["params"] == {"rest": "x/y/z"}
+    # 405 is computed on the same segments.
+    r2 = Router()
+    r2.post("/a/:id", echo("post"))
+    r2.freeze()
+    miss = await call(r2, {**_raw("/a/x%2fy"), "method": "GET"})
+    assert miss.status == 405 and miss.header("allow") == "POST"
+    assert (await call(r2, {**_raw("/a%2fx"), "method": "GET"})).status == 404
+
+
+async def test_encoded_slash_reaches_mounts_by_segment() -> None:
+    seen: list[str] = []
+
+    async def sub(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+        if scope["type"] == "http":
+            await PlainTextResponse("sub")(scope, receive, send)
+        else:
+            await send({"type": "websocket.close", "code": 1000})
+
+    r = Router()
+    r.mount("/sub", sub)
+    r.freeze()
+    assert (await call(r, _raw("/sub/a%2Fb"))).body == b"sub"
+    assert (await call(r, _raw("/sub%2Fa"))).status == 404
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await r({**_raw("/sub/a%2Fb"), "type": "websocket"}, receive, send)
+    assert seen == ["http", "websocket"]
