@@ -127,7 +127,10 @@ class InProcBroker:
                    *(s for s in self._patterns.values() if s.matches(message.topic))]
         delivered = 0
         for sub in targets:
-            delivered += await sub.offer(message)
+            buffered = sub.offer_nowait(message)
+            if buffered is None:                 # BLOCK_WITH_TIMEOUT on a full buffer: wait for room
+                buffered = await sub.offer(message)
+            delivered += buffered
         return delivered
 
     # -- request / reply ------------------------------------------------------------------------------------------

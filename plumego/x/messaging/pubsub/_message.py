@@ -6,9 +6,10 @@ Owns the record and its JSON wire form for bridges. Imports only the standard li
 from __future__ import annotations
 
 import base64
+import itertools
 import json
+import os
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,5 +48,12 @@ class Message:
                    time=float(body.get("time", 0.0)), meta={str(k): str(v) for k, v in body.get("meta", {}).items()})
 
 
+# A random 64-bit prefix per process plus a counter: unique across the processes of a bridge, and ~10x cheaper
+# than uuid4 on the publish path.
+_PREFIX = os.urandom(8).hex()
+_COUNTER = itertools.count(1)
+
+
 def new_message(topic: str, data: Any, *, type: str = "", meta: Mapping[str, str] | None = None) -> Message:
-    return Message(id=uuid.uuid4().hex, topic=topic, data=data, type=type, time=time.time(), meta=dict(meta or {}))
+    return Message(id=f"{_PREFIX}{next(_COUNTER):x}", topic=topic, data=data, type=type, time=time.time(),
+                   meta=dict(meta) if meta else {})

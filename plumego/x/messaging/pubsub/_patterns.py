@@ -14,11 +14,14 @@ __all__ = ["compile_glob", "compile_mqtt", "validate_topic"]
 Matcher = Callable[[str], bool]
 
 
+_BAD_TOPIC = re.compile(r"[+#*?\[\x00-\x1f\x7f]")
+
+
 def validate_topic(topic: str) -> str:
     """A published topic is non-empty, has no wildcard characters and no control characters."""
     if not topic:
         raise ValueError("topic must not be empty")
-    if any(c in "+#*?[" for c in topic) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in topic):
+    if _BAD_TOPIC.search(topic):
         raise ValueError(f"topic {topic!r} may not contain wildcards (+ # * ? [) or control characters")
     return topic
 

@@ -69,6 +69,26 @@ class Subscription:
     def stats(self) -> SubscriptionStats:
         return SubscriptionStats(self.delivered, self.dropped, len(self._buffer))
 
+    def offer_nowait(self, message: Message) -> bool | None:
+        """The broker's fast path: buffer ``message`` without waiting; None when the policy says to wait."""
+        if self._closed:
+            return False
+        if len(self._buffer) < self._size:
+            self._buffer.append(message)
+            self._readable.set()
+            return True
+        if self.policy is Policy.BLOCK_WITH_TIMEOUT:
+            return None
+        if self.policy is Policy.DROP_OLDEST:
+            self._buffer.popleft()
+            self.dropped += 1
+            self._buffer.append(message)
+            return True
+        self.dropped += 1
+        if self.policy is Policy.CLOSE_SUBSCRIBER:
+            self.close()
+        return False
+
     async def offer(self, message: Message) -> bool:
         """Called by the broker: buffer ``message`` by the policy; True when it was buffered."""
         if self._closed:
@@ -117,7 +137,8 @@ class Subscription:
                 await asyncio.wait_for(self._readable.wait(), timeout)
         message = self._buffer.popleft()
         self.delivered += 1
-        self._writable.set()
+        if self.policy is Policy.BLOCK_WITH_TIMEOUT:
+            self._writable.set()
         return message
 
     def __aiter__(self) -> Subscription:
