@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import socket
 import time
 import uuid
@@ -121,6 +122,7 @@ class Worker:
     async def _run(self) -> None:
         assert self._slots is not None
         topics = list(self._handlers)
+        outage = 0
         while not self._stopping.is_set():
             free = self.concurrency - len(self._running)
             if free <= 0:
@@ -128,10 +130,14 @@ class Worker:
                 continue
             try:
                 tasks = await self.queue.reserve(topics, consumer_id=self.consumer_id, limit=free, lease=self.lease)
-            except Exception as exc:     # the backend is down: log, wait, try again
-                self._log.error("mq reserve failed", {"error": type(exc).__name__, "consumer": self.consumer_id})
-                await self._wait_stop(self.poll_interval)
+            except Exception as exc:     # the backend is down: log, back off (up to 30 s), try again
+                outage += 1
+                self._log.error("mq reserve failed", {"error": type(exc).__name__, "consumer": self.consumer_id,
+                                                      "consecutive_failures": outage})
+                backoff = min(30.0, self.poll_interval * 2 ** min(outage - 1, 10))
+                await self._wait_stop(backoff * random.uniform(0.8, 1.2))
                 continue
+            outage = 0
             for task in tasks:
                 t = asyncio.create_task(self._process(task), name=f"mq-task-{task.id}")
                 self._running.add(t)
