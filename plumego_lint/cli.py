@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import argparse
     from pathlib import Path
 
+    from plumego_lint.config import Config
     from plumego_lint.findings import Finding
 
 EXIT_OK = 0
@@ -59,9 +60,26 @@ def _relative_to_cwd(findings: list[Finding], root: Path) -> list[Finding]:
     return [dataclasses.replace(f, path=os.path.relpath(root / f.path, cwd).replace(os.sep, "/")) for f in findings]
 
 
+def _source_lines(root: Path, findings: list[Finding]) -> tuple[str | None, ...]:
+    """The line each finding points at (``--show-source``); None for a folder (PLG201 on a package) or a gone file."""
+    files: dict[str, list[str] | None] = {}
+    out: list[str | None] = []
+    for f in findings:
+        if f.path not in files:
+            try:
+                files[f.path] = (root / f.path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                files[f.path] = None
+        lines = files[f.path]
+        out.append(lines[f.line - 1] if lines is not None and 0 < f.line <= len(lines) else None)
+    return tuple(out)
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from plumego_lint import terminal
+    from plumego_lint.codes import unknown_codes
     from plumego_lint.engine import CheckOptions, run_check
     from plumego_lint.reporters import make_report, render
 
@@ -71,16 +89,47 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if missing:
         sys.stderr.write(f"plumego-lint: path not found: {missing[0]}\n")
         return EXIT_USAGE
+    select, ignore = _codes(args.select), _codes(args.ignore)
+    unknown = unknown_codes([*select, *ignore])
+    if unknown:     # it would select nothing, and a run that checks nothing reads as clean
+        sys.stderr.write(f"plumego-lint: unknown rule code {unknown[0]!r} in --select/--ignore "
+                         "(codes and prefixes such as PLG1 or PLG301: see `plumego-lint explain`)\n")
+        return EXIT_USAGE
+    if (args.statistics or args.show_source) and args.format != "text":
+        sys.stderr.write("plumego-lint: --statistics and --show-source apply to --format text\n")
+        return EXIT_USAGE
+    progress = terminal.progress_for()
     options = CheckOptions(paths=paths, config_file=Path(args.config) if args.config else None,
-                           select=_codes(args.select), ignore=_codes(args.ignore), jobs=args.jobs,
-                           use_cache=not args.no_cache,
+                           select=select, ignore=ignore, jobs=args.jobs, use_cache=not args.no_cache,
                            baseline=Path(args.baseline) if args.baseline and not args.write_baseline else None,
-                           outputs=[Path(args.output)] if args.output else [])
-    result = run_check(start, options)
+                           outputs=[Path(args.output)] if args.output else [], progress=progress)
+    try:
+        result = run_check(start, options)
+    finally:
+        if progress is not None:
+            progress.close()
     outside = [p for p in paths if not p.resolve().is_relative_to(result.root)]
     if outside:     # it would report nothing for them, which reads as "clean"
         sys.stderr.write(f"plumego-lint: {outside[0]} is outside the project root {result.root}\n")
         return EXIT_USAGE
+    from plumego_lint.config import load_config
+
+    config = load_config(result.root, options.config_file)
+    notes = ""      # for standard error (and for replaying this run)
+    if "stable_paths" in config.key_lines and not config.stable_paths and config.specs is None:
+        notes += (f"plumego-lint: warning: {config.location('stable_paths')}: stable_paths = [] guards nothing "
+                  "(PLG301 is off everywhere); remove the key to make every first-party package stable, or ignore "
+                  "PLG301 if that is the intent\n")
+    checked = _checked_files(config, result.files, paths)
+    if checked == 0:
+        where = ", ".join(args.paths) if paths else f"the source roots of {result.root}"
+        if not any(_holds_python(p) for p in paths):    # saying nothing would read as "clean"
+            sys.stderr.write(f"{notes}plumego-lint: no Python files to check in {where}\n")
+            return EXIT_USAGE
+        # Python files the configuration leaves out (exclude, source_roots): as flake8 does with excluded
+        # files it is given, an empty report and exit 0, so that pre-commit on such a commit passes.
+        notes += f"plumego-lint: nothing to check: the configuration excludes {where} (exclude / source_roots)\n"
+    sys.stderr.write(notes)
     if args.write_baseline:
         from plumego_lint.baseline import write_baseline
 
@@ -88,60 +137,138 @@ def _cmd_check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"plumego-lint: wrote {n} baseline entries to {args.write_baseline}\n")
         return EXIT_OK
     findings = result.findings
-    if args.format == "text" and not args.output:
+    sources = _source_lines(result.root, findings) if args.show_source else ()
+    to_terminal = args.format == "text" and not args.output
+    if to_terminal:
         findings = _relative_to_cwd(findings, result.root)
-    report = make_report(str(result.root), result.files, findings)
+    report = make_report(str(result.root), checked, findings, statistics=args.statistics, source_lines=sources)
     text = render(args.format, report)
+    # the coloured text and the clean-run line, for a terminal (and for replaying this run on one)
+    coloured = render("text", make_report(str(result.root), checked, findings, statistics=args.statistics,
+                                          source_lines=sources, colour=True)) if to_terminal else None
+    summary = terminal.clean_summary(checked, False) if to_terminal and not findings else None
     if args.output:
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text)
+        terminal.write_report(sys.stdout, text, coloured, summary)
     code = EXIT_OK if args.exit_zero or not report.count("error") else EXIT_VIOLATIONS
     argv = getattr(args, "argv", None)
     if argv is not None and result.run_stamp is not None:
         from plumego_lint import replay
 
         replay.record(argv, str(result.root), result.run_stamp[0], result.run_stamp[1], text,
-                      str(Path(args.output).resolve()) if args.output else None, code)
+                      str(Path(args.output).resolve()) if args.output else None, code, coloured, summary,
+                      notes or None)
     return code
 
 
-def _cmd_explain(args: argparse.Namespace) -> int:
+def _holds_python(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix == ".py"
+    return any(path.rglob("*.py"))
+
+
+def _checked_files(config: Config, files: int, paths: list[Path]) -> int:
+    """How many files this run checked: the project's, or those at or below the named paths."""
+    if not paths:
+        return files
+    from plumego_lint.discovery import files_under
+
+    return len(files_under(config, paths))
+
+
+def _explain_edge(args: argparse.Namespace) -> int:
+    """Why one import is allowed or denied: the spec boundary rules (a repo with specs) and, in a service repo,
+    the service rules, each with its trace; exit 1 when any error-severity rule denies it."""
     from pathlib import Path
 
-    import textwrap
-
+    from plumego_lint.config import find_root, load_config
     from plumego_lint.rules import RULES, BoundaryModel
+    from plumego_lint.service import is_plumego_repo
 
-    if args.edge:
+    importer, target = args.edge
+    config_file = Path(args.config) if args.config else None
+    root = config_file.resolve().parent if config_file else find_root(Path(args.root) if args.root else Path.cwd())
+    config = load_config(root, config_file)
+    trace: list[str] = []
+    denials: list[tuple[str, str, str | None]] = []     # (code, message, source)
+    notes: list[tuple[str, str, str | None]] = []       # information findings (PLG304): never deny
+    if config.specs is not None:
         from plumego_lint.engine import build_project
 
-        importer, target = args.edge
-        project = build_project(Path(args.root) if args.root else Path.cwd(),
-                                Path(args.config) if args.config else None)
-        if project.specs is None:
-            sys.stderr.write("plumego-lint: no specs found (specs/repo.yaml); nothing decides import edges\n")
-            return EXIT_USAGE
+        project = build_project(root, config_file)
+        assert project.specs is not None
         model = BoundaryModel(project.specs, project.modules.top_level)
         is_package = importer in project.by_module and project.by_module[importer].is_package
-        trace: list[str] = []
-        violations = model.violations(importer, is_package, target, trace=trace,
-                                      function_level=args.function_level, typing_only=args.typing_only)
-        sys.stdout.write(f"{importer} -> {target}\n")
-        for line in trace:
-            sys.stdout.write(f"  - {line}\n")
-        if violations:
-            first = violations[0]
-            sys.stdout.write(f"verdict: DENIED by {first.code} ({RULES[first.code].name}): {first.message}"
-                             f"{f' [{first.source}]' if first.source else ''}\n")
-            for other in violations[1:]:
-                where = f" [{other.source}]" if other.source else ""
-                sys.stdout.write(f"  also {other.code}: {other.message}{where}\n")
-            return EXIT_VIOLATIONS
-        sys.stdout.write("verdict: ALLOWED\n")
-        return EXIT_OK
+        for v in model.violations(importer, is_package, target, trace=trace, function_level=args.function_level,
+                                  typing_only=args.typing_only):
+            (notes if RULES[v.code].severity == "info" else denials).append(
+                (v.code, v.message, str(v.source) if v.source else None))
+    if not is_plumego_repo(config.root):
+        from plumego_lint.rules.service import config_source
+        from plumego_lint.service import ServiceContext, service_config
+        from plumego_lint.service.edge import explain_edge
+
+        ctx = ServiceContext.create(service_config(config))
+        verdict = explain_edge(ctx, importer, target, typing_only=args.typing_only,
+                               function_level=args.function_level,
+                               where=lambda key: config.location(key if key in config.key_lines else "__table__"))
+        trace += verdict.trace
+        for f in verdict.findings:
+            (notes if f.severity == "info" else denials).append(
+                (f.code, f.message, f.source or config_source(config, f.code)))
+    elif config.specs is None:
+        sys.stderr.write("plumego-lint: no specs found (specs/repo.yaml); nothing decides import edges\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"{importer} -> {target}\n")
+    for line in trace:
+        sys.stdout.write(f"  - {line}\n")
+    for code, message, source in notes:
+        sys.stdout.write(f"  note {code}: {message}{f' [{source}]' if source else ''}\n")
+    if denials:
+        code, message, source = denials[0]
+        sys.stdout.write(f"verdict: DENIED by {code} ({RULES[code].name}): {message}"
+                         f"{f' [{source}]' if source else ''}\n")
+        for code, message, source in denials[1:]:
+            sys.stdout.write(f"  also {code}: {message}{f' [{source}]' if source else ''}\n")
+        return EXIT_VIOLATIONS
+    sys.stdout.write("verdict: ALLOWED\n")
+    return EXIT_OK
+
+
+def _source_here(code: str, args: argparse.Namespace) -> str | None:
+    """The source a finding of ``code`` cites in the repo ``explain`` runs in (None when it depends on the finding,
+    or outside any repo): PLG201 cites the list of names it comes from, service hygiene codes their config key."""
+    from pathlib import Path
+
+    from plumego_lint.config import find_root, load_config
+    from plumego_lint.service import is_plumego_repo
+
+    config_file = Path(args.config) if args.config else None
+    root = config_file.resolve().parent if config_file else find_root(Path(args.root) if args.root else Path.cwd())
+    config = load_config(root, config_file)
+    if config.specs is not None:
+        if code != "PLG201":
+            return None
+        from plumego_lint.specs import load_specs
+
+        return str(load_specs(config.root, config.specs).repo.discouraged_location)
+    if is_plumego_repo(config.root) or code not in ("PLG201", "PLG601", "PLG602", "PLG603"):
+        return None
+    from plumego_lint.rules.service import config_source
+
+    return config_source(config, code)
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from plumego_lint.rules import RULES
+
+    if args.edge:
+        return _explain_edge(args)
     if not args.code and args.markdown:
         from plumego_lint.generate import render_rules_reference
 
@@ -158,9 +285,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         sys.stderr.write(f"plumego-lint: unknown rule code {args.code!r} (see `plumego-lint explain`)\n")
         return EXIT_USAGE
     body = "\n".join(textwrap.wrap(rule.explain, 100))
+    try:
+        here = _source_here(code, args)
+    except SpecError:       # a broken config must not stop `explain` from saying what a rule means
+        here = None
     sys.stdout.write(f"{rule.code} {rule.name} ({rule.severity})\n{rule.summary}\n\n{body}\n\n"
                      f"Spec key: {rule.spec_key}\n"
-                     f"Silence one line with `# noqa: {rule.code}`.\n")
+                     + (f"In this repo, findings cite: {here}\n" if here else "")
+                     + f"Silence one line with `# noqa: {rule.code}`.\n")
     return EXIT_OK
 
 
@@ -201,6 +333,12 @@ def _cmd_fix(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not p.exists()]
     if missing:
         sys.stderr.write(f"plumego-lint: path not found: {missing[0]}\n")
+        return EXIT_USAGE
+    from plumego_lint.codes import unknown_codes
+
+    unknown = unknown_codes([*_codes(args.select), *_codes(args.ignore)])
+    if unknown:
+        sys.stderr.write(f"plumego-lint fix: unknown rule code {unknown[0]!r} in --select/--ignore\n")
         return EXIT_USAGE
     ctx = ServiceContext.create(load_service_config(find_root(Path(args.root) if args.root else Path.cwd())))
     outside = [p for p in paths if not p.resolve().is_relative_to(ctx.config.root.resolve())]
@@ -268,7 +406,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from plumego_lint.service.init_config import inspect_repo, write_section
 
     root = Path(args.root or ".").resolve()
+    if not root.is_dir():       # never create a folder (a typo would give a config for nothing)
+        sys.stderr.write(f"plumego-lint init: {args.root or '.'} is not a directory\n")
+        return EXIT_USAGE
     proposal = inspect_repo(root)
+    for line in proposal.summary():
+        sys.stderr.write(f"plumego-lint init: {line}\n")
     if args.print:
         sys.stdout.write(proposal.toml())
         return EXIT_OK
@@ -301,6 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", type=int, default=None, metavar="N", help="parser processes (default: all cores)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write .plumego-lint-cache/")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
+    check.add_argument("--statistics", action="store_true",
+                       help="after the findings, one line per code: count, code, first message (text format)")
+    check.add_argument("--show-source", action="store_true",
+                       help="show the source line of each finding, with a caret under the column (text format)")
     check.add_argument("--config", metavar="FILE", help="config file (default: pyproject.toml [tool.plumego-lint])")
     check.set_defaults(handler=_cmd_check)
 

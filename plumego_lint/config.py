@@ -1,11 +1,13 @@
 """Configuration discovery: ``[tool.plumego-lint]`` in pyproject.toml (or ``--config FILE``).
 
 Owns finding the project root, reading and type-checking the config table (errors are SpecError
-with file:line: PLG902, exit 2) and the defaults. Must not import rules, reporters or the engine.
+with file:line: PLG902, exit 2; rule codes must exist), the defaults, and ``per-file-ignores`` matching.
+Must not import rules, reporters or the engine.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 import tomllib
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from plumego_lint.codes import unknown_codes
 from plumego_lint.spec_error import SpecError
 
 TABLE = "plumego-lint"
@@ -46,15 +49,48 @@ class Config:
     adapter_paths: tuple[str, ...] = ()
     discouraged_roots: tuple[str, ...] = ()
     entrypoints: tuple[str, ...] = ()        # composition-root modules exempt from PLG602 (dotted patterns)
+    # (path pattern, code prefixes) pairs: findings in matching files with those codes are dropped (flake8's key)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def location(self, key: str) -> str:
         return f"{self.file or 'pyproject.toml'}:{self.key_lines.get(key, 1)}"
 
+    def ignored_for(self, path: str, code: str) -> bool:
+        """Whether ``per-file-ignores`` drops ``code`` in the repo-relative ``path``. A pattern matches as a glob
+        (``*`` crosses ``/``, as in flake8), or as a folder/file path and everything below it."""
+        for pattern, codes in self.per_file_ignores:
+            if any(code.startswith(c) for c in codes) and _path_matches(pattern, path):
+                return True
+        return False
+
     def fingerprint(self) -> str:
         """A hash of everything that could change findings (part of the cache key)."""
         payload = repr([(f.name, getattr(self, f.name)) for f in fields(self) if f.name not in {"key_lines", "root"}])
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    p = pattern.strip().removeprefix("./").rstrip("/")
+    return path == p or path.startswith(p + "/") or fnmatch.fnmatchcase(path, p)
+
+
+def _per_file_ignores(value: Any, display: str, line: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{"tests/*" = ["PLG6"], "app/legacy.py" = "PLG107,PLG301"}`` (a table; lists or flake8's comma strings)."""
+    if not isinstance(value, dict):
+        raise SpecError(display, line, "'per-file-ignores' must be a table of path pattern = [codes]")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for pattern, codes in value.items():
+        if isinstance(codes, str):
+            codes = [c for c in re.split(r"[,\s]+", codes) if c]
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+            raise SpecError(display, line, f"per-file-ignores {pattern!r} must list codes, e.g. [\"PLG601\"]")
+        unknown = unknown_codes(codes)
+        if unknown:
+            raise SpecError(display, line, f"per-file-ignores {pattern!r}: unknown rule code {unknown[0]!r} "
+                            "(see `plumego-lint explain`)")
+        out.append((pattern, tuple(c.strip().upper() for c in codes)))
+    return tuple(out)
 
 
 def _has_table(pyproject: Path) -> bool:
@@ -92,6 +128,9 @@ def _key_lines(text: str, keys: list[str]) -> dict[str, int]:
             in_table = TABLE in stripped
             if in_table:
                 out.setdefault("__table__", number)
+                sub = re.match(rf'^\[\s*tool\.("?){re.escape(TABLE)}\1\.\s*"?([\w-]+)"?\s*\]', stripped)
+                if sub:     # [tool.plumego-lint.per-file-ignores]: the sub-table's own header line
+                    out.setdefault(sub.group(2), number)
             continue
         if in_table:
             for key in keys:
@@ -144,13 +183,20 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
             if not isinstance(value, str):
                 raise SpecError(display, line, f"{key!r} must be a string")
             values[attr] = value
+        elif attr == "per_file_ignores":
+            values[attr] = _per_file_ignores(value, display, line)
         elif attr in _INT_KEYS:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise SpecError(display, line, f"{key!r} must be a positive integer")
             values[attr] = value
         else:
-            known = ", ".join(sorted((*_LIST_KEYS, *_STR_KEYS, *_INT_KEYS)))
+            known = ", ".join(sorted((*_LIST_KEYS, *_STR_KEYS, *_INT_KEYS, "per-file-ignores")))
             raise SpecError(display, line, f"unknown key {key!r} in [tool.{TABLE}] (known: {known})")
+    for key in ("select", "ignore", "ignore_typing_only"):
+        unknown = unknown_codes(values.get(key, ()))
+        if unknown:     # a typo would select nothing (every run clean) or ignore nothing
+            raise SpecError(display, lines.get(key, lines.get("__table__", 1)),
+                            f"{key!r}: unknown rule code {unknown[0]!r} (see `plumego-lint explain`)")
     if values.get("typing_only", "report") not in TYPING_ONLY_MODES:
         raise SpecError(display, lines.get("typing_only", 1), f"'typing_only' must be one of {TYPING_ONLY_MODES}")
     specs = values.get("specs")

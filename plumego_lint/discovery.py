@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from plumego_lint.config import Config
 from plumego_lint.facts import SourceFile
@@ -96,3 +97,40 @@ def discover(config: Config) -> list[SourceFile]:
             out[rel] = SourceFile(abspath=abspath, rel=rel, module=module, is_package=is_package,
                                   is_test=is_test_path(rel))
     return [out[k] for k in sorted(out)]
+
+
+def files_under(config: Config, paths: Iterable[Path]) -> list[str]:
+    """Repo-relative paths of the project's Python files at or below ``paths``: what ``check PATH...`` checks.
+
+    Walks only the named paths (never the whole tree), with ``discover``'s rules: a path outside the source roots,
+    or inside a skipped, excluded, hidden or nested-project folder, holds none."""
+    root = str(config.root)
+    root_prefix = len(root.rstrip(os.sep)) + 1
+    bases = sorted((os.path.normpath(os.path.join(root, s)) for s in config.source_roots), key=len, reverse=True)
+    found: set[str] = set()
+    for path in paths:
+        target = str(path.resolve())
+        base = next((b for b in bases if target == b or target.startswith(b.rstrip(os.sep) + os.sep)), None)
+        if base is None or not base.startswith(root) or _hidden(base, target, config, root_prefix):
+            continue
+        if os.path.isdir(target):
+            found.update(rel for _, rel in _walk(base, target, config, root_prefix))
+        elif target.endswith(".py") and os.path.isfile(target):
+            rel = target[root_prefix:].replace(os.sep, "/")
+            if not (config.exclude and _excluded(rel, config.exclude)):
+                found.add(rel)
+    return sorted(found)
+
+
+def _hidden(base: str, target: str, config: Config, root_prefix: int) -> bool:
+    """Whether a folder between the source root ``base`` and ``target`` keeps ``discover`` out of it."""
+    directory = os.path.dirname(target) if not os.path.isdir(target) else target
+    while len(directory) > len(base):
+        name = os.path.basename(directory)
+        rel = directory[root_prefix:].replace(os.sep, "/")
+        if (name.startswith(".") or name in SKIP_DIRS or (config.exclude and _excluded(rel, config.exclude))
+                or os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
+                or any(os.path.isfile(os.path.join(directory, n)) for n in PROJECT_FILES)):
+            return True
+        directory = os.path.dirname(directory)
+    return False

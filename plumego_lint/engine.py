@@ -50,6 +50,7 @@ class CheckOptions:
     use_cache: bool = True
     baseline: Path | None = None
     outputs: list[Path] = field(default_factory=list)   # files this run writes (reports): not inputs
+    progress: Callable[[int, int], None] | None = None   # (files parsed, files to parse), in this process
 
 
 class CheckResult:
@@ -171,7 +172,8 @@ def _parse_chunk(items: list[Work], extractors: tuple[TreeExtractor, ...] | None
 
 
 def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True,
-                  families: Sequence[RuleFamily] = (), digests: dict[str, str] | None = None) -> dict[str, FileFacts]:
+                  families: Sequence[RuleFamily] = (), digests: dict[str, str] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, FileFacts]:
     """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel).
 
     Each active family's ``tree_extractor`` runs on the same parse (so no file is parsed twice) or comes
@@ -251,7 +253,13 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
         misses.append((file.rel, file.abspath, wanted))
     workers = jobs if jobs is not None else (config.jobs or os.cpu_count() or 1)
 
+    parsed_count = 0
+
     def take(parsed: list[Parsed]) -> None:
+        nonlocal parsed_count
+        parsed_count += len(parsed)
+        if progress is not None:
+            progress(parsed_count, len(misses))
         for rel, digest, plain, extras in parsed:
             got = facts[rel] = FileFacts.from_plain(plain)
             if digests is not None and digest:
@@ -429,7 +437,7 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         digests: dict[str, str] = {}
         families = enabled_families(project, default_families())
         facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
-                              digests=digests)
+                              digests=digests, progress=options.progress)
         analysis = analyze(project, facts)
         memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
                      if run_cache else None)
@@ -460,6 +468,8 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         result.findings = [f for f in result.findings
                            if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
                                   for w in wanted)]
+    if config.per_file_ignores:
+        result.findings = [f for f in result.findings if not config.ignored_for(f.path, f.code)]
     if baseline_file is not None:
         from plumego_lint.baseline import Baseline
 

@@ -3,10 +3,12 @@
 The run cache already makes such a run cheap; replay also skips argparse, config, dataclasses and the
 engine, which are most of what is left (interpreter start-up aside). A record, ``cli-<key>.marshal`` in
 the project's ``.plumego-lint-cache/``, is keyed on the argument list, the working directory, the Python
-version and plumego-lint's own source, and holds the report text, the exit code and the identity of the
+version and plumego-lint's own source, and holds the report text (for text on standard output also its coloured
+form and the clean-run line, chosen again for the terminal it replays to), the exit code and the identity of the
 run-cache file whose snapshot it was made from. It is replayed only while that run-cache file is the
 same one and its snapshot still matches the tree; runs with a baseline, ``--no-cache`` or help are never
-recorded. Standard library and ``plumego_lint.snapshot`` only: no engine, config, specs or rules.
+recorded. Standard library, ``plumego_lint.snapshot`` and ``plumego_lint.terminal`` only: no engine, config,
+specs or rules.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from plumego_lint import __version__
 from plumego_lint.snapshot import Snapshot, code_fingerprint
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR = ".plumego-lint-cache"     # replay only looks for the default cache directory
 _NEVER = ("--no-cache", "--baseline", "--write-baseline", "-h", "--help")
 
@@ -61,8 +63,9 @@ def replay(argv: Sequence[str]) -> int | None:
             return None
         run_file, run_stamp, text, output, code = (record["run_file"], record["run_stamp"], record["text"],
                                                     record["output"], record["code"])
+        coloured, summary, notes = record["coloured"], record["summary"], record["notes"]
         if not (isinstance(run_file, str) and isinstance(text, str) and isinstance(code, int)
-                and (output is None or isinstance(output, str))):
+                and all(v is None or isinstance(v, str) for v in (output, coloured, summary, notes))):
             return None
         if _stamp(run_file) != run_stamp:
             return None
@@ -73,8 +76,15 @@ def replay(argv: Sequence[str]) -> int | None:
             return None
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         return None
+    if notes:
+        sys.stderr.write(notes)
     if output is None:
-        sys.stdout.write(text)
+        if coloured is None and summary is None:
+            sys.stdout.write(text)
+        else:   # text on standard output: colour and the clean-run line, decided again for this stdout
+            from plumego_lint.terminal import write_report
+
+            write_report(sys.stdout, text, coloured, summary)
     else:
         try:
             os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
@@ -86,16 +96,21 @@ def replay(argv: Sequence[str]) -> int | None:
 
 
 def record(argv: Sequence[str], root: str, run_file: str, run_stamp: tuple[int, int, int], text: str,
-           output: str | None, code: int) -> None:
-    """Remember this run's report for ``replay`` (atomically; a read-only tree just records nothing)."""
-    if not eligible(argv):
+           output: str | None, code: int, coloured: str | None = None, summary: str | None = None,
+           notes: str | None = None) -> None:
+    """Remember this run's report for ``replay`` (atomically; a read-only tree just records nothing).
+
+    ``coloured`` and ``summary`` are the text format's terminal forms (colour, the clean-run line): replay
+    chooses between them by the terminal and environment it replays to, as the CLI does. ``notes`` is what
+    the run wrote on standard error (configuration warnings), written again."""
+    if not eligible(argv) or code not in (0, 1):
         return
     import tempfile
 
     directory = os.path.join(root, CACHE_DIR)
     target = os.path.join(directory, f"cli-{_key(argv, os.getcwd())}.marshal")
     data = {"format": FORMAT, "run_file": run_file, "run_stamp": run_stamp, "text": text, "output": output,
-            "code": code}
+            "code": code, "coloured": coloured, "summary": summary, "notes": notes}
     try:
         fd, tmp = tempfile.mkstemp(prefix=".cli-", dir=directory)
         try:

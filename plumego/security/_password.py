@@ -18,8 +18,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from plumego.contract import parse_int
-
 __all__ = [
     "PasswordError",
     "InvalidHashError",

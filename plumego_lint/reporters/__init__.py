@@ -37,18 +37,27 @@ class _Rules(Mapping[str, "Rule"]):
 
 @dataclass(frozen=True)
 class Report:
+    """What every format renders. ``files`` is the number of files checked (the named ones for ``check PATH``).
+    The last three fields are text-format options (``--statistics``, ``--show-source``, colour on a terminal):
+    ``source_lines`` runs parallel to ``findings`` (None where a finding has no source line to show)."""
+
     root: str
     files: int
     findings: tuple[Finding, ...]
     rules: Mapping[str, Rule]
     tool_version: str = __version__
+    statistics: bool = False
+    source_lines: tuple[str | None, ...] = ()
+    colour: bool = False
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 
 
-def make_report(root: str, files: int, findings: list[Finding]) -> Report:
-    return Report(root=root, files=files, findings=tuple(findings), rules=_Rules())
+def make_report(root: str, files: int, findings: list[Finding], *, statistics: bool = False,
+                source_lines: tuple[str | None, ...] = (), colour: bool = False) -> Report:
+    return Report(root=root, files=files, findings=tuple(findings), rules=_Rules(), statistics=statistics,
+                  source_lines=source_lines, colour=colour)
 
 
 FORMATS = ("text", "json", "sarif", "github", "markdown", "junit")

@@ -3,9 +3,10 @@
 Owns the verdict on one import edge (``BoundaryModel.violations``; ``explain --import`` prints its
 trace) and the per-file and whole-project checks built on it. Precedence, written down once:
 one finding per import, the first enabled rule of 104, 103, 102, 105, 101, 108, 107, 109;
-deny beats allow; every rule containing the importer contributes its deny list, the most specific
-rule's allow list applies; the importer's own rule path (and below) is always allowed, even when a
-broad deny such as ``x/**`` covers it (so is the own directory of the nearest manifest for PLG108);
+deny beats allow; every rule containing the importer contributes its deny list; the allow list of the
+most specific rule that has an ``allow`` key applies (no such rule: allow restricts nothing; ``allow: []``:
+nothing outside the rule's own path); the importer's own rule path (and below) is always allowed, even
+when a broad deny such as ``x/**`` covers it (so is the own directory of the nearest manifest for PLG108);
 ``stdlib`` admits ``sys.stdlib_module_names``. Must not import the engine, reporters or the CLI.
 """
 
@@ -54,10 +55,12 @@ RULES = (
          "imports the internal package should be removed from the list.",
          "dependency-rules.yaml modules.<internal>.declared_callers"),
     Rule("PLG107", "import-not-allowed", "error", "import of a plumego module outside the importer's allow list",
-         "The most specific rule containing the importing module applies its `allow` list: an import of a module "
-         "of the package must match one of its patterns, or lie in the importer's own rule path. `stdlib` in the "
-         "list admits the standard library (sys.stdlib_module_names). Upstream Go plumego documents but never "
-         "enforces allow lists; this linter does.",
+         "The most specific rule containing the importing module that has an `allow` key applies that list: an "
+         "import of a module of the package must match one of its patterns, or lie in that rule's own path. "
+         "`stdlib` in the list admits the standard library (sys.stdlib_module_names). A rule without an `allow` key "
+         "restricts nothing by itself (only `deny` applies, like an import-linter forbidden contract; a nested "
+         "deny-only rule keeps its parent's allow list); `allow: []` allows nothing outside the rule's own path. "
+         "Upstream Go plumego documents but never enforces allow lists; this linter does.",
          "dependency-rules.yaml modules.<m>.allow"),
     Rule("PLG108", "manifest-forbidden-import", "error", "an x/* module imports something its module.yaml forbids",
          "An extension declares in its own module.yaml `forbidden_imports` what it must never import. The nearest "
@@ -76,8 +79,10 @@ RULES = (
     Rule("PLG110", "unverifiable-dynamic-import", "warning",
          "dynamic import with a non-literal name in a guarded module",
          "`importlib.import_module(name)` or `__import__(name)` with a computed name cannot be checked against the "
-         "boundary rules. It is reported (as a warning) instead of passing silently; use a literal name, or mark "
-         "the line `# noqa: PLG110` where loading arbitrary modules is the point (e.g. an app loader).",
+         "boundary rules. In a module under an `allow` list (where every import must be accounted for) it is "
+         "reported (as a warning) instead of passing silently; use a literal name, or mark the line "
+         "`# noqa: PLG110` where loading arbitrary modules is the point (e.g. an app loader). Under deny lists "
+         "alone it is not reported, as import-linter's forbidden contracts do not.",
          "dependency-rules.yaml modules.<m>"),
 )
 _IMPORTER = "\0importer\0"
@@ -135,7 +140,7 @@ class BoundaryModel:
                 self._by_path.setdefault(r.path.strip("/"), []).append(r)
 
     def flag(self, name: str) -> bool:
-        return self.rules.flag(name, True)
+        return self.rules.flag(name)
 
     def flag_location(self, name: str) -> Location:
         return self.rules.flag_locations.get(name, self.rules.location)
@@ -205,6 +210,8 @@ class BoundaryModel:
             return []
         rules = self.rules_for(rel)
         most = rules[-1] if rules else None
+        # the allow list that applies: the most specific rule with an `allow` key (None: allow restricts nothing)
+        limiting = next((r for r in reversed(rules) if r.restricts), None)
         if trace is not None:
             if rules:
                 trace.append(f"{importer} is ruled by: " + ", ".join(f"{r.name} ({r.location})" for r in rules)
@@ -213,9 +220,14 @@ class BoundaryModel:
                 trace.append(f"no rule in {self.rules.location.path} contains {rel or self.package}")
         out: list[Violation] = []
         if target is None:
-            if rules:
+            # Only under an allow list, where every import must be accounted for; with deny lists alone (an
+            # import-linter forbidden contract) the rest is open, as import-linter has it.
+            if limiting is not None:
                 out.append(Violation("PLG110", f"{importer} imports a module whose name is not a literal; the "
-                                     "boundary rules cannot verify it", most.location if most else None))
+                                     "boundary rules cannot verify it", limiting.location))
+            elif trace is not None and rules:
+                trace.append("the module name is not a literal; no rule containing the importer has an allow list, "
+                             "so it is not reported (PLG110 applies under an allow list)")
             return out
         caller = rel if is_package else rel.rpartition("/")[0]
         # PLG104: the root facade and forbidden import patterns
@@ -246,12 +258,13 @@ class BoundaryModel:
                     if trace is not None:
                         trace.append(f"{top} is a tooling/reference/application package ({source})")
             elif top in STDLIB_NAMES:
-                if most is not None and not most.allows_stdlib:
+                if limiting is not None and not limiting.allows_stdlib:
                     out.append(Violation("PLG107", f"{importer} imports standard library module {target}, but rule "
-                                         f"{most.name} does not allow 'stdlib'", most.location))
+                                         f"{limiting.name} does not allow 'stdlib'", limiting.location))
                 if trace is not None:
-                    trace.append(f"{target} is standard library; rule {most.name if most else '-'} "
-                                 f"{'allows' if most is None or most.allows_stdlib else 'does not allow'} 'stdlib'")
+                    trace.append(f"{target} is standard library; " + (
+                        f"rule {limiting.name} {'allows' if limiting.allows_stdlib else 'does not allow'} 'stdlib'"
+                        if limiting is not None else "no rule containing the importer has an allow list"))
             else:
                 self._third_party(importer, rel, target, most, typing_only, function_level, out, trace)
             return out
@@ -290,20 +303,28 @@ class BoundaryModel:
                                      f"(forbidden_imports {forbidden!r})", where))
                 if trace is not None:
                     trace.append(f"forbidden_imports {forbidden!r} ({where}) matches {t_rel}")
-        # PLG107: the most specific rule's allow list
+        # PLG107: the allow list of the most specific rule that has one (no `allow` key: no restriction)
         if most is not None:
             if own:
                 if trace is not None:
                     trace.append(f"{t_rel} lies inside the importer's own rule path {most.path!r}: allowed")
+            elif limiting is None:
+                if trace is not None:
+                    trace.append(f"no rule containing {rel or self.package} has an allow list: allow restricts "
+                                 "nothing (only deny lists apply)")
+            elif match_pattern(limiting.path, t_rel):
+                if trace is not None:
+                    trace.append(f"{t_rel} lies inside the path {limiting.path!r} of {limiting.name}, whose allow "
+                                 "list applies: allowed")
             else:
-                allowed = next((a for a in most.allow if a.pattern != "stdlib" and a.matches(t_rel)), None)
+                allowed = next((a for a in limiting.allow if a.pattern != "stdlib" and a.matches(t_rel)), None)
                 if allowed is None:
                     out.append(Violation("PLG107", f"{importer} imports {target}, which is not in the allow list of "
-                                         f"module {most.name}", most.location))
+                                         f"module {limiting.name}", limiting.location))
                     if trace is not None:
-                        trace.append(f"no allow entry of {most.name} ({most.location}) matches {t_rel}")
+                        trace.append(f"no allow entry of {limiting.name} ({limiting.location}) matches {t_rel}")
                 elif trace is not None:
-                    trace.append(f"allow {allowed.pattern!r} of {most.name} ({allowed.location}) matches {t_rel}")
+                    trace.append(f"allow {allowed.pattern!r} of {limiting.name} ({allowed.location}) matches {t_rel}")
         return out
 
     def _third_party(self, importer: str, rel: str, target: str, most: ModuleRule | None, typing_only: bool,

@@ -20,9 +20,16 @@ DEFAULT_DISCOURAGED = ("utils", "ai", "tenant", "rest", "pubsub", "net", "valida
 RULES = (
     Rule("PLG201", "discouraged-package-name", "error", "vague or discouraged top-level package name",
          "Broad names (utils, helpers, common, net, ...) become dumping grounds, and feature names that belong to "
-         "an extension family (ai, tenant, rest, pubsub, frontend, validator) must live under x/<family>. The list is "
-         "the built-in one plus repo.yaml `top_level_rules.discouraged_roots`.",
-         "repo.yaml top_level_rules.discouraged_roots"),
+         "an extension family (ai, tenant, rest, pubsub, frontend, validator) must live under x/<family>. In a repo "
+         "with specs, the list is the built-in one plus repo.yaml `top_level_rules.discouraged_roots`, checked on the "
+         "package's direct children. In a service repo without specs, it is the service built-in list (utils, util, "
+         "common, helpers, misc, ai, tenant, rest, pubsub, net, validator, frontend) plus `discouraged_roots` in "
+         "[tool.plumego-lint], checked on top-level packages and modules and on their direct subpackages; a module "
+         "file inside a package (requests/utils.py) is one name of that package's API, not a package, and is not "
+         "reported. The finding cites the line of the list it comes from (`plumego-lint explain PLG201` run in the "
+         "repo prints it).",
+         "repo.yaml top_level_rules.discouraged_roots (repo with specs); pyproject.toml [tool.plumego-lint] "
+         "discouraged_roots (service repo)"),
     Rule("PLG202", "undeclared-library-root", "error", "a package under the library that is not an allowed root",
          "Every direct subpackage of the library must be one of repo.yaml `top_level_rules.allowed_library_roots` "
          "(the stable roots and x). New code goes under a stable root or an x/<family>.",

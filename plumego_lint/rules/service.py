@@ -13,8 +13,10 @@ import ast
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from plumego_lint.config import Config
 from plumego_lint.facts import FileFacts, ImportFact, ParseError, SourceFile, parse
 from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily
+from plumego_lint.rules.layout import RULES as LAYOUT_RULES
 from plumego_lint.service import ServiceContext, check_tree, is_plumego_repo, service_config
 from plumego_lint.service.context import Finding as ServiceFinding
 from plumego_lint.service.context import ServiceExtractor
@@ -28,11 +30,12 @@ _CONFIG_KEY = {"PLG201": "discouraged_roots", "PLG301": "stable_paths", "PLG302"
                "PLG303": "adapter_paths", "PLG602": "entrypoints"}
 
 
-def _config_source(project: Project, code: str) -> str:
-    """``pyproject.toml:<line>`` of the key ``code`` reads, else of the ``[tool.plumego-lint]`` table."""
-    config = project.config
+def config_source(config: Config, code: str) -> str:
+    """``pyproject.toml:<line>`` of the key ``code`` reads, else of the ``[tool.plumego-lint]`` table: the source a
+    service finding without a manifest line cites (``explain CODE`` prints the same)."""
     key = _CONFIG_KEY.get(code, "__table__")
     return config.location(key if key in config.key_lines else "__table__")
+
 
 RULES = (
     Rule("PLG301", "experimental-in-stable-path", "error",
@@ -74,7 +77,11 @@ RULES = (
          "Module-level calls, stores into other objects, augmented assignments, loops, and decorators that "
          "register a function with an object (`@router.get(...)`) run when the module is imported: wiring then "
          "depends on import order. Wire explicitly from the composition root; modules matching `entrypoints` "
-         "(default: __main__, main, asgi, wsgi, cli) are exempt.", "plumego lint --check init-effects"),
+         "(default: __main__, main, asgi, wsgi, cli) are exempt. Not counted, because they register nothing: the "
+         "body of `if __name__ == \"__main__\":` (also as one operand of an `and`; its `else:` does count), "
+         "`<logger>.addHandler(logging.NullHandler())` (the logging HOWTO's idiom for libraries), stores into an "
+         "object's `__doc__`, `__module__`, `__qualname__` or `__name__`, and `__all__ += ...`.",
+         "plumego lint --check init-effects"),
     Rule("PLG603", "layer-reach", "error",
          "middleware imports service/domain/DTO code, or a handler imports storage directly",
          "Middleware is transport-only: it must not import service, domain or DTO modules. Handlers depend on "
@@ -85,7 +92,8 @@ RULES = (
 
 class ServiceFamily(RuleFamily):
     name = "service"
-    rules = RULES
+    # PLG201 too: its service form is this family's (so `--select PLG201`/`PLG2` runs it in a service repo)
+    rules = (*RULES, *(r for r in LAYOUT_RULES if r.code == "PLG201"))
 
     def __init__(self) -> None:
         self._extractors: dict[Path, ServiceExtractor | None] = {}
@@ -126,7 +134,7 @@ class ServiceFamily(RuleFamily):
 
     def _findings(self, project: Project, file: SourceFile, found: Iterable[ServiceFinding]) -> list[Finding]:
         return [Finding(f.code, f.severity, file.rel, f.line, f.column, f.message,
-                        f.source or _config_source(project, f.code), importer=file.module or file.rel,
+                        f.source or config_source(project.config, f.code), importer=file.module or file.rel,
                         subject=f.message, noqa_lines=(f.line, max(f.line, f.end_line)))
                 for f in found]
 

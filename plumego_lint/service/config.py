@@ -203,10 +203,27 @@ def discover_first_party(source_roots: Iterable[Path]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+# Top-level folders that hold packages but not the project's own code (for telling a lib/ layout from a flat one).
+AUXILIARY_DIRS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "tools", "scripts",
+                            "bench", "benchmarks", "build", "dist"})
+
+
+def _holds_packages(directory: Path) -> bool:
+    try:
+        return any(c.is_dir() and c.name.isidentifier() and (c / "__init__.py").is_file() for c in directory.iterdir())
+    except OSError:
+        return False
+
+
 def _default_source_roots(root: Path) -> tuple[Path, ...]:
+    """``src/`` when it holds a package; else the root when it holds one of its own (not tests, docs,
+    examples, tools...); else ``lib/`` when it holds one (SQLAlchemy's layout); else the root."""
     src = root / "src"
-    if src.is_dir() and any((c / "__init__.py").is_file() for c in src.iterdir() if c.is_dir()):
+    if _holds_packages(src):
         return (src,)
+    lib = root / "lib"
+    if _holds_packages(lib) and not any(n not in AUXILIARY_DIRS for n in discover_first_party((root,))):
+        return (lib,)
     return (root,)
 
 

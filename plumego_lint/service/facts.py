@@ -175,6 +175,9 @@ IMMUTABLE_CALLS = frozenset({
     "timedelta", "datetime.timedelta", "date", "time", "datetime", "Enum", "IntEnum", "StrEnum", "Literal", "Final",
     "object", "re.compile", "struct.Struct", "logging.getLogger", "getLogger", "Annotated",
 })
+# Attributes an object describes itself with: storing into them at import time registers nothing
+# (``func.__doc__ = ...`` documents a function built by a factory; ``__module__`` tidies a public name).
+SELF_DESCRIPTION_ATTRS = frozenset({"__doc__", "__module__", "__qualname__", "__name__"})
 REGISTRATION_VERBS = frozenset({
     "route", "get", "post", "put", "patch", "delete", "head", "options", "websocket", "mount", "register",
     "add", "append", "add_route", "add_api_route", "include", "include_router", "on_event", "on", "subscribe",
@@ -361,6 +364,8 @@ class _Walker:
                 if reason and not ctx.typing_only:
                     self.facts.state.append(StateFact(target.id, node.lineno, node.col_offset + 1,
                                                       f"bound to {reason}"))
+            elif isinstance(target, ast.Attribute) and target.attr in SELF_DESCRIPTION_ATTRS:
+                continue
             elif isinstance(target, (ast.Subscript, ast.Attribute)) and not ctx.typing_only:
                 self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1,
                                                      f"stores into {ast.unparse(target)} at import time"))
@@ -374,10 +379,14 @@ class _Walker:
             return
         if isinstance(node, ast.Expr) and isinstance(node.value, (ast.Call, ast.Await)):
             call = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(call, ast.Call) and _is_null_handler_setup(call):
+                return
             what = dotted_name(call.func) if isinstance(call, ast.Call) else None
             label = f"{what}()" if what else ast.unparse(call)[:60]
             self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1, f"calls {label} at import time"))
-        elif isinstance(node, ast.AugAssign):
+        elif isinstance(node, ast.AugAssign) and not (isinstance(node.target, ast.Name)
+                                                       and node.target.id == "__all__"):
+            # (`__all__ += sub.__all__` only extends this module's own export list)
             self.facts.effects.append(EffectFact(node.lineno, node.col_offset + 1,
                                                  f"updates {ast.unparse(node.target)} at import time"))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
@@ -512,6 +521,7 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
     if isinstance(node, ast.If):
         verdict = _is_type_checking(node.test, w.type_checking_names)
         if ctx.module_level and verdict is None and _is_main_guard(node.test):
+            _walk(w, node.orelse, ctx)      # an `else:` does run at import
             return  # the script entry point runs only when executed, never at import
         _expr(w, node.test, ctx)
         body_ctx = _Ctx(ctx.typing_only or verdict is True, ctx.function_level, ctx.in_try, ctx.module_level)
@@ -554,9 +564,28 @@ _BODY_FIELDS = ("body", "orelse", "finalbody")
 
 
 def _is_main_guard(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
-            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value == "__main__")
+    """``__name__ == "__main__"`` (either way round), alone or as one operand of an ``and``: the body then runs
+    only when the module is executed as a script (``if sys.platform != "win32" and __name__ == "__main__":``)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_is_main_guard(value) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    left, right = test.left, test.comparators[0]
+    return any(isinstance(a, ast.Name) and a.id == "__name__" and isinstance(b, ast.Constant) and b.value == "__main__"
+               for a, b in ((left, right), (right, left)))
+
+
+def _is_null_handler_setup(call: ast.Call) -> bool:
+    """``<logger>.addHandler(<...>NullHandler())``: the logging HOWTO's idiom for a library, which only stops
+    "no handlers could be found" output until the application configures logging (registers nothing)."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "addHandler" and len(call.args) == 1
+            and not call.keywords):
+        return False
+    handler = call.args[0]
+    if not isinstance(handler, ast.Call) or handler.args or handler.keywords:
+        return False
+    name = dotted_name(handler.func)
+    return name is not None and name.rsplit(".", 1)[-1] == "NullHandler"
 
 
 def _expr(w: _Walker, node: ast.expr, ctx: _Ctx) -> None:

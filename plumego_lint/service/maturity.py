@@ -189,6 +189,8 @@ def check_vague_package(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Fin
     parts = facts.module.split(".")
     if not ctx.config.is_first_party(facts.module) or len(parts) > 2:
         return  # the service's packages and their direct children; deeper names are local detail
+    if len(parts) == 2 and not facts.is_package:
+        return  # a module file (requests/utils.py) is one name of its package's API, not a package to split up
     name = parts[-1]
     advice = ctx.config.discouraged_roots.get(name)
     if advice is None:

@@ -31,6 +31,9 @@ from plumego_lint.specs.validate import validate_specs
 from plumego_lint.specs.yamlsource import Location, LocatedDict, LocatedList, SpecError, load_yaml
 
 MANIFEST_NAME = "module.yaml"
+# The repo-wide rules of dependency-rules.yaml `rules:` (each off unless written as true).
+RULE_FLAGS = ("stable_must_not_depend_on_extension", "library_must_not_depend_on_reference", "root_facade_forbidden",
+              "stable_third_party_must_be_approved")
 _SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache"})
 
 
@@ -139,6 +142,10 @@ def load_dependency_rules(root: Path, specs_dir: str) -> DependencyRules:
     r = _Reader(path)
     flags_node = r.mapping(doc, "rules", required=False)
     flags = {k: r.boolean(flags_node, k) for k in flags_node}
+    for k in flags:
+        if k not in RULE_FLAGS:     # an unwritten flag is off: a misspelt one would silently guard nothing
+            raise SpecError(path, flags_node.line_of(k), f"unknown rule {k!r} under 'rules' "
+                            f"(known: {', '.join(RULE_FLAGS)})")
     modules: dict[str, ModuleRule] = {}
     mods_node = r.mapping(doc, "modules")
     seen_paths: dict[str, str] = {}
@@ -154,13 +161,24 @@ def load_dependency_rules(root: Path, specs_dir: str) -> DependencyRules:
             name=name, path=rel, layer=r.string(body, "layer", required=False, default="stable"),
             allow=r.entries(body, "allow"), deny=r.entries(body, "deny"),
             declared_callers=r.entries(body, "declared_callers"), third_party=r.entries(body, "third_party"),
-            location=r.loc(mods_node, name),
+            location=r.loc(mods_node, name), restricts=_has_list(r, body, "allow"),
         )
     special = r.mapping(doc, "special_rules", required=False)
     return DependencyRules(
         flags=flags, modules=modules, forbidden_import_patterns=r.entries(special, "forbidden_import_patterns"),
         location=Location(path, 1), flag_locations={k: r.loc(flags_node, k) for k in flags_node},
     )
+
+
+def _has_list(r: _Reader, body: LocatedDict, key: str) -> bool:
+    """Whether ``key`` is given: absent means "no restriction", ``[]`` means "nothing"; a bare ``key:`` (null)
+    is ambiguous between the two, so it is an error rather than a guess."""
+    if key not in body:
+        return False
+    if body[key] is None:
+        raise SpecError(r.path, body.line_of(key), f"{key!r} is empty: write `{key}: []` to allow nothing outside "
+                        f"the module's own path, or leave the key out for no {key} restriction")
+    return True
 
 
 def load_schema(root: Path, specs_dir: str) -> ManifestSchema | None:

@@ -99,7 +99,11 @@ class RepoSpec:
 
 @dataclass(frozen=True)
 class ModuleRule:
-    """One entry of specs/dependency-rules.yaml ``modules``."""
+    """One entry of specs/dependency-rules.yaml ``modules``.
+
+    ``restricts`` says whether the entry has an ``allow`` key at all: a rule without one restricts nothing
+    by itself (only its ``deny`` applies, as in an import-linter forbidden contract), while ``allow: []``
+    allows nothing outside the rule's own path."""
 
     name: str
     path: str
@@ -109,10 +113,11 @@ class ModuleRule:
     declared_callers: tuple[PatternEntry, ...]
     third_party: tuple[PatternEntry, ...]
     location: Location
+    restricts: bool = True
 
     @property
     def allows_stdlib(self) -> bool:
-        return any(e.pattern == STDLIB for e in self.allow)
+        return not self.restricts or any(e.pattern == STDLIB for e in self.allow)
 
     def contains(self, rel: str) -> bool:
         return match_pattern(self.path, rel)
@@ -128,7 +133,8 @@ class DependencyRules:
     location: Location
     flag_locations: Mapping[str, Location] = field(default_factory=dict)
 
-    def flag(self, name: str, default: bool = True) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
+        """A repo-wide rule of the ``rules:`` mapping; one that is not written is off (absent restricts nothing)."""
         return self.flags.get(name, default)
 
     def rules_containing(self, rel: str) -> list[ModuleRule]:
@@ -139,6 +145,11 @@ class DependencyRules:
     def most_specific(self, rel: str) -> ModuleRule | None:
         found = self.rules_containing(rel)
         return found[-1] if found else None
+
+    def allow_rule(self, rel: str) -> ModuleRule | None:
+        """The rule whose ``allow`` list applies to ``rel``: the most specific containing rule that has an
+        ``allow`` key (a nested deny-only rule keeps its parent's allow list); None: imports are unrestricted."""
+        return next((r for r in reversed(self.rules_containing(rel)) if r.restricts), None)
 
 
 @dataclass(frozen=True)

@@ -198,9 +198,11 @@ def test_init_writes_a_section_the_linter_accepts(tmp_path: Path, env: dict[str,
     repo = tmp_path / "svc"
     shutil.copytree(EXAMPLE / "app", repo / "app")
     (repo / "pyproject.toml").write_text('[project]\nname = "svc"\nversion = "0"\n')
-    assert cli(["init"], repo, env).returncode == 0
+    proc = cli(["init"], repo, env)
+    assert proc.returncode == 0
+    assert "stable: every first-party package, including ones added later" in proc.stderr
     text = (repo / "pyproject.toml").read_text()
-    assert 'stable_paths = ["app"]' in text and 'adapter_paths = ["app.adapters"]' in text
+    assert "\nstable_paths" not in text and "(found now: app)" in text and 'adapter_paths = ["app.adapters"]' in text
     assert cli(["init"], repo, env).returncode == 2  # never overwrites
     out = cli(["check", "--no-cache"], repo, env)
     assert out.returncode == 1 and "PLG301" in out.stdout
