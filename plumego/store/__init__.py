@@ -44,6 +44,7 @@ from ._idempotency import (
 )
 from ._keys import MAX_KEY_LENGTH, validate_key
 from ._kv import KVStats, KVStore, SQLiteKVStore, prefix_upper_bound
+from ._sqlite import SQLiteDatabase
 
 __all__ = [
     # cache
@@ -55,6 +56,8 @@ __all__ = [
     "KVStats",
     "SQLiteKVStore",
     "prefix_upper_bound",
+    # the WAL-mode SQLite plumbing the embedded stores share, for extensions that keep their own tables
+    "SQLiteDatabase",
     # file
     "FileStore",
     "FileInfo",

@@ -1,5 +1,41 @@
-"""plumego.x.messaging.scheduler (experimental): Cron and delayed job scheduling.
+"""plumego.x.messaging.scheduler (experimental): cron, interval and one-off jobs that survive restarts and run once
+per tick across every worker sharing the store.
 
-Planned contents are listed in module.yaml; this package holds no code yet.
-Imports follow the x/messaging family's rules in specs/dependency-rules.yaml.
+::
+
+    scheduler = Scheduler(SQLiteJobStore("jobs.db"))
+    scheduler.register_task("report", send_report)      # async def send_report(ctx: JobContext) -> None
+    await scheduler.add_cron("daily-report", "0 7 * * 1-5", "report", {"to": "ops"}, location="Europe/Berlin",
+                             options=JobOptions(retry=RetryPolicy.fixed(3, 10), overlap=Overlap.SKIP_IF_RUNNING))
+    app.add_component("scheduler", scheduler)
+
+The cron grammar is Go Plumego's (5 fields, or 6 with leading seconds; numeric values; ``*``, ``a-b``, ``a,b``,
+``*/n``, ``a-b/n``; dow 0-6; descriptors and ``@every <Go duration>``; the Vixie day-of-month/day-of-week OR rule),
+evaluated in a time zone with DST handled. Jobs persist in the store and rehydrate through registered task names.
+Imports the standard library, plumego.store and plumego.log; never plumego.core.
 """
+
+from ._cron import CronSchedule, EverySchedule, Schedule, parse_go_duration, parse_schedule
+from ._jobs import DeadLetter, JobContext, JobInfo, JobOptions, JobState, Overlap, RetryPolicy
+from ._scheduler import Scheduler, TaskFunc
+from ._store import JobExistsError, JobStore, SQLiteJobStore
+
+__all__ = [
+    "CronSchedule",
+    "DeadLetter",
+    "EverySchedule",
+    "JobContext",
+    "JobExistsError",
+    "JobInfo",
+    "JobOptions",
+    "JobState",
+    "JobStore",
+    "Overlap",
+    "RetryPolicy",
+    "SQLiteJobStore",
+    "Schedule",
+    "Scheduler",
+    "TaskFunc",
+    "parse_go_duration",
+    "parse_schedule",
+]

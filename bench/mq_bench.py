@@ -1,0 +1,168 @@
+"""Task queue throughput: plumego's queue against the raw client doing the same operations (not a test).
+
+For each backend, N tasks go through enqueue, then reserve (one at a time, with a lease) and ack, from one
+process, one connection; the raw loop does what the issue names for that engine, without plumego:
+- sqlite: INSERT; BEGIN IMMEDIATE + SELECT the oldest due row + UPDATE it leased; UPDATE it done (WAL, FULL);
+- postgresql: INSERT; UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1); UPDATE done;
+- redis: XADD; XREADGROUP COUNT 1; XACK.
+The raw loops keep no dedupe index, no lease fencing and no status counts, so the ratio is the price of those.
+Usage: python bench/mq_bench.py [--tasks N] [--runs R] [--backends sqlite,postgresql,redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+
+from plumego.x.messaging.mq import open_queue
+
+PG = os.environ.get("PLUMEGO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("PLUMEGO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def plumego_loop(url: str, n: int) -> float:
+    queue = await open_queue(url)
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            await queue.enqueue("bench", b'{"n": %d}' % i)
+        for _ in range(n):
+            (task,) = await queue.reserve(["bench"], consumer_id="c", lease=30)
+            await queue.ack(task.id, "c")
+        return time.perf_counter() - start
+    finally:
+        await queue.close()
+
+
+def raw_sqlite(path: str, n: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE q (seq INTEGER PRIMARY KEY, id TEXT, topic TEXT, payload BLOB, status TEXT,"
+                 " available_at REAL, lease_until REAL)")
+    conn.execute("CREATE INDEX q_ready ON q (status, topic, available_at, seq)")
+    start = time.perf_counter()
+    for i in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO q (id, topic, payload, status, available_at) VALUES (?, 'bench', ?, 'queued', ?)",
+                     (uuid.uuid4().hex, b'{"n": %d}' % i, time.time()))
+        conn.execute("COMMIT")
+    for _ in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        (seq,) = conn.execute("SELECT seq FROM q WHERE status = 'queued' AND topic = 'bench' AND available_at <= ?"
+                              " ORDER BY available_at, seq LIMIT 1", (time.time(),)).fetchone()
+        conn.execute("UPDATE q SET status = 'leased', lease_until = ? WHERE seq = ?", (time.time() + 30, seq))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE q SET status = 'done' WHERE seq = ?", (seq,))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+async def raw_postgres(schema: str, n: int) -> float:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(PG, autocommit=True) as conn:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        await conn.execute(f"CREATE TABLE {schema}.q (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT,"
+                           " topic TEXT, payload BYTEA, status TEXT, available_at DOUBLE PRECISION,"
+                           " lease_until DOUBLE PRECISION)")
+        await conn.execute(f"CREATE INDEX ON {schema}.q (status, topic, available_at, seq)")
+        start = time.perf_counter()
+        for i in range(n):
+            await conn.execute(f"INSERT INTO {schema}.q (id, topic, payload, status, available_at)"
+                               " VALUES (%s, 'bench', %s, 'queued', %s)", (uuid.uuid4().hex, b'{"n": %d}' % i,
+                                                                           time.time()))
+        for _ in range(n):
+            cur = await conn.execute(
+                f"UPDATE {schema}.q SET status = 'leased', lease_until = %s WHERE seq = (SELECT seq FROM {schema}.q"
+                " WHERE status = 'queued' AND topic = 'bench' AND available_at <= %s ORDER BY available_at, seq"
+                " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING seq", (time.time() + 30, time.time()))
+            row = await cur.fetchone()
+            assert row is not None
+            await conn.execute(f"UPDATE {schema}.q SET status = 'done' WHERE seq = %s", (row[0],))
+        elapsed = time.perf_counter() - start
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return elapsed
+
+
+async def raw_redis(key: str, n: int) -> float:
+    import redis.asyncio as aioredis
+
+    r = aioredis.Redis.from_url(REDIS)
+    try:
+        await r.xgroup_create(key, "g", id="0", mkstream=True)
+        start = time.perf_counter()
+        for i in range(n):
+            await r.xadd(key, {"id": uuid.uuid4().hex, "payload": b'{"n": %d}' % i})
+        for _ in range(n):
+            got = await r.xreadgroup("g", "c", {key: ">"}, count=1)
+            entry_id = got[0][1][0][0]
+            await r.xack(key, "g", entry_id)
+        elapsed = time.perf_counter() - start
+        await r.delete(key)
+    finally:
+        await r.aclose()
+    return elapsed
+
+
+async def run_backend(name: str, n: int) -> tuple[float, float]:
+    tag = uuid.uuid4().hex[:10]
+    if name == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            ours = await plumego_loop(f"sqlite:///{tmp}/q.db", n)
+            raw = await asyncio.to_thread(raw_sqlite, f"{tmp}/raw.db", n)
+        return ours, raw
+    if name == "postgresql":
+        import psycopg
+
+        schema = f"bench_{tag}"
+        try:
+            ours = await plumego_loop(f"{PG}?schema={schema}", n)
+        finally:
+            async with await psycopg.AsyncConnection.connect(PG, autocommit=True) as conn:
+                await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        raw = await raw_postgres(f"raw_{tag}", n)
+        return ours, raw
+    if name == "redis":
+        import redis.asyncio as aioredis
+
+        prefix = f"bench{tag}"
+        try:
+            ours = await plumego_loop(f"{REDIS}?prefix={prefix}", n)
+        finally:
+            r = aioredis.Redis.from_url(REDIS)
+            keys = [k async for k in r.scan_iter(match="{" + prefix + "}*")]
+            if keys:
+                await r.delete(*keys)
+            await r.aclose()
+        raw = await raw_redis(f"rawbench{tag}", n)
+        return ours, raw
+    raise SystemExit(f"unknown backend {name}")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", type=int, default=2000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--backends", default="sqlite,postgresql,redis")
+    args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.tasks} tasks; median of {args.runs} runs")
+    print(f"{'backend':<11} {'plumego tasks/s':>16} {'raw tasks/s':>12} {'plumego/raw time':>17}")
+    for name in args.backends.split(","):
+        results = [await run_backend(name, args.tasks) for _ in range(args.runs)]
+        ours = statistics.median(r[0] for r in results)
+        raw = statistics.median(r[1] for r in results)
+        print(f"{name:<11} {args.tasks / ours:>16,.0f} {args.tasks / raw:>12,.0f} {ours / raw:>16.2f}x")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,73 @@
+"""The backends of the task queue conformance suite: each test runs once per backend, against the real engine.
+
+``make_queue()`` opens one more handle on the same queue (another connection, as another worker would have), so
+tests can play several consumers. Time is a :class:`FakeClock` shared by every handle, so leases, delays and
+expiry are tested without sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from plumego.x.messaging.mq import TaskQueue, open_queue
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+QueueFactory = Callable[[], Awaitable[TaskQueue]]
+BACKENDS = ["sqlite", "postgres", "redis"]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    backend = request.param
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.db'}"
+    if backend == "redis":
+        base, prefix = request.getfixturevalue("redis_namespace")
+        return f"{base}?prefix={prefix}"
+    base, schema = request.getfixturevalue("pg_schema")
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}schema={schema}"
+
+
+@pytest.fixture
+async def make_queue(queue_url: str, clock: FakeClock) -> AsyncIterator[QueueFactory]:
+    opened: list[TaskQueue] = []
+
+    async def factory() -> TaskQueue:
+        q = await open_queue(queue_url, clock=clock)
+        opened.append(q)
+        return q
+
+    yield factory
+    for q in opened:
+        await q.close()
+
+
+@pytest.fixture
+async def queue(make_queue: QueueFactory) -> TaskQueue:
+    return await make_queue()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    chosen = any("queue_url" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize"))
+    if "queue_url" in metafunc.fixturenames and not chosen:     # a test may pick its own backends
+        metafunc.parametrize("queue_url", BACKENDS, indirect=True)

@@ -1,0 +1,274 @@
+"""The scheduler over the SQLite job store: once per tick across schedulers sharing a store (two handles, and
+three real processes), persistence and rehydration, retries and dead letters, overlap policies, max runs,
+timeouts, pause/resume/cancel by id, group and tag."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from plumego.x.messaging.scheduler import (
+    JobContext,
+    JobExistsError,
+    JobOptions,
+    JobState,
+    Overlap,
+    RetryPolicy,
+    Scheduler,
+    SQLiteJobStore,
+)
+
+REPO = Path(__file__).resolve().parents[4]
+T0 = 1_767_225_600.0     # 2026-01-01T00:00:00Z
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(path: Path, clock: Clock, **kwargs: object) -> Scheduler:
+    return Scheduler(SQLiteJobStore(path), clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_each_tick_runs_once_across_schedulers_sharing_a_store(tmp_path: Path) -> None:
+    clock = Clock()
+    seen: list[tuple[str, float]] = []
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        async def run(ctx: JobContext) -> None:
+            seen.append((name, ctx.tick))
+        return run
+
+    a, b = make(tmp_path / "j.db", clock), make(tmp_path / "j.db", clock)
+    a.register_task("tick", recorder("a"))
+    b.register_task("tick", recorder("b"))
+    await a.add_cron("every-minute", "* * * * *", "tick")
+    with pytest.raises(JobExistsError):
+        await b.add_cron("every-minute", "*/5 * * * *", "tick")
+    for minute in range(1, 6):
+        clock.now = T0 + 60 * minute
+        await asyncio.gather(a.run_pending(), b.run_pending(), a.run_pending())
+        await a.join()
+        await b.join()
+    ticks = [tick for _, tick in seen]
+    assert ticks == [T0 + 60 * m for m in range(1, 6)]          # five ticks, each exactly once
+    job = await a.get("every-minute")
+    assert job is not None and job.runs == 5 and job.next_run == T0 + 360
+
+
+async def test_three_processes_run_each_tick_once(tmp_path: Path) -> None:
+    db, log = tmp_path / "jobs.db", tmp_path / "runs.log"
+    store = SQLiteJobStore(db)
+    seeder = Scheduler(store)
+    await seeder.add_cron("sec", "* * * * * *", "write")            # every second, real time
+    await store.close()
+    child = (
+        "import asyncio, os, sys\n"
+        "from plumego.x.messaging.scheduler import Scheduler, SQLiteJobStore\n"
+        "async def main():\n"
+        "    s = Scheduler(SQLiteJobStore(sys.argv[1]), poll_interval=0.05)\n"
+        "    async def write(ctx):\n"
+        "        fd = os.open(sys.argv[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT)\n"
+        "        os.write(fd, f'{ctx.tick:.0f} {os.getpid()}\\n'.encode()); os.close(fd)\n"
+        "    s.register_task('write', write)\n"
+        "    await s.start(); await asyncio.sleep(4); await s.stop()\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", child, str(db), str(log)], env=env, cwd=REPO) for _ in range(3)]
+    for p in procs:
+        assert await asyncio.to_thread(p.wait, 60) == 0
+    ticks = Counter(line.split()[0] for line in log.read_text().splitlines())
+    assert len(ticks) >= 2                                        # the job ran for several seconds ...
+    assert set(ticks.values()) == {1}                             # ... and no tick ran twice
+
+
+async def test_jobs_survive_a_restart_and_rehydrate_by_task_name(tmp_path: Path) -> None:
+    clock = Clock()
+    first = make(tmp_path / "j.db", clock)
+    await first.schedule("once", T0 + 30, "mail", {"to": "ada"})
+    await first.add_cron("nightly", "@daily", "mail", {"to": "ops"}, options=JobOptions(group="g", tags=("t",)))
+    await first.store.close()
+
+    got: list[object] = []
+
+    async def mail(ctx: JobContext) -> None:
+        got.append(ctx.payload)
+
+    second = make(tmp_path / "j.db", clock)
+    second.register_task("mail", mail)
+    clock.now = T0 + 86_400
+    assert await second.run_pending() == 2
+    await second.join()
+    assert sorted(got, key=str) == [{"to": "ada"}, {"to": "ops"}]
+    once = await second.get("once")
+    assert once is not None and once.state == JobState.COMPLETED and once.next_run is None
+    nightly = await second.get("nightly")
+    assert nightly is not None and nightly.state == JobState.SCHEDULED and nightly.next_run == T0 + 2 * 86_400
+    assert nightly.options.group == "g" and nightly.options.tags == ("t",)
+    other = make(tmp_path / "j.db", clock)                           # knows no task: touches nothing
+    assert await other.run_pending() == 0
+
+
+async def test_retries_then_dead_letter(tmp_path: Path) -> None:
+    clock = Clock()
+    s = make(tmp_path / "j.db", clock)
+    attempts: list[int] = []
+
+    async def flaky(ctx: JobContext) -> None:
+        attempts.append(ctx.attempt)
+        if ctx.attempt < 3:
+            raise RuntimeError("try again")
+
+    async def broken(ctx: JobContext) -> None:
+        raise ValueError("bad input")
+
+    s.register_task("flaky", flaky)
+    s.register_task("broken", broken)
+    await s.delay("f", 0, "flaky", options=JobOptions(retry=RetryPolicy.fixed(3, 0)))
+    await s.delay("b", 0, "broken", options=JobOptions(retry=RetryPolicy.exponential_backoff(2, 0, 0)))
+    await s.run_pending()
+    await s.join()
+    assert attempts == [1, 2, 3]
+    f, b = await s.get("f"), await s.get("b")
+    assert f is not None and f.state == JobState.COMPLETED and f.failures == 0
+    assert b is not None and b.state == JobState.DEAD and b.last_error == "ValueError: bad input"
+    (dead,) = await s.dead_letters()
+    assert dead.job_id == "b" and dead.attempts == 3 and dead.tick == T0
+    assert RetryPolicy.exponential_backoff(5, 1, 10).delay(1) == 1 and RetryPolicy(5, 1, True, 10).delay(5) == 10
+
+
+async def test_timeout_counts_as_a_failure(tmp_path: Path) -> None:
+    clock = Clock()
+    s = make(tmp_path / "j.db", clock)
+
+    async def slow(ctx: JobContext) -> None:
+        await asyncio.sleep(30)
+
+    s.register_task("slow", slow)
+    await s.delay("s", 0, "slow", options=JobOptions(timeout=0.05))
+    await s.run_pending()
+    await s.join()
+    job = await s.get("s")
+    assert job is not None and job.state == JobState.DEAD and "TimeoutError" in job.last_error
+
+
+@pytest.mark.parametrize(("overlap", "runs_started"), [(Overlap.SKIP_IF_RUNNING, 1), (Overlap.SERIAL, 2),
+                                                        (Overlap.ALLOW, 2)])
+async def test_overlap_policies(tmp_path: Path, overlap: Overlap, runs_started: int) -> None:
+    clock = Clock()
+    s = make(tmp_path / "j.db", clock, run_lease=600.0)              # the fake clock outruns the heart-beat
+    release = asyncio.Event()
+    started: list[float] = []
+
+    async def long(ctx: JobContext) -> None:
+        started.append(ctx.tick)
+        await release.wait()
+
+    s.register_task("long", long)
+    await s.add_cron("job", "* * * * *", "long", options=JobOptions(overlap=overlap))
+    clock.now = T0 + 60
+    await s.run_pending()
+    await asyncio.sleep(0.05)
+    clock.now = T0 + 120                                           # the next tick while the first still runs
+    await s.run_pending()
+    await asyncio.sleep(0.05)
+    release.set()
+    await s.join()
+    await s.run_pending()                                          # SERIAL: the held tick runs now
+    await s.join()
+    assert len(started) == runs_started
+    if overlap is Overlap.SKIP_IF_RUNNING:
+        assert s.skipped == 1
+        job = await s.get("job")
+        assert job is not None and job.next_run == T0 + 180
+
+
+async def test_max_runs_completes_the_job(tmp_path: Path) -> None:
+    clock = Clock()
+    s = make(tmp_path / "j.db", clock)
+    count = 0
+
+    async def work(ctx: JobContext) -> None:
+        nonlocal count
+        count += 1
+
+    s.register_task("work", work)
+    await s.add_cron("twice", "@every 10s", "work", options=JobOptions(max_runs=2))
+    for i in range(1, 6):
+        clock.now = T0 + 10 * i
+        await s.run_pending()
+        await s.join()
+    job = await s.get("twice")
+    assert count == 2 and job is not None and job.state == JobState.COMPLETED and job.runs == 2
+
+
+async def test_pause_resume_cancel_by_id_group_and_tag(tmp_path: Path) -> None:
+    clock = Clock()
+    s = make(tmp_path / "j.db", clock)
+    ran: list[str] = []
+
+    async def work(ctx: JobContext) -> None:
+        ran.append(ctx.job_id)
+
+    s.register_task("work", work)
+    await s.add_cron("a", "* * * * *", "work", options=JobOptions(group="billing", tags=("eu",)))
+    await s.add_cron("b", "* * * * *", "work", options=JobOptions(group="billing", tags=("us",)))
+    await s.add_cron("c", "* * * * *", "work", options=JobOptions(tags=("eu",)))
+    assert await s.apply_to_group("billing", "pause") == 2
+    assert await s.pause("a") == 0                                  # already paused
+    clock.now = T0 + 600
+    await s.run_pending()
+    await s.join()
+    assert ran == ["c"]
+    assert await s.apply_to_tag("eu", "cancel") == 2               # a (paused) and c
+    assert await s.resume("b") == 1
+    b = await s.get("b")
+    assert b is not None and b.next_run == T0 + 660                 # resumed from now, no catch-up burst
+    clock.now = T0 + 660
+    await s.run_pending()
+    await s.join()
+    assert ran == ["c", "b"]
+    assert [j.id for j in await s.list_jobs(state=JobState.CANCELED)] == ["a", "c"]
+    with pytest.raises(ValueError):
+        await s.apply_to_group("billing", "explode")
+
+
+async def test_bad_input_is_refused(tmp_path: Path) -> None:
+    s = make(tmp_path / "j.db", Clock())
+    for bad in ("", "a b", "x" * 200, "a/b"):
+        with pytest.raises(ValueError):
+            await s.add_cron(bad, "* * * * *", "t")
+    with pytest.raises(ValueError):
+        await s.add_cron("j", "61 * * * *", "t")
+    with pytest.raises(ValueError):
+        JobOptions(timeout=0)
+    with pytest.raises(ValueError):
+        JobOptions(tags=("a b",))
+
+
+async def test_scheduler_as_a_lifecycle_component(tmp_path: Path) -> None:
+    s = Scheduler(SQLiteJobStore(tmp_path / "j.db"), poll_interval=0.02)
+    done = asyncio.Event()
+
+    async def work(ctx: JobContext) -> None:
+        done.set()
+
+    s.register_task("work", work)
+    await s.delay("now", 0, "work")
+    await s.start()
+    await s.ready()
+    await asyncio.wait_for(done.wait(), 30)
+    await s.stop()
+    with pytest.raises(RuntimeError):
+        await s.ready()
