@@ -4,58 +4,23 @@ bridged through Redis, and plumego-lint in service mode passing on it (and catch
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from examples._shared.config import load_config
 
-REPO = Path(__file__).resolve().parents[2]
+from example_server import REPO, call
+from example_server import serve as serve_example
+
 EXAMPLE = REPO / "examples" / "with_messaging"
 
 
-@contextmanager
-def serve(*args: str) -> Iterator[str]:
-    log = tempfile.TemporaryFile()      # the access log goes to stderr: a pipe nobody reads would fill and block
-    proc = subprocess.Popen([sys.executable, "-m", "examples.with_messaging", "--port", "0", *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("listening on http://127.0.0.1:"):
-            log.seek(0)
-            raise AssertionError(f"{line!r}: {log.read().decode(errors='replace')}")
-        yield line.split()[-1]
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def call(url: str, body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
-                                     method="POST" if body is not None else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+def serve(*args: str):  # type: ignore[no-untyped-def]
+    return serve_example("examples.with_messaging", *args)
 
 
 def test_config_precedence(tmp_path: Path) -> None:
