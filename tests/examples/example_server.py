@@ -1,4 +1,7 @@
-"""Helpers for the example-app tests (imported by name: this folder is on sys.path under pytest): run ``python -m examples.<name>`` as a user would, and call it over HTTP."""
+"""Helpers for the example-app tests: run ``python -m examples.<name>`` as a user would, and call it over HTTP.
+
+Imported by name (``from example_server import ...``): pytest puts this folder on sys.path.
+"""
 
 from __future__ import annotations
 
