@@ -17,6 +17,7 @@ Imports the standard library, plumego.store and plumego.log; never plumego.core.
 
 from ._cron import CronSchedule, EverySchedule, Schedule, parse_go_duration, parse_schedule
 from ._jobs import DeadLetter, JobContext, JobInfo, JobOptions, JobState, Overlap, RetryPolicy
+from ._routes import register_admin_routes
 from ._scheduler import Scheduler, TaskFunc
 from ._store import JobExistsError, JobStore, SQLiteJobStore
 
@@ -38,4 +39,5 @@ __all__ = [
     "TaskFunc",
     "parse_go_duration",
     "parse_schedule",
+    "register_admin_routes",
 ]

@@ -139,6 +139,18 @@ class Scheduler:
                 next_runs[job.id] = self._next_time(schedule, now)
         return await self.store.set_state([j.id for j in jobs], target, now, next_runs)
 
+    async def trigger_now(self, job_id: str) -> bool:
+        """Make a scheduled job due now (Go's ``TriggerNow``); False when it is not scheduled."""
+        job = await self.store.get(job_id)
+        if job is None or job.state is not JobState.SCHEDULED:
+            return False
+        return await self.store.set_state([job_id], JobState.SCHEDULED, self._clock(), {job_id: self._clock()}) == 1
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of this scheduler instance (runs started here, ticks skipped here, runs in flight here)."""
+        return {"runs": self.runs, "skipped": self.skipped, "running": len(self._running),
+                "tasks": sorted(self._tasks), "started": self._loop_task is not None}
+
     # -- queries -------------------------------------------------------------------------------------------------------
 
     async def get(self, job_id: str) -> JobInfo | None:
