@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -39,7 +38,7 @@ from ._task import (
     Task,
     TaskNotFoundError,
     TaskStatus,
-    validate_enqueue,
+    new_task,
 )
 
 __all__ = ["PostgresTaskQueue", "split_queue_url"]
@@ -166,11 +165,10 @@ class PostgresTaskQueue:
                       priority: int = 0, max_attempts: int = DEFAULT_MAX_ATTEMPTS, tenant_id: str = "",
                       meta: Mapping[str, str] | None = None) -> Task:
         now = self._clock()
-        at = (now if available_at is None else available_at) + delay
-        validate_enqueue(topic, priority, max_attempts, at, expires_at)
-        task = Task(id=uuid.uuid4().hex, topic=topic, payload=bytes(payload), tenant_id=tenant_id,
-                    meta=dict(meta or {}), priority=priority, dedupe_key=dedupe_key, available_at=at,
-                    expires_at=expires_at, max_attempts=max_attempts, created_at=now)
+        task = new_task(topic, payload, now, dedupe_key=dedupe_key, available_at=available_at, delay=delay,
+                        expires_at=expires_at, priority=priority, max_attempts=max_attempts, tenant_id=tenant_id,
+                        meta=meta)
+        at = task.available_at
         try:
             async with self._pool.connection() as conn:     # one statement: the row and its NOTIFY commit together
                 await conn.execute(

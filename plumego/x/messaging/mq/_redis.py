@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -42,7 +41,7 @@ from ._task import (
     Task,
     TaskNotFoundError,
     TaskStatus,
-    validate_enqueue,
+    new_task,
 )
 
 __all__ = ["RedisTaskQueue", "split_redis_url"]
@@ -115,11 +114,10 @@ class RedisTaskQueue:
                       priority: int = 0, max_attempts: int = DEFAULT_MAX_ATTEMPTS, tenant_id: str = "",
                       meta: Mapping[str, str] | None = None) -> Task:
         now = self._clock()
-        at = (now if available_at is None else available_at) + delay
-        validate_enqueue(topic, priority, max_attempts, at, expires_at)
-        task = Task(id=uuid.uuid4().hex, topic=topic, payload=bytes(payload), tenant_id=tenant_id,
-                    meta=dict(meta or {}), priority=priority, dedupe_key=dedupe_key, available_at=at,
-                    expires_at=expires_at, max_attempts=max_attempts, created_at=now)
+        task = new_task(topic, payload, now, dedupe_key=dedupe_key, available_at=available_at, delay=delay,
+                        expires_at=expires_at, priority=priority, max_attempts=max_attempts, tenant_id=tenant_id,
+                        meta=meta)
+        at = task.available_at
         ok, holder = await self._run(
             "ENQUEUE", task.id, topic, task.payload, "0" if dedupe_key is None else "1", dedupe_key or "", repr(at),
             "" if expires_at is None else repr(expires_at), priority, max_attempts, tenant_id, dump_meta(meta),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import math
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ __all__ = [
     "Task",
     "TaskNotFoundError",
     "TaskStatus",
+    "new_task",
     "validate_enqueue",
 ]
 
@@ -109,3 +111,14 @@ def validate_enqueue(topic: str, priority: int, max_attempts: int, available_at:
         raise ValueError("available_at must be a finite time")
     if expires_at is not None and not math.isfinite(expires_at):
         raise ValueError("expires_at must be a finite time")
+
+
+def new_task(topic: str, payload: bytes, now: float, *, dedupe_key: str | None, available_at: float | None,
+             delay: float, expires_at: float | None, priority: int, max_attempts: int, tenant_id: str,
+             meta: Mapping[str, str] | None) -> Task:
+    """The task an ``enqueue`` stores, after the checks every backend applies alike."""
+    at = (now if available_at is None else available_at) + delay
+    validate_enqueue(topic, priority, max_attempts, at, expires_at)
+    return Task(id=uuid.uuid4().hex, topic=topic, payload=bytes(payload), tenant_id=tenant_id, meta=dict(meta or {}),
+                priority=priority, dedupe_key=dedupe_key, available_at=at, expires_at=expires_at,
+                max_attempts=max_attempts, created_at=now)
