@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -87,3 +88,29 @@ def mosquitto_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+# One isolated namespace per test on each engine (removed afterwards), for the families and the examples.
+@pytest.fixture
+def pg_schema(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """(base URL, schema name): a schema that exists only for this test."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'plumego[postgres]')")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield postgres_url, schema
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def redis_namespace(redis_url: str) -> Iterator[tuple[str, str]]:
+    """(base URL, key prefix): every key the test writes starts with ``{prefix}``; they are deleted afterwards."""
+    redis = pytest.importorskip("redis", reason="redis-py is not installed (pip install 'plumego[redis]')")
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    yield redis_url, prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match="{" + prefix + "}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
