@@ -15,7 +15,8 @@ import pytest
 from example_server import REPO, call, serve
 
 
-@pytest.fixture(params=["sqlite", "postgres", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services),
+                        pytest.param("redis", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> list[str]:
     if request.param == "sqlite":
         return ["--data-dir", str(tmp_path / "data")]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from examples._shared.config import load_config
 
+import pytest
 from example_server import REPO, call
 from example_server import serve as serve_example
 
@@ -57,6 +58,7 @@ def test_publish_and_read_back() -> None:
         assert call(url + "/events/recent?pattern=a/%23/b")[0] == 400
 
 
+@pytest.mark.services
 def test_two_instances_share_events_through_redis(redis_url: str) -> None:
     backend = f"{redis_url}{'&' if '?' in redis_url else '?'}namespace=t{uuid.uuid4().hex[:10]}"
     with serve("--backend", backend) as a, serve("--backend", backend) as b:

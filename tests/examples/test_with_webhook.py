@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 
+import pytest
 from example_server import REPO, call, serve
 
 SECRETS = {"GITHUB_WEBHOOK_SECRET": "gh-secret", "STRIPE_WEBHOOK_SECRET": "st-secret"}
@@ -38,6 +39,7 @@ def test_receivers() -> None:
         assert topics == ["in.github.push", "in.stripe.invoice.paid"]
 
 
+@pytest.mark.services
 def test_redeliveries_are_deduplicated_across_instances(redis_url: str) -> None:
     body = b'{"zen": "Keep it logically awesome."}'
     delivery = f"d-{uuid.uuid4().hex}"

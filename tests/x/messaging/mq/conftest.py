@@ -27,7 +27,9 @@ class FakeClock:
 
 
 QueueFactory = Callable[[], Awaitable[TaskQueue]]
-BACKENDS = ["sqlite", "postgres", "redis"]
+# sqlite needs nothing; the others talk to the real servers (marked `services`)
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.services),
+            pytest.param("redis", marks=pytest.mark.services)]
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def through(url: str, port: int) -> str:
                        parts.fragment))
 
 
+@pytest.mark.services
 @pytest.mark.parametrize("queue_url", ["postgres", "redis"], indirect=True)
 async def test_worker_survives_a_broker_outage(queue_url: str) -> None:
     parts = urlsplit(queue_url)

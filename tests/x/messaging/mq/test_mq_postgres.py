@@ -18,6 +18,7 @@ def test_split_queue_url_keeps_driver_parameters() -> None:
         split_queue_url("postgresql://h/db?table=x;drop")
 
 
+@pytest.mark.services
 async def test_notify_wakes_an_idle_waiter(pg_schema: tuple[str, str]) -> None:
     base, schema = pg_schema
     url = f"{base}?schema={schema}"

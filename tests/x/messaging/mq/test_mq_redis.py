@@ -18,6 +18,7 @@ def test_split_redis_url() -> None:
         split_redis_url("redis://h?prefix=a}b")
 
 
+@pytest.mark.services
 async def test_xread_wakes_an_idle_waiter(redis_namespace: tuple[str, str]) -> None:
     base, prefix = redis_namespace
     url = f"{base}?prefix={prefix}"
@@ -36,6 +37,7 @@ async def test_xread_wakes_an_idle_waiter(redis_namespace: tuple[str, str]) -> N
         await producer.close()
 
 
+@pytest.mark.services
 async def test_every_key_shares_the_hash_tag(redis_namespace: tuple[str, str]) -> None:
     import redis.asyncio as aioredis
 

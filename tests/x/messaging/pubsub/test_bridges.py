@@ -15,6 +15,7 @@ import pytest
 from plumego.x.messaging.pubsub import InProcBroker, open_bridge
 
 REPO = Path(__file__).resolve().parents[4]
+pytestmark = pytest.mark.services
 
 
 async def test_messages_reach_every_bridged_broker(bridge_url: str) -> None:

@@ -111,6 +111,7 @@ async def test_generic_hmac_formats_encodings_and_failures() -> None:
         HMACConfig(secret="k", encoding="base32")
 
 
+@pytest.mark.services
 async def test_redis_nonce_store_is_shared(redis_url: str) -> None:
     redis = pytest.importorskip("redis.asyncio", reason="redis-py is not installed (pip install 'plumego[redis]')")
     prefix = f"t{uuid.uuid4().hex[:10]}:"
