@@ -107,7 +107,8 @@ class Bridge(abc.ABC):
 
 def open_bridge(broker: InProcBroker, url: str, *, logger: StructuredLogger | None = None) -> Bridge:
     """``redis://host:6379/0``, ``nats://host:4222`` or ``mqtt://host:1883``; ``?namespace=NAME`` partitions
-    traffic (default ``default``). The bridge still has to be started."""
+    traffic (default ``default``); ``nats://...?durable=NAME`` is a JetStream durable subscription (what was
+    published while the process was down is delivered when it comes back). The bridge still has to be started."""
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query))
     namespace = params.get("namespace", "default")
@@ -117,6 +118,9 @@ def open_bridge(broker: InProcBroker, url: str, *, logger: StructuredLogger | No
         return RedisBridge(broker, url, namespace=namespace, logger=logger)
     if scheme in ("nats", "tls"):
         from ._bridge_nats import NATSBridge
+        if "durable" in params:       # JetStream: a durable subscription that survives the process
+            from ._bridge_jetstream import JetStreamBridge, jetstream_options
+            return JetStreamBridge(broker, url, namespace=namespace, logger=logger, **jetstream_options(url))
         return NATSBridge(broker, url, namespace=namespace, logger=logger)
     if scheme in ("mqtt", "mqtts"):
         from ._bridge_mqtt import MQTTBridge
