@@ -19,7 +19,7 @@ from ._cron import CronSchedule, EverySchedule, Schedule, parse_go_duration, par
 from ._jobs import DeadLetter, JobContext, JobInfo, JobOptions, JobState, Overlap, RetryPolicy
 from ._routes import register_admin_routes
 from ._scheduler import Scheduler, TaskFunc
-from ._store import JobExistsError, JobStore, SQLiteJobStore
+from ._store import JobExistsError, JobStore, PostgresJobStore, SQLiteJobStore
 
 __all__ = [
     "CronSchedule",
@@ -32,6 +32,7 @@ __all__ = [
     "JobState",
     "JobStore",
     "Overlap",
+    "PostgresJobStore",
     "RetryPolicy",
     "SQLiteJobStore",
     "Schedule",

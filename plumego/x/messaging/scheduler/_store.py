@@ -1,26 +1,30 @@
-"""Where scheduled jobs live: the JobStore contract and its SQLite implementation.
+"""Where scheduled jobs live: the JobStore contract and its SQLite and PostgreSQL implementations.
 
 Owns persistence and the one atomic step that makes a tick run once across workers: ``claim`` moves a job's
 ``next_run`` from the tick it saw to the following one with a compare-and-set, so of all the workers (threads,
 processes, machines on a shared store) that see the same due tick, exactly one wins it. The SQLite store is shared
-by the processes of one machine (WAL, ``BEGIN IMMEDIATE``, synchronous=FULL through plumego.store.SQLiteDatabase).
-Imports the standard library, plumego.store and this package.
+by the processes of one machine (WAL, ``BEGIN IMMEDIATE``, synchronous=FULL through plumego.store.SQLiteDatabase);
+the PostgreSQL store by every machine sharing the database. Both run the same SQL. Imports the standard library,
+plumego.store and this package (psycopg when the PostgreSQL store is created).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from os import PathLike
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from plumego.store import SQLiteDatabase
 
 from ._jobs import DeadLetter, JobInfo, JobOptions, JobState
 
-__all__ = ["JobExistsError", "JobStore", "SQLiteJobStore"]
+__all__ = ["JobExistsError", "JobStore", "PostgresJobStore", "SQLiteJobStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scheduler_jobs (
@@ -54,6 +58,8 @@ CREATE TABLE IF NOT EXISTS scheduler_dead (
     failed_at REAL NOT NULL
 )
 """
+_SCHEMA_PG = (_SCHEMA.replace("REAL", "DOUBLE PRECISION")
+              .replace("id INTEGER PRIMARY KEY AUTOINCREMENT", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
 _COLS = "id, task, spec, location, payload, options, grp, tags, state, next_run, runs, failures, last_error"
 
 
@@ -85,20 +91,28 @@ def _info(row: Sequence[Any]) -> JobInfo:
                    options=JobOptions.from_json(options, grp, json.loads(tags)))
 
 
-class SQLiteJobStore:
-    """Jobs in one SQLite file (``sqlite:///jobs.db``), shared by the processes of one machine."""
+class _Conn(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
 
-    def __init__(self, path: str | PathLike[str]) -> None:
-        self._db = SQLiteDatabase(path)
-        with self._db.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+
+class _SQLJobStore:
+    """The store's SQL, written once with ``?`` placeholders; a subclass provides transactions on its engine.
+    Every statement runs in a worker thread (``asyncio.to_thread``), so the event loop never waits on the database."""
+
+    def _write(self) -> AbstractContextManager[_Conn]:
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[_Conn]:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
 
     async def add(self, job: JobInfo, *, replace: bool) -> None:
         def run() -> None:
             now = time.time()
-            with self._db.write() as conn:
+            with self._write() as conn:
                 exists = conn.execute("SELECT 1 FROM scheduler_jobs WHERE id = ?", (job.id,)).fetchone()
                 if exists and not replace:
                     raise JobExistsError(f"job {job.id!r} exists already")
@@ -117,7 +131,7 @@ class SQLiteJobStore:
 
     async def get(self, job_id: str) -> JobInfo | None:
         def run() -> JobInfo | None:
-            with self._db.read() as conn:
+            with self._read() as conn:
                 row = conn.execute(f"SELECT {_COLS} FROM scheduler_jobs WHERE id = ?", (job_id,)).fetchone()
             return None if row is None else _info(row)
         return await asyncio.to_thread(run)
@@ -136,7 +150,7 @@ class SQLiteJobStore:
             args.append(tag)
 
         def run() -> list[JobInfo]:
-            with self._db.read() as conn:
+            with self._read() as conn:
                 rows = conn.execute(f"SELECT {_COLS} FROM scheduler_jobs WHERE {' AND '.join(where)} ORDER BY id",
                                     args).fetchall()
             return [_info(r) for r in rows]
@@ -149,7 +163,7 @@ class SQLiteJobStore:
         marks = ", ".join("?" * len(tasks))
 
         def run() -> list[tuple[JobInfo, float | None]]:
-            with self._db.read() as conn:
+            with self._read() as conn:
                 rows = conn.execute(
                     f"SELECT {_COLS}, running_until FROM scheduler_jobs WHERE state = 'scheduled' AND next_run <= ?"
                     f" AND task IN ({marks}) ORDER BY next_run LIMIT ?", (now, *tasks, limit)).fetchall()
@@ -161,24 +175,25 @@ class SQLiteJobStore:
         """Move ``next_run`` from ``tick`` to ``next_run`` if nobody did yet; True for the one caller that did.
         ``running_until`` None means "skip this tick" (the run lease is left as it is)."""
         def run() -> bool:
-            with self._db.write() as conn:
+            with self._write() as conn:
                 if running_until is None:
                     cur = conn.execute("UPDATE scheduler_jobs SET next_run = ?, updated_at = ? WHERE id = ?"
                                        " AND state = 'scheduled' AND next_run = ?", (next_run, now, job_id, tick))
                 else:    # a run: count it here, so overlapping runs cannot exceed max_runs
                     cur = conn.execute(
                         "UPDATE scheduler_jobs SET runs = runs + 1, running_until = ?, updated_at = ?,"
-                        " next_run = CASE WHEN max_runs > 0 AND runs + 1 >= max_runs THEN NULL ELSE ? END"
+                        " next_run = CASE WHEN max_runs > 0 AND runs + 1 >= max_runs THEN NULL"
+                        " ELSE CAST(? AS DOUBLE PRECISION) END"
                         " WHERE id = ? AND state = 'scheduled' AND next_run = ?",
                         (running_until, now, next_run, job_id, tick))
-                return cur.rowcount == 1
+                return bool(cur.rowcount == 1)
         return await asyncio.to_thread(run)
 
     async def finish(self, job_id: str, *, ok: bool, error: str, tick: float, attempts: int, now: float) -> None:
         """Record the end of a run: release the run lease, dead-letter a failure, and end the job when it has no
         next run (a one-off job, or ``max_runs`` reached): completed, or dead when a one-off job failed."""
         def run() -> None:
-            with self._db.write() as conn:
+            with self._write() as conn:
                 row = conn.execute("SELECT task, spec, next_run FROM scheduler_jobs WHERE id = ?",
                                    (job_id,)).fetchone()
                 if row is None:
@@ -189,8 +204,8 @@ class SQLiteJobStore:
                     final = "dead" if spec is None and not ok else "completed"
                 conn.execute(
                     "UPDATE scheduler_jobs SET failures = failures + ?, last_error = ?, running_until = NULL,"
-                    " updated_at = ?, state = CASE WHEN state = 'scheduled' AND ? IS NOT NULL THEN ? ELSE state END"
-                    " WHERE id = ?", (0 if ok else 1, "" if ok else error, now, final, final, job_id))
+                    " updated_at = ?, state = CASE WHEN state = 'scheduled' THEN ? ELSE state END WHERE id = ?",
+                    (0 if ok else 1, "" if ok else error, now, final or "scheduled", job_id))
                 if not ok:
                     conn.execute("INSERT INTO scheduler_dead (job_id, task, tick, attempts, error, failed_at)"
                                  " VALUES (?, ?, ?, ?, ?, ?)", (job_id, task, tick, attempts, error, now))
@@ -199,7 +214,7 @@ class SQLiteJobStore:
     async def extend_run(self, job_id: str, running_until: float) -> None:
         """Renew the "running" mark of a run that is still going (the run's heart-beat)."""
         def run() -> None:
-            with self._db.write() as conn:
+            with self._write() as conn:
                 conn.execute("UPDATE scheduler_jobs SET running_until = ? WHERE id = ? AND running_until IS NOT NULL",
                              (running_until, job_id))
         await asyncio.to_thread(run)
@@ -208,7 +223,7 @@ class SQLiteJobStore:
                         next_runs: dict[str, float | None] | None = None) -> int:
         def run() -> int:
             n = 0
-            with self._db.write() as conn:
+            with self._write() as conn:
                 for job_id in job_ids:
                     if next_runs is not None and job_id in next_runs:
                         cur = conn.execute("UPDATE scheduler_jobs SET state = ?, next_run = ?, updated_at = ?"
@@ -222,7 +237,7 @@ class SQLiteJobStore:
 
     async def dead_letters(self, job_id: str | None = None) -> list[DeadLetter]:
         def run() -> list[DeadLetter]:
-            with self._db.read() as conn:
+            with self._read() as conn:
                 sql = "SELECT id, job_id, task, tick, attempts, error, failed_at FROM scheduler_dead"
                 rows = conn.execute(sql + (" WHERE job_id = ? ORDER BY id" if job_id else " ORDER BY id"),
                                     (job_id,) if job_id else ()).fetchall()
@@ -231,11 +246,90 @@ class SQLiteJobStore:
 
     async def delete_dead_letters(self, ids: Sequence[int] | None = None) -> int:
         def run() -> int:
-            with self._db.write() as conn:
+            with self._write() as conn:
                 if ids is None:
-                    return conn.execute("DELETE FROM scheduler_dead").rowcount
-                return sum(conn.execute("DELETE FROM scheduler_dead WHERE id = ?", (i,)).rowcount for i in ids)
+                    return int(conn.execute("DELETE FROM scheduler_dead").rowcount)
+                return sum(int(conn.execute("DELETE FROM scheduler_dead WHERE id = ?", (i,)).rowcount) for i in ids)
         return await asyncio.to_thread(run)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._db.close)
+        await asyncio.to_thread(self._close)
+
+
+class SQLiteJobStore(_SQLJobStore):
+    """Jobs in one SQLite file (``sqlite:///jobs.db``), shared by the processes of one machine."""
+
+    def __init__(self, path: str | PathLike[str]) -> None:
+        self._db = SQLiteDatabase(path)
+        with self._db.write() as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def _write(self) -> AbstractContextManager[_Conn]:
+        return self._db.write()
+
+    def _read(self) -> AbstractContextManager[_Conn]:
+        return self._db.read()
+
+    def _close(self) -> None:
+        self._db.close()
+
+
+class _PGConn:
+    """psycopg behind the DB-API shape the store's SQL uses (``?`` becomes ``%s``)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        with self._conn.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), rows)
+            return cur
+
+
+class PostgresJobStore(_SQLJobStore):
+    """Jobs in PostgreSQL (``postgresql://host/db?schema=S``): every scheduler on every machine that shares the
+    database runs each tick once (the same compare-and-set ``claim``). Needs ``pip install 'plumego[postgres]'``."""
+
+    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:  # pragma: no cover - exercised only without the extra
+            raise ImportError("the PostgreSQL job store needs psycopg: pip install 'plumego[postgres]'") from exc
+        parts = urlsplit(url)
+        params = parse_qsl(parts.query, keep_blank_values=True)
+        schema = next((v for k, v in params if k == "schema"), "public")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
+            raise ValueError(f"schema {schema!r} must be a plain SQL identifier")
+        conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path,
+                               urlencode([(k, v) for k, v in params if k != "schema"]), ""))
+        self._pool: Any = ConnectionPool(conninfo, min_size=1, max_size=max_connections, open=True,
+                                         kwargs={"options": f"-c search_path={schema}"})
+        import psycopg
+
+        with self._pool.connection() as conn:
+            try:
+                with conn.transaction():
+                    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                    for statement in _SCHEMA_PG.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+                pass                                    # another process created them at the same moment
+
+    @contextmanager
+    def _write(self) -> Iterator[_Conn]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield _PGConn(conn)
+
+    @contextmanager
+    def _read(self) -> Iterator[_Conn]:
+        with self._pool.connection() as conn:
+            yield _PGConn(conn)
+
+    def _close(self) -> None:
+        self._pool.close()

@@ -18,7 +18,9 @@ from plumego.x.messaging.scheduler import (
     JobExistsError,
     JobOptions,
     JobState,
+    JobStore,
     Overlap,
+    PostgresJobStore,
     RetryPolicy,
     Scheduler,
     SQLiteJobStore,
@@ -36,11 +38,25 @@ class Clock:
         return self.now
 
 
-def make(path: Path, clock: Clock, **kwargs: object) -> Scheduler:
-    return Scheduler(SQLiteJobStore(path), clock=clock, **kwargs)  # type: ignore[arg-type]
+def open_store(where: str) -> JobStore:
+    """A new handle on the store ``where`` names: a SQLite path, or a PostgreSQL URL (as another process would)."""
+    return PostgresJobStore(where) if where.startswith("postgresql") else SQLiteJobStore(where)
 
 
-async def test_each_tick_runs_once_across_schedulers_sharing_a_store(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the jobs live: each test runs on every store."""
+    if request.param == "sqlite":
+        return str(tmp_path / "jobs.db")
+    base, schema = request.getfixturevalue("pg_schema")
+    return f"{base}?schema={schema}"
+
+
+def make(where: str, clock: Clock, **kwargs: object) -> Scheduler:
+    return Scheduler(open_store(where), clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_each_tick_runs_once_across_schedulers_sharing_a_store(where: str) -> None:
     clock = Clock()
     seen: list[tuple[str, float]] = []
 
@@ -49,7 +65,7 @@ async def test_each_tick_runs_once_across_schedulers_sharing_a_store(tmp_path: P
             seen.append((name, ctx.tick))
         return run
 
-    a, b = make(tmp_path / "j.db", clock), make(tmp_path / "j.db", clock)
+    a, b = make(where, clock), make(where, clock)
     a.register_task("tick", recorder("a"))
     b.register_task("tick", recorder("b"))
     await a.add_cron("every-minute", "* * * * *", "tick")
@@ -66,17 +82,19 @@ async def test_each_tick_runs_once_across_schedulers_sharing_a_store(tmp_path: P
     assert job is not None and job.runs == 5 and job.next_run == T0 + 360
 
 
-async def test_three_processes_run_each_tick_once(tmp_path: Path) -> None:
-    db, log = tmp_path / "jobs.db", tmp_path / "runs.log"
-    store = SQLiteJobStore(db)
+async def test_three_processes_run_each_tick_once(where: str, tmp_path: Path) -> None:
+    db, log = where, tmp_path / "runs.log"
+    store = open_store(db)
     seeder = Scheduler(store)
     await seeder.add_cron("sec", "* * * * * *", "write")            # every second, real time
     await store.close()
     child = (
         "import asyncio, os, sys\n"
-        "from plumego.x.messaging.scheduler import Scheduler, SQLiteJobStore\n"
+        "from plumego.x.messaging.scheduler import PostgresJobStore, Scheduler, SQLiteJobStore\n"
         "async def main():\n"
-        "    s = Scheduler(SQLiteJobStore(sys.argv[1]), poll_interval=0.05)\n"
+        "    where = sys.argv[1]\n"
+        "    store = PostgresJobStore(where) if where.startswith('postgresql') else SQLiteJobStore(where)\n"
+        "    s = Scheduler(store, poll_interval=0.05)\n"
         "    async def write(ctx):\n"
         "        fd = os.open(sys.argv[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT)\n"
         "        os.write(fd, f'{ctx.tick:.0f} {os.getpid()}\\n'.encode()); os.close(fd)\n"
@@ -93,9 +111,9 @@ async def test_three_processes_run_each_tick_once(tmp_path: Path) -> None:
     assert set(ticks.values()) == {1}                             # ... and no tick ran twice
 
 
-async def test_jobs_survive_a_restart_and_rehydrate_by_task_name(tmp_path: Path) -> None:
+async def test_jobs_survive_a_restart_and_rehydrate_by_task_name(where: str) -> None:
     clock = Clock()
-    first = make(tmp_path / "j.db", clock)
+    first = make(where, clock)
     await first.schedule("once", T0 + 30, "mail", {"to": "ada"})
     await first.add_cron("nightly", "@daily", "mail", {"to": "ops"}, options=JobOptions(group="g", tags=("t",)))
     await first.store.close()
@@ -105,7 +123,7 @@ async def test_jobs_survive_a_restart_and_rehydrate_by_task_name(tmp_path: Path)
     async def mail(ctx: JobContext) -> None:
         got.append(ctx.payload)
 
-    second = make(tmp_path / "j.db", clock)
+    second = make(where, clock)
     second.register_task("mail", mail)
     clock.now = T0 + 86_400
     assert await second.run_pending() == 2
@@ -116,13 +134,13 @@ async def test_jobs_survive_a_restart_and_rehydrate_by_task_name(tmp_path: Path)
     nightly = await second.get("nightly")
     assert nightly is not None and nightly.state == JobState.SCHEDULED and nightly.next_run == T0 + 2 * 86_400
     assert nightly.options.group == "g" and nightly.options.tags == ("t",)
-    other = make(tmp_path / "j.db", clock)                           # knows no task: touches nothing
+    other = make(where, clock)                           # knows no task: touches nothing
     assert await other.run_pending() == 0
 
 
-async def test_retries_then_dead_letter(tmp_path: Path) -> None:
+async def test_retries_then_dead_letter(where: str) -> None:
     clock = Clock()
-    s = make(tmp_path / "j.db", clock)
+    s = make(where, clock)
     attempts: list[int] = []
 
     async def flaky(ctx: JobContext) -> None:
@@ -148,9 +166,9 @@ async def test_retries_then_dead_letter(tmp_path: Path) -> None:
     assert RetryPolicy.exponential_backoff(5, 1, 10).delay(1) == 1 and RetryPolicy(5, 1, True, 10).delay(5) == 10
 
 
-async def test_timeout_counts_as_a_failure(tmp_path: Path) -> None:
+async def test_timeout_counts_as_a_failure(where: str) -> None:
     clock = Clock()
-    s = make(tmp_path / "j.db", clock)
+    s = make(where, clock)
 
     async def slow(ctx: JobContext) -> None:
         await asyncio.sleep(30)
@@ -165,9 +183,9 @@ async def test_timeout_counts_as_a_failure(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("overlap", "runs_started"), [(Overlap.SKIP_IF_RUNNING, 1), (Overlap.SERIAL, 2),
                                                         (Overlap.ALLOW, 2)])
-async def test_overlap_policies(tmp_path: Path, overlap: Overlap, runs_started: int) -> None:
+async def test_overlap_policies(where: str, overlap: Overlap, runs_started: int) -> None:
     clock = Clock()
-    s = make(tmp_path / "j.db", clock, run_lease=600.0)              # the fake clock outruns the heart-beat
+    s = make(where, clock, run_lease=600.0)              # the fake clock outruns the heart-beat
     release = asyncio.Event()
     started: list[float] = []
 
@@ -194,9 +212,9 @@ async def test_overlap_policies(tmp_path: Path, overlap: Overlap, runs_started: 
         assert job is not None and job.next_run == T0 + 180
 
 
-async def test_max_runs_completes_the_job(tmp_path: Path) -> None:
+async def test_max_runs_completes_the_job(where: str) -> None:
     clock = Clock()
-    s = make(tmp_path / "j.db", clock)
+    s = make(where, clock)
     count = 0
 
     async def work(ctx: JobContext) -> None:
@@ -213,9 +231,9 @@ async def test_max_runs_completes_the_job(tmp_path: Path) -> None:
     assert count == 2 and job is not None and job.state == JobState.COMPLETED and job.runs == 2
 
 
-async def test_pause_resume_cancel_by_id_group_and_tag(tmp_path: Path) -> None:
+async def test_pause_resume_cancel_by_id_group_and_tag(where: str) -> None:
     clock = Clock()
-    s = make(tmp_path / "j.db", clock)
+    s = make(where, clock)
     ran: list[str] = []
 
     async def work(ctx: JobContext) -> None:
@@ -244,8 +262,8 @@ async def test_pause_resume_cancel_by_id_group_and_tag(tmp_path: Path) -> None:
         await s.apply_to_group("billing", "explode")
 
 
-async def test_bad_input_is_refused(tmp_path: Path) -> None:
-    s = make(tmp_path / "j.db", Clock())
+async def test_bad_input_is_refused(where: str) -> None:
+    s = make(where, Clock())
     for bad in ("", "a b", "x" * 200, "a/b"):
         with pytest.raises(ValueError):
             await s.add_cron(bad, "* * * * *", "t")
@@ -257,8 +275,8 @@ async def test_bad_input_is_refused(tmp_path: Path) -> None:
         JobOptions(tags=("a b",))
 
 
-async def test_scheduler_as_a_lifecycle_component(tmp_path: Path) -> None:
-    s = Scheduler(SQLiteJobStore(tmp_path / "j.db"), poll_interval=0.02)
+async def test_scheduler_as_a_lifecycle_component(where: str) -> None:
+    s = Scheduler(open_store(where), poll_interval=0.02)
     done = asyncio.Event()
 
     async def work(ctx: JobContext) -> None:
