@@ -47,12 +47,13 @@ class Bridge(abc.ABC):
         self._subscribed = asyncio.Event()
         self.received = 0
         self.rejected = 0
+        self.reconnects = 0
 
     async def start(self) -> None:
         if self._receiver is not None:
             return
         await self._connect()
-        self._receiver = asyncio.create_task(self._receive_loop(), name=f"pubsub-bridge-{self.namespace}")
+        self._receiver = asyncio.create_task(self._receive_forever(), name=f"pubsub-bridge-{self.namespace}")
         await asyncio.wait_for(self._subscribed.wait(), timeout=30)
 
     async def ready(self) -> None:
@@ -75,6 +76,35 @@ class Bridge(abc.ABC):
         message = new_message(validate_topic(topic), data, type=type, meta=meta)
         await self._send(message.to_wire())
         return message
+
+    async def _receive_forever(self) -> None:
+        """Run the transport's receive loop; when the server goes away, reconnect with back-off (0.1 s doubling
+        to 5 s) and subscribe again. What was published while the connection was down is not replayed (plain
+        pub/sub is at most once; use a durable JetStream bridge for that)."""
+        backoff = 0.1
+        while True:
+            try:
+                await self._receive_loop()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.reconnects += 1
+                self._log.warn("pubsub bridge lost its server; reconnecting", {"error": type(exc).__name__,
+                                                                                  "namespace": self.namespace})
+            while True:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                try:
+                    with contextlib.suppress(Exception):
+                        await self._disconnect()
+                    await self._connect()
+                    backoff = 0.1
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._log.warn("pubsub bridge reconnect failed", {"error": type(exc).__name__})
 
     async def _handle(self, raw: bytes) -> None:
         try:
