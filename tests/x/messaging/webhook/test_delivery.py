@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,12 +35,15 @@ class Receiver:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.redirect_to: str | None = None
+        self.hang = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.requests.append((self.path, dict(self.headers.items()), body))
+                if receiver.hang:
+                    time.sleep(receiver.hang)
                 if receiver.redirect_to:
                     self.send_response(307)
                     self.send_header("Location", receiver.redirect_to)
@@ -198,3 +202,13 @@ async def test_an_accepted_event_is_delivered_after_a_restart(tmp_path: Path, re
         await service2.close()
         await store2.close()
         await queue2.close()
+
+
+async def test_a_target_that_hangs_times_out_and_dies(setup: Any, receiver: Receiver) -> None:
+    service, store, _ = setup
+    receiver.hang = 1.0
+    await store.put_target(target(receiver.url, timeout=0.2, max_retries=1))
+    (delivery,) = await service.trigger("e", 1)
+    assert await settled(store, delivery.id) == DeliveryStatus.DEAD
+    d = await store.get_delivery(delivery.id)
+    assert d is not None and d.attempts == 2 and "Timeout" in d.last_error and d.last_status is None
