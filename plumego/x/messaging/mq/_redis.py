@@ -6,7 +6,9 @@ release, lease extension, dead-lettering, replay, purge) is one Lua script, so i
 and machines share the queue. Leases are kept in a sorted set on the queue's clock rather than in the stream's
 idle time, so a lease can be extended and a late ``ack`` from a consumer that lost its lease is refused (XACK alone
 would accept it); an expired lease moves the stream entry to the new owner with ``XCLAIM``, as XAUTOCLAIM would.
-An idle worker blocks in ``XREAD`` on the topic streams instead of polling.
+An idle worker blocks in ``XREAD`` on the topic streams instead of polling (an entry added between its last
+``reserve`` and the ``XREAD`` is seen at the next ``poll_interval``, 1 s by default; tasks whose delay ends are
+seen at that interval too).
 
 Priority is not supported (``capabilities.priority`` is False): tasks are delivered in the order they became due.
 Durability is Redis's: with ``appendonly yes`` and ``appendfsync always`` an acknowledged enqueue survives a crash
