@@ -11,7 +11,7 @@ rules; those modules are therefore imported lazily. Must not format output or pa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from plumego_lint.config import Config, find_root, load_config
 from plumego_lint.findings import Finding
 
 if TYPE_CHECKING:
-    from plumego_lint.facts import FileFacts
+    from plumego_lint.facts import FileFacts, SourceFile
     from plumego_lint.rules import Analysis, Project, RuleFamily, TreeExtractor
 
 PARALLEL_MIN_FILES = 300
@@ -58,7 +58,8 @@ class CheckResult:
     def __init__(self, project: Project | None = None, analysis: Analysis | None = None,
                  findings: list[Finding] | None = None, suppressed: int = 0, baselined: int = 0, *,
                  root: Path | None = None, file_count: int | None = None,
-                 rebuild: Callable[[], tuple[Project, Analysis]] | None = None) -> None:
+                 rebuild: Callable[[], tuple[Project, Analysis]] | None = None,
+                 rechecked: list[str] | None = None) -> None:
         if project is None and (rebuild is None or root is None or file_count is None):
             raise ValueError("CheckResult needs a project, or root, file_count and rebuild")
         self._project = project
@@ -69,13 +70,15 @@ class CheckResult:
         self.baselined = baselined
         self.root: Path = root if root is not None else project.root if project is not None else Path()
         self._file_count = file_count
+        # the files an incremental run checked again (None: not an incremental run; see ``incremental``)
+        self.rechecked = rechecked
         # (run-cache file, its stat) when these findings are stored in / came from that file (CLI replay)
         self.run_stamp: tuple[str, tuple[int, int, int]] | None = None
 
     @property
     def cached(self) -> bool:
         """True when the findings came from the run cache (nothing changed since the last run)."""
-        return self._project is None
+        return self._project is None and self.rechecked is None
 
     def _load(self) -> None:
         if self._project is None or self._analysis is None:
@@ -325,19 +328,36 @@ def memo_scope(project: Project) -> str:
     return h.hexdigest()
 
 
-def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
-             memo: MemoState | None = None, digests: dict[str, str] | None = None) -> list[Finding]:
-    """Every finding of every family, sorted; select/ignore applied (noqa is ``apply_noqa``'s).
+@dataclass
+class Evaluation:
+    """A run's findings in the parts an incremental run recomputes separately (all before ``# noqa``).
 
-    With ``memo`` and ``digests``, a file whose signature matches the last run's reuses the findings
-    of the file-local families (``RuleFamily.file_local``) instead of resolving and checking again."""
-    from plumego_lint.rules import default_families
+    ``per_file``: each file's ``check_file`` findings (every family); ``project``: ``check_project``
+    findings (tree layout, specs, config); ``summaries``: each family's ``summarize`` value by file, and
+    ``derived`` what ``check_summaries`` made of them; ``reads``: the other modules each file's checks
+    read (``RuleFamily.dependencies``). Only enabled codes are kept."""
 
-    families = enabled_families(project, families if families is not None else default_families())
+    per_file: dict[str, list[Finding]] = field(default_factory=dict)
+    project: list[Finding] = field(default_factory=list)
+    summaries: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)
+    derived: list[Finding] = field(default_factory=list)
+    reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def findings(self) -> list[Finding]:
+        out = [f for found in self.per_file.values() for f in found]
+        return sorted([*out, *self.project, *self.derived], key=Finding.sort_key)
+
+
+def check_files(project: Project, analysis: Analysis, families: list[RuleFamily], files: Sequence[SourceFile],
+                into: Evaluation, *, memo: MemoState | None = None, digests: dict[str, str] | None = None) -> None:
+    """Per-file findings, summaries and reads of ``files`` (those with facts) into ``into``."""
+    from plumego_lint.rules.base import RuleFamily as Base
+
+    summarizing = [f for f in families if type(f).summarize is not Base.summarize]
     local = [f for f in families if f.file_local]
     others = [f for f in families if not f.file_local]
-    out: list[Finding] = []
-    for file in project.files:
+    enabled = project.enabled
+    for file in files:
         facts = analysis.facts.get(file.rel)
         if facts is None:
             continue
@@ -354,24 +374,76 @@ def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | 
                 found.extend(family.check_file(project, file, facts, analysis.imports.get(file.rel, [])))
         if memo is not None and signature is not None:
             memo.current[file.rel] = (signature, [_plain(f) for f in found])
+        reads: set[str] = set()
         for family in others:
             found.extend(family.check_file(project, file, facts, analysis.imports.get(file.rel, [])))
-        out.extend(found)
-    for family in families:
-        out.extend(family.check_project(project, analysis))
-    return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
+            reads.update(family.dependencies(project, file))
+        kept = [f for f in found if enabled(f.code)]
+        if kept:
+            into.per_file[file.rel] = kept
+        else:
+            into.per_file.pop(file.rel, None)
+        if reads:
+            into.reads[file.rel] = tuple(sorted(reads))
+        else:
+            into.reads.pop(file.rel, None)
+        for family in summarizing:
+            summary = family.summarize(project, file, facts, analysis.imports.get(file.rel, []))
+            table = into.summaries.setdefault(family.name, {})
+            if summary is not None:
+                table[file.rel] = summary
+            else:
+                table.pop(file.rel, None)
+
+
+def check_summaries(project: Project, families: list[RuleFamily], into: Evaluation) -> None:
+    into.derived = [f for family in families
+                    for f in family.check_summaries(project, into.summaries.get(family.name, {}))
+                    if project.enabled(f.code)]
+
+
+def evaluate_parts(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
+                   memo: MemoState | None = None, digests: dict[str, str] | None = None) -> Evaluation:
+    """Every family on every file and on the whole project, kept in parts (see ``Evaluation``).
+
+    With ``memo`` and ``digests``, a file whose signature matches the last run's reuses the findings
+    of the file-local families (``RuleFamily.file_local``) instead of resolving and checking again."""
+    from plumego_lint.rules import default_families
+
+    families = enabled_families(project, families if families is not None else default_families())
+    out = Evaluation()
+    check_files(project, analysis, families, project.files, out, memo=memo, digests=digests)
+    out.project = [f for family in families for f in family.check_project(project, analysis)
+                   if project.enabled(f.code)]
+    check_summaries(project, families, out)
+    return out
+
+
+def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
+             memo: MemoState | None = None, digests: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding of every family, sorted; select/ignore applied (noqa is ``apply_noqa``'s)."""
+    return evaluate_parts(project, analysis, families, memo=memo, digests=digests).findings()
 
 
 def apply_noqa(project: Project, analysis: Analysis, findings: list[Finding]) -> tuple[list[Finding], int]:
+    def noqa_of(rel: str) -> Mapping[int, tuple[str, ...]] | None:
+        facts = analysis.facts.get(rel)
+        return facts.noqa if facts is not None else None
+    return noqa_filter(noqa_of, findings)
+
+
+def noqa_filter(noqa_of: Callable[[str], Mapping[int, tuple[str, ...]] | None],
+                findings: list[Finding]) -> tuple[list[Finding], int]:
+    """Drop findings a ``# noqa`` comment of their file silences; also returns how many were dropped."""
     from plumego_lint.facts import noqa_suppresses
 
     kept: list[Finding] = []
     suppressed = 0
     for f in findings:
-        facts = analysis.facts.get(f.path)
-        if facts is not None and facts.noqa:
+        noqa = noqa_of(f.path)
+        if noqa:
             first, last = f.noqa_lines if f.noqa_lines != (0, 0) else (f.line, f.line)
-            if noqa_suppresses(facts.noqa, f.code, {f.line, *range(first, last + 1)}):
+            if noqa_suppresses(noqa, f.code, {f.line, *range(first, last + 1)}):
                 suppressed += 1
                 continue
         kept.append(f)
@@ -400,52 +472,134 @@ def _snapshot_roots(config: Config, project: Project | None, families: list[Rule
     return roots
 
 
+def _named_sources(config: Config, paths: Sequence[Path]) -> list[str] | None:
+    """The repo-relative paths when every PATH given is an existing ``.py`` file under the root, else None."""
+    rels: list[str] = []
+    for p in paths:
+        if p.suffix != ".py" or not p.is_file():
+            return None
+        try:
+            rels.append(p.resolve().relative_to(config.root).as_posix())
+        except ValueError:
+            return None
+    return rels
+
+
+def check_named(config: Config, options: CheckOptions, rels: Sequence[str]) -> CheckResult:
+    """``check FILE.py...`` (pre-commit, editors): the findings of those files and nothing else.
+
+    Costs the module index (discovery), the specs and the named files: no other file is read or parsed,
+    no cache is loaded or written. A family whose findings read other files' contents does that lazily
+    (the service family's re-export checks parse the adapter they look at). Whole-project rules that only
+    ever report on spec, manifest or docs files (``RuleFamily.project_findings_in_sources`` False) are
+    skipped: no finding of theirs could name one of these files. The result equals a whole-tree run
+    filtered to the named files (tests/lint/test_lint_incremental.py)."""
+    from plumego_lint.facts import FileFacts
+    from plumego_lint.rules import default_families
+
+    project = _project_for(config, options.select, options.ignore)
+    families = enabled_families(project, default_families())
+    wanted = set(rels)
+    files = [f for f in project.files if f.rel in wanted]
+    takers = [(family, extractor) for family in families
+              if (extractor := family.tree_extractor(project)) is not None]
+    extractors = tuple(extractor for _, extractor in takers)
+    tree_facts: list[dict[str, object]] = [{} for _ in extractors]
+    facts: dict[str, FileFacts] = {}
+    work = [(f.rel, f.abspath, tuple(x.key(f) for x in extractors)) for f in files]
+    for rel, _, plain, extras in _parse_chunk(work, extractors):
+        facts[rel] = FileFacts.from_plain(plain)
+        for i, value in enumerate(extras):
+            if value is not None:
+                tree_facts[i][rel] = extractors[i].decode(value)
+    for (family, _), built in zip(takers, tree_facts):
+        family.take_tree_facts(project, built)
+    analysis = analyze(project, facts)
+    evaluation = Evaluation()
+    check_files(project, analysis, families, files, evaluation)
+    evaluation.project = [f for family in families if family.project_findings_in_sources
+                          for f in family.check_project(project, analysis) if project.enabled(f.code)]
+    named = [f for f in evaluation.findings() if f.path in wanted]
+    findings, suppressed = apply_noqa(project, analysis, named)
+    return CheckResult(project, analysis, findings, suppressed)
+
+
+def _store_full(run_cache: RunCache, config: Config, project: Project, families: list[RuleFamily],
+                findings: list[Finding], suppressed: int, skip: set[str], state: dict[str, object] | None) -> None:
+    snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)
+    snapshot.settle()
+    run_cache.store(snapshot, [_plain(f) for f in findings], suppressed, len(project.files), state)
+
+
 def run_check(start: Path, options: CheckOptions) -> CheckResult:
     root = options.config_file.resolve().parent if options.config_file else find_root(start)
     config = load_config(root, options.config_file)
     cache_dir = config.root / config.cache_dir
+    named = _named_sources(config, options.paths) if options.paths else None
+    if named is not None:
+        result = check_named(config, options, named)
+        return _with_baseline(config, options, result)
     run_cache: RunCache | None = None
-    hit = None
+    record = None
     stamp = None
+    hit: list[Finding] | None = None
+    skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
     if options.use_cache:
         run_cache = RunCache(cache_dir, run_key(config.fingerprint(), config.root, options.select, options.ignore))
         stamp = run_cache.stamp()
-        hit = run_cache.lookup()
-    findings: list[Finding] | None = _from_plain(hit[0]) if hit is not None else None
-    if hit is not None and findings is not None:
-        suppressed, count = hit[1], hit[2]
+        record = run_cache.read()
+        if record is not None:
+            try:
+                unchanged = Snapshot(record["dirs"], record["files"]).unchanged()
+            except (TypeError, ValueError):
+                unchanged = False
+            hit = _from_plain(record["findings"]) if unchanged else None
 
-        def rebuild() -> tuple[Project, Analysis]:
-            project = _project_for(config, options.select, options.ignore)
-            return project, analyze(project, collect_facts(project, jobs=options.jobs, use_cache=options.use_cache))
-        result = CheckResult(findings=findings, suppressed=suppressed, root=config.root, file_count=count,
-                             rebuild=rebuild)
+    def rebuild() -> tuple[Project, Analysis]:
+        project = _project_for(config, options.select, options.ignore)
+        return project, analyze(project, collect_facts(project, jobs=options.jobs, use_cache=options.use_cache))
+
+    if record is not None and hit is not None:
+        result = CheckResult(findings=hit, suppressed=record["suppressed"], root=config.root,
+                             file_count=record["files_checked"], rebuild=rebuild)
     else:
+        from plumego_lint import incremental
         from plumego_lint.rules import default_families
 
-        if run_cache is not None:
-            ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
-        project = _project_for(config, options.select, options.ignore)
-        digests: dict[str, str] = {}
-        families = enabled_families(project, default_families())
-        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
-                              digests=digests)
-        analysis = analyze(project, facts)
-        memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
-                     if run_cache else None)
-        scope = memo_scope(project) if memo_file is not None else ""
-        memo = MemoState(memo_file.load(scope)) if memo_file is not None else None
-        findings, suppressed = apply_noqa(project, analysis,
-                                          evaluate(project, analysis, families, memo=memo, digests=digests))
-        if memo_file is not None and memo is not None and memo.current != memo.previous:
-            memo_file.store(scope, memo.current)
-        if run_cache is not None:
-            skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
-            snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)
-            snapshot.settle()
-            run_cache.store(snapshot, [_plain(f) for f in findings], suppressed, len(project.files))
+        outcome = None
+        if run_cache is not None and record is not None:
+            outcome = incremental.run(config, record, options.select, options.ignore, skip,
+                                      lambda project: default_families())
+        if run_cache is not None and outcome is not None:
+            run_cache.store(outcome.snapshot, [_plain(f) for f in outcome.findings], outcome.suppressed,
+                            len(outcome.project.files), outcome.state)
             stamp = run_cache.stamp()
-        result = CheckResult(project, analysis, findings, suppressed)
+            result = CheckResult(findings=outcome.findings, suppressed=outcome.suppressed, root=config.root,
+                                 file_count=len(outcome.project.files), rebuild=rebuild,
+                                 rechecked=outcome.rechecked)
+        else:
+            if run_cache is not None:
+                ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
+            project = _project_for(config, options.select, options.ignore)
+            digests: dict[str, str] = {}
+            families = enabled_families(project, default_families())
+            facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
+                                  digests=digests)
+            analysis = analyze(project, facts)
+            memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
+                         if run_cache else None)
+            scope = memo_scope(project) if memo_file is not None else ""
+            memo = MemoState(memo_file.load(scope)) if memo_file is not None else None
+            evaluation = evaluate_parts(project, analysis, families, memo=memo, digests=digests)
+            findings, suppressed = apply_noqa(project, analysis, evaluation.findings())
+            if memo_file is not None and memo is not None and memo.current != memo.previous:
+                memo_file.store(scope, memo.current)
+            if run_cache is not None:
+                noqa = {rel: f.noqa for rel, f in facts.items() if f.noqa}
+                state = incremental.state_of(project, digests, evaluation, noqa)
+                _store_full(run_cache, config, project, families, findings, suppressed, skip, state)
+                stamp = run_cache.stamp()
+            result = CheckResult(project, analysis, findings, suppressed)
     baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
     if (run_cache is not None and stamp is not None and (hit is None or stamp == run_cache.stamp())
             and baseline_file is None and config.cache_dir == ".plumego-lint-cache"):
@@ -460,6 +614,11 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         result.findings = [f for f in result.findings
                            if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
                                   for w in wanted)]
+    return _with_baseline(config, options, result)
+
+
+def _with_baseline(config: Config, options: CheckOptions, result: CheckResult) -> CheckResult:
+    baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
     if baseline_file is not None:
         from plumego_lint.baseline import Baseline
 

@@ -92,6 +92,8 @@ class ServiceFamily(RuleFamily):
         self._contexts: dict[Path, ServiceContext | None] = {}
         # per project root: the facts the engine's parse step built, by file (rel path)
         self._prepared: dict[Path, dict[str, ModuleFacts]] = {}
+        # per (project root, rel path): the other modules the last check of that file read (``dependencies``)
+        self._reads: dict[tuple[Path, str], tuple[str, ...]] = {}
 
     def tree_extractor(self, project: Project) -> ServiceExtractor | None:
         """Builds each file's service facts where the engine parses it; None in plumego's own repository."""
@@ -130,6 +132,11 @@ class ServiceFamily(RuleFamily):
                         subject=f.message, noqa_lines=(f.line, max(f.line, f.end_line)))
                 for f in found]
 
+    def dependencies(self, project: Project, file: SourceFile) -> tuple[str, ...]:
+        """The first-party modules whose facts the last ``check_file`` of ``file`` looked up (re-exports,
+        adapter interfaces): a change to one of them can change this file's findings."""
+        return self._reads.get((project.root, file.rel), ())
+
     def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
                    source: str | bytes | None = None) -> list[Finding]:
         ctx = self.context(project)
@@ -151,7 +158,14 @@ class ServiceFamily(RuleFamily):
             if module_facts is None:
                 return []
             ctx.remember(module_facts)
-            return self._findings(project, file, check_facts(module_facts, ctx))
+            ctx.reads = set()
+            try:
+                found = check_facts(module_facts, ctx)
+                reads = tuple(sorted(ctx.reads - {module_facts.module}))
+            finally:
+                ctx.reads = None
+            self._reads[(project.root, file.rel)] = reads
+            return self._findings(project, file, found)
         try:   # called without the engine's parse step (no take_tree_facts): parse here
             data = file.path.read_bytes()
         except OSError:

@@ -75,6 +75,8 @@ class ServiceContext:
     _facts: dict[str, ModuleFacts | None] = field(default_factory=dict)
     _modules: dict[str, bool] = field(default_factory=dict)
     _prepared: dict[str, ModuleFacts] = field(default_factory=dict)   # by file path (see ``prepare``)
+    # when a set: every module ``facts_of`` is asked about is added (what one file's checks read of others)
+    reads: set[str] | None = None
 
     @classmethod
     def create(cls, config: ServiceConfig, tiers: TierIndex | None = None) -> ServiceContext:
@@ -127,6 +129,8 @@ class ServiceContext:
 
     def facts_of(self, module: str) -> ModuleFacts | None:
         """Facts of another first-party module (for re-export and interface checks), parsed once."""
+        if self.reads is not None:
+            self.reads.add(module)
         if module in self._facts:
             return self._facts[module]
         result: ModuleFacts | None = None
