@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from plumego_lint.config import Config
 from plumego_lint.facts import SourceFile
+from plumego_lint.listing import Listed, record_dir, record_names
 
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "dist", "build", "venv", ".venv", "env"})
@@ -48,29 +49,31 @@ def module_name(rel_to_source_root: str) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
-def _walk(source_root: str, config: Config, root_prefix: int, dirs: list[str] | None = None) -> Iterator[SourceFile]:
+def _walk(source_root: str, config: Config, root_prefix: int, dirs: Listed | None = None) -> Iterator[SourceFile]:
     """Every Python file below ``source_root`` as a ``SourceFile`` (unsorted), one ``os.scandir`` per directory.
 
-    Module prefix, test flag and relative path are computed once per directory, not per file (B: 8,851
-    files in about 900 directories). ``dirs`` receives every directory listed (the model cache watches them)."""
+    Module prefix and test flag are computed once per directory, not per file. ``dirs`` receives the
+    (ctime_ns, inode) of every directory listed, taken before it is listed (``treeindex`` watches them)."""
     exclude = config.exclude
     root_test = not _TEST_DIRS.isdisjoint(source_root[root_prefix:].replace(os.sep, "/").split("/"))
     # (directory, its dotted module prefix or None when a part is no identifier, is a test directory)
     stack: list[tuple[str, str | None, bool]] = [(source_root, "", root_test)]
     while stack:
         directory, prefix, dir_test = stack.pop()
+        if dirs is not None:
+            record_dir(dirs, directory)
         try:
             with os.scandir(directory) as it:
                 entries = list(it)
         except OSError:
             continue
         names = {e.name for e in entries}
+        if dirs is not None:
+            record_names(dirs, directory, names)
         if directory != source_root and not names.isdisjoint(PROJECT_FILES):
             continue
         if "pyvenv.cfg" in names:
             continue
-        if dirs is not None:
-            dirs.append(directory)
         for entry in entries:
             name = entry.name
             try:
@@ -84,6 +87,8 @@ def _walk(source_root: str, config: Config, root_prefix: int, dirs: list[str] | 
                                   dir_test or name in _TEST_DIRS))
                 elif name.endswith(".py"):
                     if entry.is_symlink() and not os.path.exists(entry.path):
+                        if dirs is not None:
+                            dirs[entry.path] = (-1, -1, "")    # a dangling link: its target appearing counts
                         continue
                     path = entry.path
                     rel = path[root_prefix:].replace(os.sep, "/")
@@ -105,10 +110,10 @@ def _walk(source_root: str, config: Config, root_prefix: int, dirs: list[str] | 
                 continue
 
 
-def discover(config: Config, dirs: list[str] | None = None) -> list[SourceFile]:
+def discover(config: Config, dirs: Listed | None = None) -> list[SourceFile]:
     """Every Python file under the configured source roots, sorted by path, each named as a module.
 
-    ``dirs``, when given, receives every directory the walk listed."""
+    ``dirs``, when given, receives the stat of every directory the walk listed (see ``_walk``)."""
     out: dict[str, SourceFile] = {}
     root = str(config.root)
     root_prefix = len(root.rstrip(os.sep)) + 1

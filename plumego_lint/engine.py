@@ -108,20 +108,38 @@ class CheckResult:
 
 
 def build_project(start: Path, config_file: Path | None = None, select: Sequence[str] = (),
-                  ignore: Sequence[str] = ()) -> Project:
-    """Discover config, load specs (SpecError: PLG902) and list files."""
+                  ignore: Sequence[str] = (), *, use_cache: bool = False) -> Project:
+    """Discover config, load specs (SpecError: PLG902) and list files (with ``use_cache``, through the
+    tree index: no walk while no directory changed)."""
     root = config_file.resolve().parent if config_file else find_root(start)
-    return _project_for(load_config(root, config_file), select, ignore)
+    return _project_for(load_config(root, config_file), select, ignore, use_cache=use_cache)
 
 
-def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str]) -> Project:
-    from plumego_lint.discovery import discover
+def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str], *, use_cache: bool = False,
+                 files: list[SourceFile] | None = None) -> Project:
+    """The project model. ``use_cache``: sources and module.yaml files from the tree index (``treeindex``)
+    while no directory changed; ``files``: the sources, already known (the incremental run's record)."""
     from plumego_lint.facts import ModuleIndex
     from plumego_lint.rules import Project
     from plumego_lint.specs import SpecError, load_specs
 
-    specs = load_specs(config.root, config.specs) if config.specs else None
-    files = discover(config)
+    index = None
+    if use_cache:
+        from plumego_lint.treeindex import TreeIndex
+
+        index = TreeIndex(config)
+        index.load()
+    specs = (load_specs(config.root, config.specs, list_manifests=index.list_manifests if index else None)
+             if config.specs else None)
+    if files is None:
+        if index is not None:
+            files = index.discover(config)
+        else:
+            from plumego_lint.discovery import discover
+
+            files = discover(config)
+    if index is not None:
+        index.store()
     if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
                                      for f in files):
         # a typo here would turn every import rule into a silent pass
@@ -497,7 +515,7 @@ def check_named(config: Config, options: CheckOptions, rels: Sequence[str]) -> C
     from plumego_lint.facts import FileFacts
     from plumego_lint.rules import default_families
 
-    project = _project_for(config, options.select, options.ignore)
+    project = _project_for(config, options.select, options.ignore, use_cache=options.use_cache)
     families = enabled_families(project, default_families())
     wanted = set(rels)
     files = [f for f in project.files if f.rel in wanted]
@@ -580,7 +598,7 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         else:
             if run_cache is not None:
                 ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
-            project = _project_for(config, options.select, options.ignore)
+            project = _project_for(config, options.select, options.ignore, use_cache=options.use_cache)
             digests: dict[str, str] = {}
             families = enabled_families(project, default_families())
             facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,

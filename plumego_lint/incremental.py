@@ -126,12 +126,11 @@ def run(config: Config, record: Mapping[str, Any], select: list[str], ignore: li
     if not _layout_unchanged(snapshot, changed_dirs, skip):
         return None
 
-    from plumego_lint.engine import Evaluation, _from_plain, _parse_chunk, check_files, check_summaries
-    from plumego_lint.engine import enabled_families, noqa_filter
-    from plumego_lint.facts import FileFacts, ModuleIndex, SourceFile, content_hash
-    from plumego_lint.rules import Analysis, Project
+    from plumego_lint.engine import Evaluation, _from_plain, _parse_chunk, _project_for, check_files
+    from plumego_lint.engine import check_summaries, enabled_families, noqa_filter
+    from plumego_lint.facts import FileFacts, SourceFile, content_hash
+    from plumego_lint.rules import Analysis
     from plumego_lint.rules.base import ResolvedImports
-    from plumego_lint.specs import load_specs
 
     changed: list[str] = []
     for rel in touched:
@@ -150,12 +149,7 @@ def run(config: Config, record: Mapping[str, Any], select: list[str], ignore: li
 
     files = [SourceFile(os.path.join(root, rel), rel, module, is_package, is_test)
              for rel, _, module, is_package, is_test in sources]
-    specs = load_specs(config.root, config.specs) if config.specs else None
-    from plumego_lint.engine import code_filter
-
-    project = Project(root=config.root, config=config, specs=specs, files=files,
-                      modules=ModuleIndex(f.module for f in files if f.module),
-                      enabled=code_filter([*config.select, *select], [*config.ignore, *ignore]))
+    project = _project_for(config, select, ignore, use_cache=True, files=files)
     families = enabled_families(project, load_families(project))
 
     evaluation = Evaluation()

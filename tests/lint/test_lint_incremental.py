@@ -224,4 +224,43 @@ def test_check_named_file_reads_only_that_file(  # type: ignore[no-untyped-def]
     result = _run(root, paths=[root / "shop/core/__init__.py"])
     assert read == ["shop/core/__init__.py"]
     assert result.findings and all(f.path == "shop/core/__init__.py" for f in result.findings)
-    assert not (root / ".plumego-lint-cache").exists()     # a partial run records nothing
+    # a partial run records no findings and loads no facts; it keeps the tree index (sources, module.yaml files)
+    assert [p.name.split("-")[0] for p in (root / ".plumego-lint-cache").glob("*.marshal")] == ["tree"]
+
+
+# ------------------------------------------------------------------------------------------ tree index
+
+def test_tree_index_spares_the_walks_until_a_directory_changes(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    from plumego_lint.specs import loader
+
+    root: Path = fixture_copy("rules")
+    core = root / "shop/core/__init__.py"
+    first = _run(root, paths=[core])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(discovery, "discover", _refuse)
+        patch.setattr(loader, "iter_manifest_files", _refuse)
+        again = _run(root, paths=[core])
+        # an editor's save-by-rename moves the directory's ctime, not its names: still no walk
+        tmp = core.with_name(".core.tmp")
+        tmp.write_text(core.read_text(encoding="utf-8"), encoding="utf-8")
+        os.replace(tmp, core)
+        saved = _run(root, paths=[core])
+    assert _keys(first) == _keys(again) == _keys(saved)
+    # a new module is found (the index is stale once its directory lists another name)
+    extra = root / "shop/core/extra.py"
+    extra.write_text("import shop.lazy\n", encoding="utf-8")
+    added = _run(root, paths=[extra])
+    assert [k[0] for k in _keys(added)] == ["PLG101"]
+    assert _keys(added) == [k for k in _keys(_run(root, use_cache=False)) if k[1] == "shop/core/extra.py"]
+    # a new module.yaml is read (its directory changed)
+    (root / "shop/lazy/module.yaml").write_text((root / "shop/core/module.yaml").read_text(encoding="utf-8")
+                                                .replace("shop/core", "shop/lazy"), encoding="utf-8")
+    whole = _run(root)
+    _assert_same_as_uncached(root, whole)
+
+
+def test_no_cache_writes_no_cache_at_all(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _run(root, use_cache=False)
+    _run(root, use_cache=False, paths=[root / "shop/core/__init__.py"])
+    assert not (root / ".plumego-lint-cache").exists()
