@@ -119,9 +119,17 @@ def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str], *
                  files: list[SourceFile] | None = None) -> Project:
     """The project model. ``use_cache``: sources and module.yaml files from the tree index (``treeindex``)
     while no directory changed; ``files``: the sources, already known (the incremental run's record)."""
+    project, load_specs_now = _project_deferred(config, select, ignore, use_cache=use_cache, files=files)
+    load_specs_now()
+    return project
+
+
+def _project_deferred(config: Config, select: Sequence[str], ignore: Sequence[str], *, use_cache: bool = False,
+                      files: list[SourceFile] | None = None) -> tuple[Project, Callable[[], None]]:
+    """The project model without its specs, and what loads them into it (SpecError: PLG902): a cold run
+    loads the specs while the parse workers run (``collect_facts(while_parsing=...)``)."""
     from plumego_lint.facts import ModuleIndex
     from plumego_lint.rules import Project
-    from plumego_lint.specs import SpecError, load_specs
 
     index = None
     if use_cache:
@@ -129,8 +137,6 @@ def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str], *
 
         index = TreeIndex(config)
         index.load()
-    specs = (load_specs(config.root, config.specs, list_manifests=index.list_manifests if index else None)
-             if config.specs else None)
     if files is None:
         if index is not None:
             files = index.discover(config)
@@ -138,17 +144,25 @@ def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str], *
             from plumego_lint.discovery import discover
 
             files = discover(config)
-    if index is not None:
-        index.store()
-    if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
-                                     for f in files):
-        # a typo here would turn every import rule into a silent pass
-        raise SpecError(specs.spec_file("repo.yaml"), (specs.repo.module_location or specs.repo.location).line,
-                        f"repo.module {specs.package!r} names no package or module under the source roots "
-                        f"({', '.join(config.source_roots)}) of {config.root}")
     modules = ModuleIndex(f.module for f in files if f.module)
     enabled = code_filter([*config.select, *select], [*config.ignore, *ignore])
-    return Project(root=config.root, config=config, specs=specs, files=files, modules=modules, enabled=enabled)
+    project = Project(root=config.root, config=config, specs=None, files=files, modules=modules, enabled=enabled)
+
+    def load_specs_now() -> None:
+        from plumego_lint.specs import SpecError, load_specs
+
+        specs = (load_specs(config.root, config.specs, list_manifests=index.list_manifests if index else None)
+                 if config.specs else None)
+        if index is not None:
+            index.store()
+        if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
+                                         for f in project.files):
+            # a typo here would turn every import rule into a silent pass
+            raise SpecError(specs.spec_file("repo.yaml"), (specs.repo.module_location or specs.repo.location).line,
+                            f"repo.module {specs.package!r} names no package or module under the source roots "
+                            f"({', '.join(config.source_roots)}) of {config.root}")
+        project.specs = specs
+    return project, load_specs_now
 
 
 # (rel path, absolute path, each tree extractor's key for the file: None when it wants nothing)
@@ -192,8 +206,12 @@ def _parse_chunk(items: list[Work], extractors: tuple[TreeExtractor, ...] | None
 
 
 def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True,
-                  families: Sequence[RuleFamily] = (), digests: dict[str, str] | None = None) -> dict[str, FileFacts]:
+                  families: Sequence[RuleFamily] = (), digests: dict[str, str] | None = None,
+                  while_parsing: Callable[[], None] | None = None) -> dict[str, FileFacts]:
     """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel).
+
+    ``while_parsing`` (e.g. loading the specs) and every family's ``prepare`` run once the parse workers
+    have their work, so that start-up work overlaps with the parse instead of preceding it.
 
     Each active family's ``tree_extractor`` runs on the same parse (so no file is parsed twice) or comes
     from the cache; its facts reach the family through ``take_tree_facts`` before this returns.
@@ -201,7 +219,8 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
     from plumego_lint.cache import FactsCache, cache_key
     from plumego_lint.facts import FileFacts, content_hash
 
-    takers = [(family, extractor) for family in enabled_families(project, families)
+    active = enabled_families(project, families)
+    takers = [(family, extractor) for family in active
               if (extractor := family.tree_extractor(project)) is not None]
     extractors = tuple(extractor for _, extractor in takers)
     no_keys: tuple[str | None, ...] = (None,) * len(extractors)
@@ -292,11 +311,24 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
         chunks = [misses[i:i + CHUNK] for i in range(0, len(misses), CHUNK)]
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_worker,
                                  initargs=(extractors,)) as pool:
+            futures = [pool.submit(_parse_chunk, chunk) for chunk in chunks]
+            try:
+                if while_parsing is not None:
+                    while_parsing()
+                for family in active:       # specs, models and tiers load while the workers parse
+                    family.prepare(project)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)    # e.g. a spec error: exit without the parse
+                raise
             # decode each chunk as it arrives, while the workers parse the next ones
-            for future in as_completed([pool.submit(_parse_chunk, chunk) for chunk in chunks]):
+            for future in as_completed(futures):
                 take(future.result())
     else:
+        if while_parsing is not None:
+            while_parsing()
         take(_parse_chunk(misses, extractors))
+        for family in active:
+            family.prepare(project)
     if cache is not None:
         cache.save({f.rel for f in project.files})
     for (family, _), built in zip(takers, tree_facts):
@@ -598,11 +630,12 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         else:
             if run_cache is not None:
                 ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
-            project = _project_for(config, options.select, options.ignore, use_cache=options.use_cache)
+            project, load_specs_now = _project_deferred(config, options.select, options.ignore,
+                                                        use_cache=options.use_cache)
             digests: dict[str, str] = {}
             families = enabled_families(project, default_families())
             facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
-                                  digests=digests)
+                                  digests=digests, while_parsing=load_specs_now)
             analysis = analyze(project, facts)
             memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
                          if run_cache else None)

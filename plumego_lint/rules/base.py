@@ -180,6 +180,10 @@ class RuleFamily:
         re-checks ``file`` too (the engine's incremental run); the default is none."""
         return ()
 
+    def prepare(self, project: Project) -> None:
+        """Load what ``check_file`` will need (models, tiers): the engine calls it while the parse workers
+        run, so that this start-up work overlaps with the parse instead of following it."""
+
     def tree_extractor(self, project: Project) -> TreeExtractor | None:
         """What this family builds from each parsed tree (None: ``FileFacts`` are enough)."""
         return None

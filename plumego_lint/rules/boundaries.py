@@ -370,6 +370,9 @@ class BoundaryFamily(RuleFamily):
             self._memo = {}
         return self._models[key]
 
+    def prepare(self, project: Project) -> None:
+        self.model(project)
+
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
         model = self.model(project)

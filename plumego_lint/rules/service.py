@@ -110,6 +110,10 @@ class ServiceFamily(RuleFamily):
             self._contexts[project.root] = None if extractor is None else ServiceContext.create(extractor.config)
         return self._contexts[project.root]
 
+    def prepare(self, project: Project) -> None:
+        """The service context: plumego's tiers and deprecations (its module.yaml files, read with PyYAML)."""
+        self.context(project)
+
     def input_paths(self, project: Project) -> Iterable[Path]:
         """The installed plumego (its module.yaml tiers and modules): outside a service repo's tree."""
         ctx = self.context(project)

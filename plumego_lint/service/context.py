@@ -188,11 +188,10 @@ class ServiceExtractor:
         """Everything besides the bytes the facts depend on; None for files the service rules skip."""
         if file.is_test:
             return None
-        path = file.path
-        module = self.config.module_name(path)
-        if module is None or self.config.is_excluded(path):
+        module, excluded = self.config.name_and_exclusion(file.abspath)
+        if module is None or excluded:
             return None
-        return ("package " if path.name == "__init__.py" else "module ") + module
+        return ("package " if file.abspath.endswith(os.sep + "__init__.py") else "module ") + module
 
     def is_module(self, dotted: str) -> bool:
         known = self._modules.get(dotted)

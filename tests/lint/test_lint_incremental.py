@@ -264,3 +264,21 @@ def test_no_cache_writes_no_cache_at_all(fixture_copy) -> None:  # type: ignore[
     _run(root, use_cache=False)
     _run(root, use_cache=False, paths=[root / "shop/core/__init__.py"])
     assert not (root / ".plumego-lint-cache").exists()
+
+
+def test_a_spec_error_during_a_parallel_cold_run_is_still_plg902(tmp_path: Path) -> None:
+    """Specs load while the parse workers run: an error there stops the run with the same SpecError."""
+    from plumego_lint.specs import SpecError
+
+    (tmp_path / "pyproject.toml").write_text('[tool.plumego-lint]\nspecs = "specs"\n', encoding="utf-8")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs/repo.yaml").write_text("repo:\n  name: big\n  module: big\n", encoding="utf-8")
+    (tmp_path / "specs/dependency-rules.yaml").write_text("modules: [unclosed\n", encoding="utf-8")
+    pkg = tmp_path / "big"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    for i in range(320):     # above PARALLEL_MIN_FILES: the process pool route
+        (pkg / f"m{i}.py").write_text("import os\n", encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        run_check(tmp_path, CheckOptions(jobs=2))
+    assert caught.value.path == "specs/dependency-rules.yaml"
