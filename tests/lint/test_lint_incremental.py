@@ -282,3 +282,12 @@ def test_a_spec_error_during_a_parallel_cold_run_is_still_plg902(tmp_path: Path)
     with pytest.raises(SpecError) as caught:
         run_check(tmp_path, CheckOptions(jobs=2))
     assert caught.value.path == "specs/dependency-rules.yaml"
+
+
+def test_module_index_knows_every_parent() -> None:
+    from plumego_lint.facts import ModuleIndex
+
+    index = ModuleIndex(["a.b.c.d", "a.b", "x.y", "z"])
+    assert {"a", "a.b", "a.b.c", "a.b.c.d", "x", "x.y", "z"} == {m for m in index._known}
+    assert index.top_level == {"a", "x", "z"}
+    assert "a.b.c" in index and "a.c" not in index

@@ -8,7 +8,7 @@ import pytest
 
 from plumego_lint.config import load_config
 from plumego_lint.discovery import discover
-from plumego_lint.rules.service import service_config
+from plumego_lint.service import service_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
