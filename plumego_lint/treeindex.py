@@ -42,6 +42,7 @@ class TreeIndex:
         self.dirs: Listed = {}
         self.sources: list[SourceFile] | None = None
         self.manifests: dict[str, list[str]] = {}     # package dir -> its module.yaml files
+        self._plain_sources: tuple[tuple[str, str, str, bool, bool], ...] | None = None
         self.dirty = False
 
     def load(self) -> bool:
@@ -62,9 +63,9 @@ class TreeIndex:
                 return False
             if not unchanged(dirs):
                 return False
-            self.sources = None if sources is None else [SourceFile(*s) for s in sources]
         except (KeyError, TypeError, ValueError):
             return False
+        self._plain_sources = sources      # made SourceFile objects by ``discover``, only when asked for
         self.dirs, self.manifests = dirs, manifests
         return True
 
@@ -83,6 +84,11 @@ class TreeIndex:
     def discover(self, config: Config) -> list[SourceFile]:
         from plumego_lint.discovery import discover
 
+        if self.sources is None and self._plain_sources is not None:
+            try:
+                self.sources = [SourceFile(*s) for s in self._plain_sources]
+            except TypeError:
+                self.sources = None
         if self.sources is None:
             self.sources = discover(config, self.dirs)
             self.dirty = True
@@ -93,7 +99,7 @@ class TreeIndex:
             return
         from plumego_lint.cache import _atomic_write
 
-        sources = None if self.sources is None else tuple(
+        sources = self._plain_sources if self.sources is None else tuple(
             (f.abspath, f.rel, f.module, f.is_package, f.is_test) for f in self.sources)
         _atomic_write(self.directory, self.file, {"format": FORMAT, "dirs": self.dirs, "sources": sources,
                                                   "manifests": self.manifests})
