@@ -139,7 +139,7 @@ class FactsCache:
 
 # ------------------------------------------------------------------------------------------ run cache
 
-RUN_FORMAT = 3
+RUN_FORMAT = 4
 MEMO_FORMAT = 1
 
 
@@ -165,9 +165,23 @@ class RunCache:
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.file = directory / f"run-{key}.marshal"
+        # the state lives in its own file: a hit (and the CLI replay) reads the snapshot and findings only
+        self.state_file = directory / f"state-{key}.marshal"
+
+    def read_state(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The state stored with ``record`` (same token: written by the same run), else None."""
+        try:
+            loaded = marshal.loads(self.state_file.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        if (not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT or not record.get("token")
+                or loaded.get("token") != record.get("token") or not isinstance(loaded.get("state"), dict)):
+            return None
+        state: dict[str, Any] = loaded["state"]
+        return state
 
     def read(self) -> dict[str, Any] | None:
-        """The stored record (``dirs``, ``files``, ``findings``, ``suppressed``, ``files_checked``, ``state``)."""
+        """The stored record (``dirs``, ``files``, ``findings``, ``suppressed``, ``files_checked``, ``token``)."""
         try:
             loaded = marshal.loads(self.file.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
@@ -194,8 +208,11 @@ class RunCache:
 
     def store(self, snapshot: Snapshot, findings: list[tuple[object, ...]], suppressed: int,
               files_checked: int, state: dict[str, object] | None = None) -> None:
+        token = f"{time.time_ns()}-{os.getpid()}"
+        if state is not None:       # first: a reader that sees the new record finds its state, or none
+            _atomic_write(self.directory, self.state_file, {"format": RUN_FORMAT, "token": token, "state": state})
         data = {"format": RUN_FORMAT, "dirs": snapshot.dirs, "files": snapshot.files, "findings": findings,
-                "suppressed": suppressed, "files_checked": files_checked, "state": state}
+                "suppressed": suppressed, "files_checked": files_checked, "token": token if state is not None else ""}
         _atomic_write(self.directory, self.file, data)
 
     def stamp(self) -> tuple[int, int, int] | None:

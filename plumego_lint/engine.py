@@ -618,8 +618,10 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
 
         outcome = None
         if run_cache is not None and record is not None:
-            outcome = incremental.run(config, record, options.select, options.ignore, skip,
-                                      lambda project: default_families())
+            state = run_cache.read_state(record)
+            if state is not None:
+                outcome = incremental.run(config, {**record, "state": state}, options.select, options.ignore, skip,
+                                          lambda project: default_families())
         if run_cache is not None and outcome is not None:
             run_cache.store(outcome.snapshot, [_plain(f) for f in outcome.findings], outcome.suppressed,
                             len(outcome.project.files), outcome.state)

@@ -291,3 +291,22 @@ def test_module_index_knows_every_parent() -> None:
     assert {"a", "a.b", "a.b.c", "a.b.c.d", "x", "x.y", "z"} == {m for m in index._known}
     assert index.top_level == {"a", "x", "z"}
     assert "a.b.c" in index and "a.c" not in index
+
+
+def test_a_state_file_from_another_run_is_not_used(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    _run(root)
+    state = next((root / ".plumego-lint-cache").glob("state-*.marshal"))
+    old = state.read_bytes()
+    _edit(root / "shop/core/__init__.py", "import shop.lazy  # expect: PLG101\n", "")
+    assert _run(root).rechecked == ["shop/core/__init__.py"]
+    state.write_bytes(old)          # the state of the first run next to the record of the second
+    _edit(root / "shop/base/__init__.py", "\n", "\nimport shop.core\n")
+    result = _run(root)
+    assert result.rechecked is None and not result.cached
+    _assert_same_as_uncached(root, result)
+    state.write_bytes(b"\x00garbage")
+    _edit(root / "shop/base/__init__.py", "\nimport shop.core\n", "\n")
+    damaged = _run(root)
+    assert damaged.rechecked is None
+    _assert_same_as_uncached(root, damaged)
