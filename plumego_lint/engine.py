@@ -593,17 +593,19 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
     record = None
     stamp = None
     hit: list[Finding] | None = None
+    changes = None
     skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
     if options.use_cache:
         run_cache = RunCache(cache_dir, run_key(config.fingerprint(), config.root, options.select, options.ignore))
         stamp = run_cache.stamp()
         record = run_cache.read()
         if record is not None:
-            try:
-                unchanged = Snapshot(record["dirs"], record["files"]).unchanged()
+            try:     # one pass over the snapshot: what changed (nothing: a hit), for the incremental run too
+                changes = Snapshot(record["dirs"], record["files"]).changes()
             except (TypeError, ValueError):
-                unchanged = False
-            hit = _from_plain(record["findings"]) if unchanged else None
+                record = None
+            if changes is not None and not changes[0] and not changes[1]:
+                hit = _from_plain(record["findings"]) if record is not None else None
 
     def rebuild() -> tuple[Project, Analysis]:
         project = _project_for(config, options.select, options.ignore)
@@ -621,7 +623,7 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
             state = run_cache.read_state(record)
             if state is not None:
                 outcome = incremental.run(config, {**record, "state": state}, options.select, options.ignore, skip,
-                                          lambda project: default_families())
+                                          lambda project: default_families(), changes)
         if run_cache is not None and outcome is not None:
             run_cache.store(outcome.snapshot, [_plain(f) for f in outcome.findings], outcome.suppressed,
                             len(outcome.project.files), outcome.state)

@@ -98,14 +98,19 @@ def _layout_unchanged(snapshot: Snapshot, changed_dirs: Mapping[str, tuple[int, 
 
 
 def run(config: Config, record: Mapping[str, Any], select: list[str], ignore: list[str], skip: set[str],
-        load_families: Callable[[Project], list[RuleFamily]]) -> Outcome | None:
-    """Re-check what changed since ``record``; None when the change needs a full run (or nothing changed)."""
+        load_families: Callable[[Project], list[RuleFamily]],
+        changes: tuple[dict[str, tuple[int, int, str]], dict[str, tuple[int, int, int, str]]] | None = None,
+        ) -> Outcome | None:
+    """Re-check what changed since ``record``; None when the change needs a full run (or nothing changed).
+
+    ``changes``: ``Snapshot.changes()`` of the record's snapshot, when the caller has it already."""
     state = _valid_state(record.get("state"))
     if state is None:
         return None
     try:
         snapshot = Snapshot(dict(record["dirs"]), dict(record["files"]))
-        changed_dirs, changed_files = snapshot.changes()
+        changed_dirs, changed_files = changes if changes is not None else snapshot.changes()
+        changed_files = dict(changed_files)
     except (TypeError, ValueError):
         return None
     if not (changed_dirs or changed_files) or len(changed_files) > MAX_CHANGED:
@@ -147,7 +152,8 @@ def run(config: Config, record: Mapping[str, Any], select: list[str], ignore: li
                   if rel in index and not changed_modules.isdisjoint(modules)}
     recheck = sorted(set(changed) | dependents, key=index.__getitem__)
 
-    files = [SourceFile(os.path.join(root, rel), rel, module, is_package, is_test)
+    make = SourceFile.make
+    files = [make(os.path.join(root, rel), rel, module, is_package, is_test)
              for rel, _, module, is_package, is_test in sources]
     project = _project_for(config, select, ignore, use_cache=True, files=files)
     families = enabled_families(project, load_families(project))

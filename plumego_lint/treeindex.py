@@ -86,7 +86,7 @@ class TreeIndex:
 
         if self.sources is None and self._plain_sources is not None:
             try:
-                self.sources = [SourceFile(*s) for s in self._plain_sources]
+                self.sources = [SourceFile.make(*s) for s in self._plain_sources]
             except TypeError:
                 self.sources = None
         if self.sources is None:

@@ -310,3 +310,15 @@ def test_a_state_file_from_another_run_is_not_used(fixture_copy) -> None:  # typ
     damaged = _run(root)
     assert damaged.rechecked is None
     _assert_same_as_uncached(root, damaged)
+
+
+def test_source_file_make_is_the_same_frozen_object() -> None:
+    import dataclasses
+
+    from plumego_lint.facts import SourceFile
+
+    made = SourceFile.make("/r/a/b.py", "a/b.py", "a.b", False, True)
+    assert made == SourceFile("/r/a/b.py", "a/b.py", "a.b", False, True)
+    assert hash(made) == hash(SourceFile("/r/a/b.py", "a/b.py", "a.b", False, True))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.rel = "c.py"  # type: ignore[misc]
