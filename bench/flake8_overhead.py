@@ -8,6 +8,8 @@ so flake8 also pays to map `# noqa` comments in each file that gets a finding) a
 rules run, their codes are ignored in config, so only the plugin's own work is measured). Usage:
     python bench/flake8_overhead.py [--wheel django-5.2.x-py3-none-any.whl] [--rounds 2] [--jobs 2]
 Without --wheel it downloads Django with pip. Not a test: it takes minutes.
+``--one-file --rounds N``: the editor case of issue 11 (flake8 on one file of the lint benchmark's corpus B,
+plain and with the plugin, and with ``--select E999``), see ``_one_file``.
 """
 
 from __future__ import annotations
@@ -57,12 +59,66 @@ def _flake8(tree: Path, env: dict[str, str], jobs: int) -> tuple[float, int]:
     return elapsed, out.stdout.count("\n")
 
 
+def _one_file(runs: int) -> int:
+    """The editor case (issue 11): flake8 on ONE file of corpus B (lint_bench.py), plain vs with the plugin,
+    whole-process wall time and CPU, interleaved, median of ``runs``; with flake8's default selection (plus
+    PLG, which the plugin registers) and with ``--select E999`` (where no PLG code is reported)."""
+    import statistics
+    import time
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from lint_bench import PYPROJECT, build_project, download_django
+
+    root = build_project(download_django(), "corpus_b", 10)
+    selections = {"bench": PYPROJECT, "default": PYPROJECT.replace('select = ["PLG1", "PLG9"]\n', "")}
+    files = ["corpus/copy3/db/models/query.py", "corpus/copy3/utils/text.py", "corpus/copy3/core/cache/utils.py"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    hide = {**env, HIDE: "1"}
+
+    def run(extra: list[str], file: str, environ: dict[str, str]) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", RUNNER, "--exit-zero", *extra, file], cwd=root, env=environ,
+                             capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if out.returncode != 0:
+            raise SystemExit(out.stderr)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    print(f"flake8 on one file of corpus B ({root}), median of {runs}, load {os.getloadavg()[0]:.2f}")
+    try:
+        for label, text in selections.items():
+            (root / "pyproject.toml").write_text(text, encoding="utf-8")
+            for file in files:
+                lines = sum(1 for _ in (root / file).open(encoding="utf-8"))
+                for extra in ([], ["--select", "E999"]):
+                    rows: dict[str, list[tuple[float, float]]] = {"plain": [], "plugin": []}
+                    run(extra, file, env)        # bytecode and the tree index written before timing
+                    for _ in range(runs):
+                        rows["plain"].append(run(extra, file, hide))
+                        rows["plugin"].append(run(extra, file, env))
+                    pw, pc = (statistics.median(v[i] for v in rows["plain"]) for i in (0, 1))
+                    gw, gc = (statistics.median(v[i] for v in rows["plugin"]) for i in (0, 1))
+                    flags = " ".join(extra) or "default selection + PLG"
+                    print(f"  [{label} config] {file} ({lines} lines), {flags}: plain {pw:.3f}s (CPU {pc:.3f}s), "
+                          f"with plugin {gw:.3f}s (CPU {gc:.3f}s) = {gw / pw:.2f}x wall, {gc / pc:.2f}x CPU")
+    finally:
+        (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", help="a Django wheel (default: pip download Django 5.2)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--one-file", action="store_true",
+                        help="the editor case instead: flake8 on one file of corpus B, plain vs with the plugin")
     args = parser.parse_args()
+    if args.one_file:
+        return _one_file(max(args.rounds, 1))
     with tempfile.TemporaryDirectory(prefix="flake8-bench-") as tmp:
         work = Path(tmp)
         wheel = _django_wheel(args.wheel, work)

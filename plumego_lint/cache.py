@@ -139,7 +139,7 @@ class FactsCache:
 
 # ------------------------------------------------------------------------------------------ run cache
 
-RUN_FORMAT = 2
+RUN_FORMAT = 4
 MEMO_FORMAT = 1
 
 
@@ -155,38 +155,64 @@ class RunCache:
 
     ``key`` covers the tool (and its own source), Python, the config and the CLI code filters; the
     snapshot covers the project tree. A hit means nothing that any rule reads has changed, so the
-    findings are returned without loading specs, facts or rules. Written like FactsCache (temp file +
-    rename: concurrent runs never see a torn file); an unreadable or malformed file is a miss.
+    findings are returned without loading specs, facts or rules. The record also keeps the run's
+    ``state`` (each file's hash, module and findings, whole-project findings and summaries: see
+    ``incremental``), from which a run after a small change re-checks only what that change can affect.
+    Written like FactsCache (temp file + rename: concurrent runs never see a torn file); an unreadable or
+    malformed file is a miss.
     """
 
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory
         self.file = directory / f"run-{key}.marshal"
+        # the state lives in its own file: a hit (and the CLI replay) reads the snapshot and findings only
+        self.state_file = directory / f"state-{key}.marshal"
 
-    def lookup(self) -> tuple[list[tuple[object, ...]], int, int] | None:
-        """(plain findings, suppressed count, file count) when the recorded inputs are unchanged."""
+    def read_state(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The state stored with ``record`` (same token: written by the same run), else None."""
+        try:
+            loaded = marshal.loads(self.state_file.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        if (not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT or not record.get("token")
+                or loaded.get("token") != record.get("token") or not isinstance(loaded.get("state"), dict)):
+            return None
+        state: dict[str, Any] = loaded["state"]
+        return state
+
+    def read(self) -> dict[str, Any] | None:
+        """The stored record (``dirs``, ``files``, ``findings``, ``suppressed``, ``files_checked``, ``token``)."""
         try:
             loaded = marshal.loads(self.file.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return None
-        try:
-            if not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT:
-                return None
-            dirs, files = loaded["dirs"], loaded["files"]
-            findings, suppressed, count = loaded["findings"], loaded["suppressed"], loaded["files_checked"]
-            if not (isinstance(dirs, dict) and isinstance(files, dict) and isinstance(findings, list)
-                    and isinstance(suppressed, int) and isinstance(count, int)):
-                return None
-            if not Snapshot(dirs, files).unchanged():
-                return None
-        except (KeyError, TypeError, ValueError):
+        if not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT:
             return None
-        return findings, suppressed, count
+        if not (isinstance(loaded.get("dirs"), dict) and isinstance(loaded.get("files"), dict)
+                and isinstance(loaded.get("findings"), list) and isinstance(loaded.get("suppressed"), int)
+                and isinstance(loaded.get("files_checked"), int)):
+            return None
+        return loaded
+
+    def lookup(self) -> tuple[list[tuple[object, ...]], int, int] | None:
+        """(plain findings, suppressed count, file count) when the recorded inputs are unchanged."""
+        loaded = self.read()
+        if loaded is None:
+            return None
+        try:
+            if not Snapshot(loaded["dirs"], loaded["files"]).unchanged():
+                return None
+        except (TypeError, ValueError):
+            return None
+        return loaded["findings"], loaded["suppressed"], loaded["files_checked"]
 
     def store(self, snapshot: Snapshot, findings: list[tuple[object, ...]], suppressed: int,
-              files_checked: int) -> None:
+              files_checked: int, state: dict[str, object] | None = None) -> None:
+        token = f"{time.time_ns()}-{os.getpid()}"
+        if state is not None:       # first: a reader that sees the new record finds its state, or none
+            _atomic_write(self.directory, self.state_file, {"format": RUN_FORMAT, "token": token, "state": state})
         data = {"format": RUN_FORMAT, "dirs": snapshot.dirs, "files": snapshot.files, "findings": findings,
-                "suppressed": suppressed, "files_checked": files_checked}
+                "suppressed": suppressed, "files_checked": files_checked, "token": token if state is not None else ""}
         _atomic_write(self.directory, self.file, data)
 
     def stamp(self) -> tuple[int, int, int] | None:

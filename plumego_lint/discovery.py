@@ -15,9 +15,11 @@ from pathlib import Path
 
 from plumego_lint.config import Config
 from plumego_lint.facts import SourceFile
+from plumego_lint.listing import Listed, record_dir, record_names
 
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "dist", "build", "venv", ".venv", "env"})
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 
 def is_test_path(rel: str) -> bool:
@@ -26,7 +28,7 @@ def is_test_path(rel: str) -> bool:
     name = parts[-1]
     if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
         return True
-    return any(p in {"tests", "test", "testing"} for p in parts[:-1])
+    return any(p in _TEST_DIRS for p in parts[:-1])
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -48,54 +50,81 @@ def module_name(rel_to_source_root: str) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
-def _walk(source_root: str, directory: str, config: Config, root_prefix: int) -> Iterator[tuple[str, str]]:
-    """(absolute path, repo-relative path) of every Python file below ``directory``; strings, not Paths (speed)."""
-    try:
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError:
-        return
-    names = {e.name for e in entries}
-    if directory != source_root and any(n in names for n in PROJECT_FILES):
-        return
-    if "pyvenv.cfg" in names:
-        return
-    for entry in entries:
-        name = entry.name
+def _walk(source_root: str, config: Config, root_prefix: int, dirs: Listed | None = None) -> Iterator[SourceFile]:
+    """Every Python file below ``source_root`` as a ``SourceFile`` (unsorted), one ``os.scandir`` per directory.
+
+    Module prefix and test flag are computed once per directory, not per file. ``dirs`` receives the
+    (ctime_ns, inode) of every directory listed, taken before it is listed (``treeindex`` watches them)."""
+    exclude = config.exclude
+    root_test = not _TEST_DIRS.isdisjoint(source_root[root_prefix:].replace(os.sep, "/").split("/"))
+    # (directory, its dotted module prefix or None when a part is no identifier, is a test directory)
+    stack: list[tuple[str, str | None, bool]] = [(source_root, "", root_test)]
+    while stack:
+        directory, prefix, dir_test = stack.pop()
+        if dirs is not None:
+            record_dir(dirs, directory)
         try:
-            if entry.is_dir(follow_symlinks=False):
-                if name.startswith(".") or name in SKIP_DIRS:
-                    continue
-                rel = entry.path[root_prefix:].replace(os.sep, "/")
-                if config.exclude and _excluded(rel, config.exclude):
-                    continue
-                yield from _walk(source_root, entry.path, config, root_prefix)
-            elif name.endswith(".py"):
-                if entry.is_symlink() and not os.path.exists(entry.path):
-                    continue
-                rel = entry.path[root_prefix:].replace(os.sep, "/")
-                if not (config.exclude and _excluded(rel, config.exclude)):
-                    yield entry.path, rel
+            with os.scandir(directory) as it:
+                entries = list(it)
         except OSError:
             continue
+        names = {e.name for e in entries}
+        if dirs is not None:
+            record_names(dirs, directory, names)
+        if directory != source_root and not names.isdisjoint(PROJECT_FILES):
+            continue
+        if "pyvenv.cfg" in names:
+            continue
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if name.startswith(".") or name in SKIP_DIRS:
+                        continue
+                    if exclude and _excluded(entry.path[root_prefix:].replace(os.sep, "/"), exclude):
+                        continue
+                    sub = f"{prefix}.{name}" if prefix else name
+                    stack.append((entry.path, sub if prefix is not None and name.isidentifier() else None,
+                                  dir_test or name in _TEST_DIRS))
+                elif name.endswith(".py"):
+                    if entry.is_symlink() and not os.path.exists(entry.path):
+                        if dirs is not None:
+                            dirs[entry.path] = (-1, -1, "")    # a dangling link: its target appearing counts
+                        continue
+                    path = entry.path
+                    rel = path[root_prefix:].replace(os.sep, "/")
+                    if exclude and _excluded(rel, exclude):
+                        continue
+                    stem = name[:-3]
+                    is_package = stem == "__init__"
+                    if prefix is None:
+                        module = ""
+                    elif is_package:
+                        module = prefix
+                    elif stem.isidentifier():
+                        module = f"{prefix}.{stem}" if prefix else stem
+                    else:
+                        module = ""
+                    is_test = dir_test or name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+                    yield SourceFile(path, rel, module, is_package, is_test)
+            except OSError:
+                continue
 
 
-def discover(config: Config) -> list[SourceFile]:
-    """Every Python file under the configured source roots, sorted by path, each named as a module."""
+def discover(config: Config, dirs: Listed | None = None) -> list[SourceFile]:
+    """Every Python file under the configured source roots, sorted by path, each named as a module.
+
+    ``dirs``, when given, receives the stat of every directory the walk listed (see ``_walk``)."""
     out: dict[str, SourceFile] = {}
     root = str(config.root)
     root_prefix = len(root.rstrip(os.sep)) + 1
     for source_root in config.source_roots:
         base = os.path.normpath(os.path.join(root, source_root))
-        base_prefix = len(base.rstrip(os.sep)) + 1
         if not base.startswith(root):
             continue
-        for abspath, rel in _walk(base, base, config, root_prefix):
-            if rel in out:
-                continue
-            module, is_package = module_name(abspath[base_prefix:].replace(os.sep, "/"))
-            out[rel] = SourceFile(abspath=abspath, rel=rel, module=module, is_package=is_package,
-                                  is_test=is_test_path(rel))
+        for file in _walk(base, config, root_prefix, dirs):
+            if file.rel not in out:
+                out[file.rel] = file
     return [out[k] for k in sorted(out)]
 
 
@@ -114,7 +143,8 @@ def files_under(config: Config, paths: Iterable[Path]) -> list[str]:
         if base is None or not base.startswith(root) or _hidden(base, target, config, root_prefix):
             continue
         if os.path.isdir(target):
-            found.update(rel for _, rel in _walk(base, target, config, root_prefix))
+            # walked from the named folder itself (_hidden checked the folders above it, itself included)
+            found.update(f.rel for f in _walk(target, config, root_prefix, None))
         elif target.endswith(".py") and os.path.isfile(target):
             rel = target[root_prefix:].replace(os.sep, "/")
             if not (config.exclude and _excluded(rel, config.exclude)):

@@ -11,7 +11,7 @@ rules; those modules are therefore imported lazily. Must not format output or pa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from plumego_lint.config import Config, find_root, load_config
 from plumego_lint.findings import Finding
 
 if TYPE_CHECKING:
-    from plumego_lint.facts import FileFacts
+    from plumego_lint.facts import FileFacts, SourceFile
     from plumego_lint.rules import Analysis, Project, RuleFamily, TreeExtractor
 
 PARALLEL_MIN_FILES = 300
@@ -59,7 +59,8 @@ class CheckResult:
     def __init__(self, project: Project | None = None, analysis: Analysis | None = None,
                  findings: list[Finding] | None = None, suppressed: int = 0, baselined: int = 0, *,
                  root: Path | None = None, file_count: int | None = None,
-                 rebuild: Callable[[], tuple[Project, Analysis]] | None = None) -> None:
+                 rebuild: Callable[[], tuple[Project, Analysis]] | None = None,
+                 rechecked: list[str] | None = None) -> None:
         if project is None and (rebuild is None or root is None or file_count is None):
             raise ValueError("CheckResult needs a project, or root, file_count and rebuild")
         self._project = project
@@ -70,13 +71,15 @@ class CheckResult:
         self.baselined = baselined
         self.root: Path = root if root is not None else project.root if project is not None else Path()
         self._file_count = file_count
+        # the files an incremental run checked again (None: not an incremental run; see ``incremental``)
+        self.rechecked = rechecked
         # (run-cache file, its stat) when these findings are stored in / came from that file (CLI replay)
         self.run_stamp: tuple[str, tuple[int, int, int]] | None = None
 
     @property
     def cached(self) -> bool:
         """True when the findings came from the run cache (nothing changed since the last run)."""
-        return self._project is None
+        return self._project is None and self.rechecked is None
 
     def _load(self) -> None:
         if self._project is None or self._analysis is None:
@@ -106,29 +109,61 @@ class CheckResult:
 
 
 def build_project(start: Path, config_file: Path | None = None, select: Sequence[str] = (),
-                  ignore: Sequence[str] = ()) -> Project:
-    """Discover config, load specs (SpecError: PLG902) and list files."""
+                  ignore: Sequence[str] = (), *, use_cache: bool = False) -> Project:
+    """Discover config, load specs (SpecError: PLG902) and list files (with ``use_cache``, through the
+    tree index: no walk while no directory changed)."""
     root = config_file.resolve().parent if config_file else find_root(start)
-    return _project_for(load_config(root, config_file), select, ignore)
+    return _project_for(load_config(root, config_file), select, ignore, use_cache=use_cache)
 
 
-def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str]) -> Project:
-    from plumego_lint.discovery import discover
+def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str], *, use_cache: bool = False,
+                 files: list[SourceFile] | None = None) -> Project:
+    """The project model. ``use_cache``: sources and module.yaml files from the tree index (``treeindex``)
+    while no directory changed; ``files``: the sources, already known (the incremental run's record)."""
+    project, load_specs_now = _project_deferred(config, select, ignore, use_cache=use_cache, files=files)
+    load_specs_now()
+    return project
+
+
+def _project_deferred(config: Config, select: Sequence[str], ignore: Sequence[str], *, use_cache: bool = False,
+                      files: list[SourceFile] | None = None) -> tuple[Project, Callable[[], None]]:
+    """The project model without its specs, and what loads them into it (SpecError: PLG902): a cold run
+    loads the specs while the parse workers run (``collect_facts(while_parsing=...)``)."""
     from plumego_lint.facts import ModuleIndex
     from plumego_lint.rules import Project
-    from plumego_lint.specs import SpecError, load_specs
 
-    specs = load_specs(config.root, config.specs) if config.specs else None
-    files = discover(config)
-    if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
-                                     for f in files):
-        # a typo here would turn every import rule into a silent pass
-        raise SpecError(specs.spec_file("repo.yaml"), (specs.repo.module_location or specs.repo.location).line,
-                        f"repo.module {specs.package!r} names no package or module under the source roots "
-                        f"({', '.join(config.source_roots)}) of {config.root}")
+    index = None
+    if use_cache:
+        from plumego_lint.treeindex import TreeIndex
+
+        index = TreeIndex(config)
+        index.load()
+    if files is None:
+        if index is not None:
+            files = index.discover(config)
+        else:
+            from plumego_lint.discovery import discover
+
+            files = discover(config)
     modules = ModuleIndex(f.module for f in files if f.module)
     enabled = code_filter([*config.select, *select], [*config.ignore, *ignore])
-    return Project(root=config.root, config=config, specs=specs, files=files, modules=modules, enabled=enabled)
+    project = Project(root=config.root, config=config, specs=None, files=files, modules=modules, enabled=enabled)
+
+    def load_specs_now() -> None:
+        from plumego_lint.specs import SpecError, load_specs
+
+        specs = (load_specs(config.root, config.specs, list_manifests=index.list_manifests if index else None)
+                 if config.specs else None)
+        if index is not None:
+            index.store()
+        if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
+                                         for f in project.files):
+            # a typo here would turn every import rule into a silent pass
+            raise SpecError(specs.spec_file("repo.yaml"), (specs.repo.module_location or specs.repo.location).line,
+                            f"repo.module {specs.package!r} names no package or module under the source roots "
+                            f"({', '.join(config.source_roots)}) of {config.root}")
+        project.specs = specs
+    return project, load_specs_now
 
 
 # (rel path, absolute path, each tree extractor's key for the file: None when it wants nothing)
@@ -173,8 +208,12 @@ def _parse_chunk(items: list[Work], extractors: tuple[TreeExtractor, ...] | None
 
 def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool = True,
                   families: Sequence[RuleFamily] = (), digests: dict[str, str] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> dict[str, FileFacts]:
+                  progress: Callable[[int, int], None] | None = None,
+                  while_parsing: Callable[[], None] | None = None) -> dict[str, FileFacts]:
     """Facts of every discovered file: from the cache when the content is known, else parsed (in parallel).
+
+    ``while_parsing`` (e.g. loading the specs) and every family's ``prepare`` run once the parse workers
+    have their work, so that start-up work overlaps with the parse instead of preceding it.
 
     Each active family's ``tree_extractor`` runs on the same parse (so no file is parsed twice) or comes
     from the cache; its facts reach the family through ``take_tree_facts`` before this returns.
@@ -182,7 +221,8 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
     from plumego_lint.cache import FactsCache, cache_key
     from plumego_lint.facts import FileFacts, content_hash
 
-    takers = [(family, extractor) for family in enabled_families(project, families)
+    active = enabled_families(project, families)
+    takers = [(family, extractor) for family in active
               if (extractor := family.tree_extractor(project)) is not None]
     extractors = tuple(extractor for _, extractor in takers)
     no_keys: tuple[str | None, ...] = (None,) * len(extractors)
@@ -279,11 +319,24 @@ def collect_facts(project: Project, *, jobs: int | None = None, use_cache: bool 
         chunks = [misses[i:i + CHUNK] for i in range(0, len(misses), CHUNK)]
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_init_worker,
                                  initargs=(extractors,)) as pool:
+            futures = [pool.submit(_parse_chunk, chunk) for chunk in chunks]
+            try:
+                if while_parsing is not None:
+                    while_parsing()
+                for family in active:       # specs, models and tiers load while the workers parse
+                    family.prepare(project)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)    # e.g. a spec error: exit without the parse
+                raise
             # decode each chunk as it arrives, while the workers parse the next ones
-            for future in as_completed([pool.submit(_parse_chunk, chunk) for chunk in chunks]):
+            for future in as_completed(futures):
                 take(future.result())
     else:
+        if while_parsing is not None:
+            while_parsing()
         take(_parse_chunk(misses, extractors))
+        for family in active:
+            family.prepare(project)
     if cache is not None:
         cache.save({f.rel for f in project.files})
     for (family, _), built in zip(takers, tree_facts):
@@ -333,19 +386,36 @@ def memo_scope(project: Project) -> str:
     return h.hexdigest()
 
 
-def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
-             memo: MemoState | None = None, digests: dict[str, str] | None = None) -> list[Finding]:
-    """Every finding of every family, sorted; select/ignore applied (noqa is ``apply_noqa``'s).
+@dataclass
+class Evaluation:
+    """A run's findings in the parts an incremental run recomputes separately (all before ``# noqa``).
 
-    With ``memo`` and ``digests``, a file whose signature matches the last run's reuses the findings
-    of the file-local families (``RuleFamily.file_local``) instead of resolving and checking again."""
-    from plumego_lint.rules import default_families
+    ``per_file``: each file's ``check_file`` findings (every family); ``project``: ``check_project``
+    findings (tree layout, specs, config); ``summaries``: each family's ``summarize`` value by file, and
+    ``derived`` what ``check_summaries`` made of them; ``reads``: the other modules each file's checks
+    read (``RuleFamily.dependencies``). Only enabled codes are kept."""
 
-    families = enabled_families(project, families if families is not None else default_families())
+    per_file: dict[str, list[Finding]] = field(default_factory=dict)
+    project: list[Finding] = field(default_factory=list)
+    summaries: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)
+    derived: list[Finding] = field(default_factory=list)
+    reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def findings(self) -> list[Finding]:
+        out = [f for found in self.per_file.values() for f in found]
+        return sorted([*out, *self.project, *self.derived], key=Finding.sort_key)
+
+
+def check_files(project: Project, analysis: Analysis, families: list[RuleFamily], files: Sequence[SourceFile],
+                into: Evaluation, *, memo: MemoState | None = None, digests: dict[str, str] | None = None) -> None:
+    """Per-file findings, summaries and reads of ``files`` (those with facts) into ``into``."""
+    from plumego_lint.rules.base import RuleFamily as Base
+
+    summarizing = [f for f in families if type(f).summarize is not Base.summarize]
     local = [f for f in families if f.file_local]
     others = [f for f in families if not f.file_local]
-    out: list[Finding] = []
-    for file in project.files:
+    enabled = project.enabled
+    for file in files:
         facts = analysis.facts.get(file.rel)
         if facts is None:
             continue
@@ -362,24 +432,76 @@ def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | 
                 found.extend(family.check_file(project, file, facts, analysis.imports.get(file.rel, [])))
         if memo is not None and signature is not None:
             memo.current[file.rel] = (signature, [_plain(f) for f in found])
+        reads: set[str] = set()
         for family in others:
             found.extend(family.check_file(project, file, facts, analysis.imports.get(file.rel, [])))
-        out.extend(found)
-    for family in families:
-        out.extend(family.check_project(project, analysis))
-    return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
+            reads.update(family.dependencies(project, file))
+        kept = [f for f in found if enabled(f.code)]
+        if kept:
+            into.per_file[file.rel] = kept
+        else:
+            into.per_file.pop(file.rel, None)
+        if reads:
+            into.reads[file.rel] = tuple(sorted(reads))
+        else:
+            into.reads.pop(file.rel, None)
+        for family in summarizing:
+            summary = family.summarize(project, file, facts, analysis.imports.get(file.rel, []))
+            table = into.summaries.setdefault(family.name, {})
+            if summary is not None:
+                table[file.rel] = summary
+            else:
+                table.pop(file.rel, None)
+
+
+def check_summaries(project: Project, families: list[RuleFamily], into: Evaluation) -> None:
+    into.derived = [f for family in families
+                    for f in family.check_summaries(project, into.summaries.get(family.name, {}))
+                    if project.enabled(f.code)]
+
+
+def evaluate_parts(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
+                   memo: MemoState | None = None, digests: dict[str, str] | None = None) -> Evaluation:
+    """Every family on every file and on the whole project, kept in parts (see ``Evaluation``).
+
+    With ``memo`` and ``digests``, a file whose signature matches the last run's reuses the findings
+    of the file-local families (``RuleFamily.file_local``) instead of resolving and checking again."""
+    from plumego_lint.rules import default_families
+
+    families = enabled_families(project, families if families is not None else default_families())
+    out = Evaluation()
+    check_files(project, analysis, families, project.files, out, memo=memo, digests=digests)
+    out.project = [f for family in families for f in family.check_project(project, analysis)
+                   if project.enabled(f.code)]
+    check_summaries(project, families, out)
+    return out
+
+
+def evaluate(project: Project, analysis: Analysis, families: list[RuleFamily] | None = None, *,
+             memo: MemoState | None = None, digests: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding of every family, sorted; select/ignore applied (noqa is ``apply_noqa``'s)."""
+    return evaluate_parts(project, analysis, families, memo=memo, digests=digests).findings()
 
 
 def apply_noqa(project: Project, analysis: Analysis, findings: list[Finding]) -> tuple[list[Finding], int]:
+    def noqa_of(rel: str) -> Mapping[int, tuple[str, ...]] | None:
+        facts = analysis.facts.get(rel)
+        return facts.noqa if facts is not None else None
+    return noqa_filter(noqa_of, findings)
+
+
+def noqa_filter(noqa_of: Callable[[str], Mapping[int, tuple[str, ...]] | None],
+                findings: list[Finding]) -> tuple[list[Finding], int]:
+    """Drop findings a ``# noqa`` comment of their file silences; also returns how many were dropped."""
     from plumego_lint.facts import noqa_suppresses
 
     kept: list[Finding] = []
     suppressed = 0
     for f in findings:
-        facts = analysis.facts.get(f.path)
-        if facts is not None and facts.noqa:
+        noqa = noqa_of(f.path)
+        if noqa:
             first, last = f.noqa_lines if f.noqa_lines != (0, 0) else (f.line, f.line)
-            if noqa_suppresses(facts.noqa, f.code, {f.line, *range(first, last + 1)}):
+            if noqa_suppresses(noqa, f.code, {f.line, *range(first, last + 1)}):
                 suppressed += 1
                 continue
         kept.append(f)
@@ -408,52 +530,140 @@ def _snapshot_roots(config: Config, project: Project | None, families: list[Rule
     return roots
 
 
+def _named_sources(config: Config, paths: Sequence[Path]) -> list[str] | None:
+    """The repo-relative paths when every PATH given is an existing ``.py`` file under the root, else None."""
+    rels: list[str] = []
+    for p in paths:
+        if p.suffix != ".py" or not p.is_file():
+            return None
+        try:
+            rels.append(p.resolve().relative_to(config.root).as_posix())
+        except ValueError:
+            return None
+    return rels
+
+
+def check_named(config: Config, options: CheckOptions, rels: Sequence[str]) -> CheckResult:
+    """``check FILE.py...`` (pre-commit, editors): the findings of those files and nothing else.
+
+    Costs the module index (discovery), the specs and the named files: no other file is read or parsed,
+    no cache is loaded or written. A family whose findings read other files' contents does that lazily
+    (the service family's re-export checks parse the adapter they look at). Whole-project rules that only
+    ever report on spec, manifest or docs files (``RuleFamily.project_findings_in_sources`` False) are
+    skipped: no finding of theirs could name one of these files. The result equals a whole-tree run
+    filtered to the named files (tests/lint/test_lint_incremental.py)."""
+    from plumego_lint.facts import FileFacts
+    from plumego_lint.rules import default_families
+
+    project = _project_for(config, options.select, options.ignore, use_cache=options.use_cache)
+    families = enabled_families(project, default_families())
+    wanted = set(rels)
+    files = [f for f in project.files if f.rel in wanted]
+    takers = [(family, extractor) for family in families
+              if (extractor := family.tree_extractor(project)) is not None]
+    extractors = tuple(extractor for _, extractor in takers)
+    tree_facts: list[dict[str, object]] = [{} for _ in extractors]
+    facts: dict[str, FileFacts] = {}
+    work = [(f.rel, f.abspath, tuple(x.key(f) for x in extractors)) for f in files]
+    for rel, _, plain, extras in _parse_chunk(work, extractors):
+        facts[rel] = FileFacts.from_plain(plain)
+        for i, value in enumerate(extras):
+            if value is not None:
+                tree_facts[i][rel] = extractors[i].decode(value)
+    for (family, _), built in zip(takers, tree_facts):
+        family.take_tree_facts(project, built)
+    analysis = analyze(project, facts)
+    evaluation = Evaluation()
+    check_files(project, analysis, families, files, evaluation)
+    evaluation.project = [f for family in families if family.project_findings_in_sources
+                          for f in family.check_project(project, analysis) if project.enabled(f.code)]
+    named = [f for f in evaluation.findings() if f.path in wanted]
+    findings, suppressed = apply_noqa(project, analysis, named)
+    return CheckResult(project, analysis, findings, suppressed)
+
+
+def _store_full(run_cache: RunCache, config: Config, project: Project, families: list[RuleFamily],
+                findings: list[Finding], suppressed: int, skip: set[str], state: dict[str, object] | None) -> None:
+    snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)
+    snapshot.settle()
+    run_cache.store(snapshot, [_plain(f) for f in findings], suppressed, len(project.files), state)
+
+
 def run_check(start: Path, options: CheckOptions) -> CheckResult:
     root = options.config_file.resolve().parent if options.config_file else find_root(start)
     config = load_config(root, options.config_file)
     cache_dir = config.root / config.cache_dir
+    named = _named_sources(config, options.paths) if options.paths else None
+    if named is not None:
+        result = check_named(config, options, named)
+        return _with_baseline(config, options, result)
     run_cache: RunCache | None = None
-    hit = None
+    record = None
     stamp = None
+    hit: list[Finding] | None = None
+    changes = None
+    skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
     if options.use_cache:
         run_cache = RunCache(cache_dir, run_key(config.fingerprint(), config.root, options.select, options.ignore))
         stamp = run_cache.stamp()
-        hit = run_cache.lookup()
-    findings: list[Finding] | None = _from_plain(hit[0]) if hit is not None else None
-    if hit is not None and findings is not None:
-        suppressed, count = hit[1], hit[2]
+        record = run_cache.read()
+        if record is not None:
+            try:     # one pass over the snapshot: what changed (nothing: a hit), for the incremental run too
+                changes = Snapshot(record["dirs"], record["files"]).changes()
+            except (TypeError, ValueError):
+                record = None
+            if changes is not None and not changes[0] and not changes[1]:
+                hit = _from_plain(record["findings"]) if record is not None else None
 
-        def rebuild() -> tuple[Project, Analysis]:
-            project = _project_for(config, options.select, options.ignore)
-            return project, analyze(project, collect_facts(project, jobs=options.jobs, use_cache=options.use_cache))
-        result = CheckResult(findings=findings, suppressed=suppressed, root=config.root, file_count=count,
-                             rebuild=rebuild)
+    def rebuild() -> tuple[Project, Analysis]:
+        project = _project_for(config, options.select, options.ignore)
+        return project, analyze(project, collect_facts(project, jobs=options.jobs, use_cache=options.use_cache))
+
+    if record is not None and hit is not None:
+        result = CheckResult(findings=hit, suppressed=record["suppressed"], root=config.root,
+                             file_count=record["files_checked"], rebuild=rebuild)
     else:
+        from plumego_lint import incremental
         from plumego_lint.rules import default_families
 
-        if run_cache is not None:
-            ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
-        project = _project_for(config, options.select, options.ignore)
-        digests: dict[str, str] = {}
-        families = enabled_families(project, default_families())
-        facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
-                              digests=digests, progress=options.progress)
-        analysis = analyze(project, facts)
-        memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
-                     if run_cache else None)
-        scope = memo_scope(project) if memo_file is not None else ""
-        memo = MemoState(memo_file.load(scope)) if memo_file is not None else None
-        findings, suppressed = apply_noqa(project, analysis,
-                                          evaluate(project, analysis, families, memo=memo, digests=digests))
-        if memo_file is not None and memo is not None and memo.current != memo.previous:
-            memo_file.store(scope, memo.current)
-        if run_cache is not None:
-            skip = {str(cache_dir), *(str(p.resolve()) for p in options.outputs)}
-            snapshot = Snapshot.take(_snapshot_roots(config, project, families), skip)
-            snapshot.settle()
-            run_cache.store(snapshot, [_plain(f) for f in findings], suppressed, len(project.files))
+        outcome = None
+        if run_cache is not None and record is not None:
+            state = run_cache.read_state(record)
+            if state is not None:
+                outcome = incremental.run(config, {**record, "state": state}, options.select, options.ignore, skip,
+                                          lambda project: default_families(), changes)
+        if run_cache is not None and outcome is not None:
+            run_cache.store(outcome.snapshot, [_plain(f) for f in outcome.findings], outcome.suppressed,
+                            len(outcome.project.files), outcome.state)
             stamp = run_cache.stamp()
-        result = CheckResult(project, analysis, findings, suppressed)
+            result = CheckResult(findings=outcome.findings, suppressed=outcome.suppressed, root=config.root,
+                                 file_count=len(outcome.project.files), rebuild=rebuild,
+                                 rechecked=outcome.rechecked)
+        else:
+            if run_cache is not None:
+                ensure_cache_dir(cache_dir)       # before the snapshot: creating it changes the root's ctime
+            project, load_specs_now = _project_deferred(config, options.select, options.ignore,
+                                                        use_cache=options.use_cache)
+            digests: dict[str, str] = {}
+            families = enabled_families(project, default_families())
+            facts = collect_facts(project, jobs=options.jobs, use_cache=options.use_cache, families=families,
+                                  digests=digests, while_parsing=load_specs_now,
+                                  progress=options.progress)
+            analysis = analyze(project, facts)
+            memo_file = (FindingsMemo(cache_dir, memo_key(config.fingerprint(), options.select, options.ignore))
+                         if run_cache else None)
+            scope = memo_scope(project) if memo_file is not None else ""
+            memo = MemoState(memo_file.load(scope)) if memo_file is not None else None
+            evaluation = evaluate_parts(project, analysis, families, memo=memo, digests=digests)
+            findings, suppressed = apply_noqa(project, analysis, evaluation.findings())
+            if memo_file is not None and memo is not None and memo.current != memo.previous:
+                memo_file.store(scope, memo.current)
+            if run_cache is not None:
+                noqa = {rel: f.noqa for rel, f in facts.items() if f.noqa}
+                state = incremental.state_of(project, digests, evaluation, noqa)
+                _store_full(run_cache, config, project, families, findings, suppressed, skip, state)
+                stamp = run_cache.stamp()
+            result = CheckResult(project, analysis, findings, suppressed)
     baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
     if (run_cache is not None and stamp is not None and (hit is None or stamp == run_cache.stamp())
             and baseline_file is None and config.cache_dir == ".plumego-lint-cache"):
@@ -470,6 +680,11 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
                                   for w in wanted)]
     if config.per_file_ignores:
         result.findings = [f for f in result.findings if not config.ignored_for(f.path, f.code)]
+    return _with_baseline(config, options, result)
+
+
+def _with_baseline(config: Config, options: CheckOptions, result: CheckResult) -> CheckResult:
+    baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
     if baseline_file is not None:
         from plumego_lint.baseline import Baseline
 

@@ -543,15 +543,17 @@ class ModuleIndex:
     """The dotted names that exist as modules or packages in the discovered tree (plus their parents)."""
 
     def __init__(self, modules: Iterable[str], extra_roots: Mapping[str, Path] | None = None) -> None:
-        known: set[str] = set()
-        for m in modules:
-            parts = m.split(".")
-            for i in range(1, len(parts) + 1):
-                known.add(".".join(parts[:i]))
+        listed = list(modules)
+        known = set(listed)
+        for m in listed:      # add every parent; stop at one already known (its own parents are, or will be)
+            parent = m.rpartition(".")[0]
+            while parent and parent not in known:
+                known.add(parent)
+                parent = parent.rpartition(".")[0]
         self._known = known
         self._extra = dict(extra_roots or {})
         self._extra_cache: dict[str, bool] = {}
-        self.top_level = frozenset(m.split(".")[0] for m in known)
+        self.top_level = frozenset(m.partition(".")[0] for m in listed)
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
@@ -638,6 +640,14 @@ class SourceFile:
     module: str         # dotted module name ("" when it cannot be named)
     is_package: bool    # an __init__.py
     is_test: bool
+
+    @classmethod
+    def make(cls, abspath: str, rel: str, module: str, is_package: bool, is_test: bool) -> SourceFile:
+        """The same object as ``SourceFile(...)`` built without the frozen ``__setattr__`` per field (a
+        third of the time: the incremental run and the tree index make one per file of the tree)."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(abspath=abspath, rel=rel, module=module, is_package=is_package, is_test=is_test)
+        return obj
 
     @property
     def path(self) -> Path:

@@ -15,28 +15,53 @@ import ast
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plumego_lint import __version__
-from plumego_lint.config import find_root
-from plumego_lint.engine import build_project
-from plumego_lint.facts import facts_from_tree, noqa_suppresses, scan_noqa
-from plumego_lint.rules import Finding, Project, RuleFamily, default_families
-from plumego_lint.rules.service import ServiceFamily
-from plumego_lint.specs import SpecError
+
+if TYPE_CHECKING:
+    from plumego_lint.rules import Finding, Project, RuleFamily
+    from plumego_lint.specs import SpecError
+
+# Every code a PLG rule could have: flake8 is asked which of them it would report (``_selected_codes``).
+_CANDIDATES = tuple(f"PLG{n}" for n in range(100, 1000))
+
+
+def _selected_codes(options: argparse.Namespace) -> frozenset[str] | None:
+    """The PLG codes flake8 would report with these options (select, ignore, extend-*, defaults), decided
+    by flake8's own ``DecisionEngine``; None when this flake8 has no such engine (then every rule runs
+    and flake8 filters). Empty for ``--select E999`` and the like: the plugin then does nothing at all."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        engine = DecisionEngine(options)
+        chosen = tuple(engine.selected)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+    if chosen and not any(s.startswith("PLG") or "PLG".startswith(s) for s in chosen):
+        return frozenset()     # no select entry can match a PLG code: none is reported, skip the loop below
+    return frozenset(code for code in _CANDIDATES if engine.decision_for(code) is Decision.Selected)
 
 
 @lru_cache(maxsize=8)
 def _project(root: Path) -> tuple[Project, list[RuleFamily]] | SpecError:
-    """One project model per root per flake8 worker process (flake8 builds a plugin object per file)."""
+    """One project model per root per flake8 worker process (flake8 builds a plugin object per file).
+
+    Through the tree index (``treeindex``): while no directory changed, no walk of the tree."""
+    from plumego_lint.engine import build_project
+    from plumego_lint.rules import default_families
+    from plumego_lint.specs import SpecError
+
     try:
-        return build_project(root), default_families()
+        return build_project(root, use_cache=True), default_families()
     except SpecError as exc:
         return exc   # reported on line 1 of every file checked, so an editor shows it instead of silence
 
 
 @lru_cache(maxsize=256)
 def _root_of(directory: Path) -> Path:
+    from plumego_lint.config import find_root
+
     return find_root(directory)
 
 
@@ -47,6 +72,8 @@ class PlumegoFlake8Plugin:
     version = __version__
     include_info = False
     disable_noqa = False
+    # the PLG codes flake8 reports in this run (``parse_options``); None: not known, run every rule
+    selected: frozenset[str] | None = None
 
     def __init__(self, tree: ast.Module, filename: str, lines: Sequence[str]) -> None:
         self.tree = tree
@@ -62,10 +89,16 @@ class PlumegoFlake8Plugin:
     def parse_options(cls, options: argparse.Namespace) -> None:
         cls.include_info = bool(getattr(options, "plumego_info", False))
         cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+        cls.selected = _selected_codes(options)
 
     def findings(self) -> list[Finding]:
-        if self.filename in ("stdin", "-", ""):
+        if self.filename in ("stdin", "-", "") or self.selected is not None and not self.selected:
             return []
+        from plumego_lint.facts import facts_from_tree
+        from plumego_lint.rules import Finding
+        from plumego_lint.rules.service import ServiceFamily
+        from plumego_lint.specs import SpecError
+
         path = Path(self.filename).resolve()
         root = _root_of(path.parent)
         loaded = _project(root)
@@ -74,6 +107,10 @@ class PlumegoFlake8Plugin:
             return [Finding("PLG902", "error", self.filename, 1, 1,
                             f"plumego-lint cannot run: {where}:{loaded.line}: {loaded.message}")]
         project, families = loaded
+        selected = self.selected
+        # a family none of whose codes the config enables and flake8 reports is not run
+        families = [f for f in families if not f.rules or any(
+            project.enabled(r.code) and (selected is None or r.code in selected) for r in f.rules)]
         try:
             rel = path.relative_to(project.root).as_posix()
         except ValueError:
@@ -97,6 +134,8 @@ class PlumegoFlake8Plugin:
         return sorted((f for f in out if project.enabled(f.code)), key=Finding.sort_key)
 
     def run(self) -> Iterator[tuple[int, int, str, type[PlumegoFlake8Plugin]]]:
+        from plumego_lint.facts import noqa_suppresses, scan_noqa
+
         noqa: dict[int, tuple[str, ...]] | None = None
         for finding in self.findings():
             if finding.severity == "info" and not self.include_info:

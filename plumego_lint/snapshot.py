@@ -110,6 +110,16 @@ class Snapshot:
                 except OSError:
                     self.files[path] = _MISSING
 
+    def settle_dirs(self) -> None:
+        """``settle`` for directories only (files whose content was read are given their digest by the reader)."""
+        horizon = time.time_ns() - RACY_NS
+        for path, (ctime, ino, names) in list(self.dirs.items()):
+            if ctime >= horizon and not names:
+                try:
+                    self.dirs[path] = (ctime, ino, _names_digest(path))
+                except OSError:
+                    self.dirs[path] = (-1, -1, "")
+
     def unchanged(self) -> bool:
         """True when every recorded directory and file still has the recorded stat (and digest, when racy)."""
         stat = os.stat
@@ -132,3 +142,53 @@ class Snapshot:
         except OSError:
             return False
         return True
+
+    def changes(self) -> tuple[dict[str, tuple[int, int, str]], dict[str, tuple[int, int, int, str]]]:
+        """What ``unchanged`` would find different, entry by entry: (directories, files), each with its stat now.
+
+        Same tests as ``unchanged``; an entry that cannot be stat-ed now is given the ``_MISSING`` stat
+        (files) or ``(-1, -1, "")`` (directories). Used to re-check only what changed."""
+        dirs: dict[str, tuple[int, int, str]] = {}
+        files: dict[str, tuple[int, int, int, str]] = {}
+        stat = os.stat
+        for path, (ctime, ino, names) in self.dirs.items():
+            try:
+                st = stat(path)
+                if st.st_ctime_ns != ctime or st.st_ino != ino or (names and _names_digest(path) != names):
+                    dirs[path] = (st.st_ctime_ns, st.st_ino, "")
+            except OSError:
+                dirs[path] = (-1, -1, "")
+        for path, (size, ctime, ino, digest) in self.files.items():
+            try:
+                st = stat(path)
+            except FileNotFoundError:
+                if size != -1:
+                    files[path] = _MISSING
+                continue
+            except OSError:
+                files[path] = _MISSING
+                continue
+            now = (st.st_size, st.st_ctime_ns, st.st_ino, "")
+            if st.st_size != size or st.st_ctime_ns != ctime or st.st_ino != ino:
+                files[path] = now
+                continue
+            try:
+                if digest and _file_digest(path) != digest:
+                    files[path] = now
+            except OSError:
+                files[path] = _MISSING
+        return dirs, files
+
+    @staticmethod
+    def listing(path: str, skip: Iterable[str] = ()) -> set[str]:
+        """The entries of a directory ``take`` records (dot directories and ``__pycache__`` left out)."""
+        skipped = set(skip)
+        out: set[str] = set()
+        with os.scandir(path) as it:
+            for entry in it:
+                if entry.path in skipped:
+                    continue
+                if entry.is_dir(follow_symlinks=False) and (entry.name.startswith(".") or entry.name == "__pycache__"):
+                    continue
+                out.add(entry.path)
+        return out

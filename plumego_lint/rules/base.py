@@ -148,13 +148,41 @@ class RuleFamily:
     # index (never another file's facts): the engine then reuses a file's findings from the last run
     # while its content, its module identity, the module index and the specs are unchanged.
     file_local: bool = False
+    # False when ``check_project`` only ever reports on spec, manifest or docs files, never on a Python
+    # source: ``check FILE.py`` (pre-commit, editors) then skips it, since none of its findings could be kept.
+    project_findings_in_sources: bool = True
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
         return ()
 
     def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
+        """Whole-tree rules that read the tree's layout, the specs and the config, never file contents
+        (those go through ``summarize``): after a change to file contents only, the engine reuses them."""
         return ()
+
+    def summarize(self, project: Project, file: SourceFile, facts: FileFacts,
+                  imports: list[ImportFact]) -> tuple[object, ...] | None:
+        """What this family's whole-project rules need from one file (a plain, ``marshal``-able value).
+
+        The engine keeps each file's summary and calls ``check_summaries`` with all of them, so a run
+        after one file changed re-summarises that file alone. None: nothing from this file."""
+        return None
+
+    def check_summaries(self, project: Project, summaries: Mapping[str, tuple[object, ...]]) -> Iterable[Finding]:
+        """Whole-project findings from every file's ``summarize`` value (by rel path)."""
+        return ()
+
+    def dependencies(self, project: Project, file: SourceFile) -> tuple[str, ...]:
+        """Modules (dotted) whose content the last ``check_file`` of ``file`` read besides its own facts.
+
+        A family that is not ``file_local`` reports them so that a change to one of those modules
+        re-checks ``file`` too (the engine's incremental run); the default is none."""
+        return ()
+
+    def prepare(self, project: Project) -> None:
+        """Load what ``check_file`` will need (models, tiers): the engine calls it while the parse workers
+        run, so that this start-up work overlaps with the parse instead of following it."""
 
     def tree_extractor(self, project: Project) -> TreeExtractor | None:
         """What this family builds from each parsed tree (None: ``FileFacts`` are enough)."""

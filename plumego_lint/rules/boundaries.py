@@ -13,11 +13,11 @@ when a broad deny such as ``x/**`` covers it (so is the own directory of the nea
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from plumego_lint.facts import FileFacts, ImportFact, SourceFile
-from plumego_lint.rules.base import Analysis, Finding, Project, Rule, RuleFamily, Severity, loc
+from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily, Severity, loc
 from plumego_lint.specs import Location, Manifest, ModuleRule, SpecSet, dotted_to_rel, match_pattern
 
 STDLIB_NAMES = frozenset(sys.stdlib_module_names) | {"_typeshed", "__main__"}
@@ -376,6 +376,7 @@ class BoundaryFamily(RuleFamily):
     name = "boundaries"
     rules = RULES
     file_local = True
+    project_findings_in_sources = False   # PLG106 names a line of dependency-rules.yaml
 
     def __init__(self) -> None:
         self._models: dict[int, BoundaryModel] = {}
@@ -389,6 +390,9 @@ class BoundaryFamily(RuleFamily):
             self._models = {key: BoundaryModel(project.specs, project.modules.top_level)}
             self._memo = {}
         return self._models[key]
+
+    def prepare(self, project: Project) -> None:
+        self.model(project)
 
     def check_file(self, project: Project, file: SourceFile, facts: FileFacts,
                    imports: list[ImportFact]) -> Iterable[Finding]:
@@ -442,27 +446,32 @@ class BoundaryFamily(RuleFamily):
                                subject=fact.target or fact.written, noqa_lines=(fact.stmt_line, fact.end_line)))
         return out
 
-    def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
+    def summarize(self, project: Project, file: SourceFile, facts: FileFacts,
+                  imports: list[ImportFact]) -> tuple[object, ...] | None:
+        """For PLG106: the (internal rule, declared caller pattern) pairs this library file's imports use."""
+        model = self.model(project)
+        if model is None or not model.internal_rules or not project.enabled("PLG106") or not project.is_library(file):
+            return None
+        f_rel = dotted_to_rel(model.package, file.module) or ""
+        caller = f_rel if file.is_package else f_rel.rpartition("/")[0]
+        used: set[tuple[str, str]] = set()     # (rule name, declared caller pattern)
+        for fact in imports:
+            t_rel = dotted_to_rel(model.package, fact.target) if fact.target else None
+            if t_rel is None:
+                continue
+            for rule in model.internal_rules:
+                if rule.contains(t_rel):
+                    for c in rule.declared_callers:
+                        if c.matches(caller):
+                            used.add((rule.name, c.pattern))
+        return tuple(sorted(used)) if used else None
+
+    def check_summaries(self, project: Project, summaries: Mapping[str, tuple[object, ...]]) -> Iterable[Finding]:
         model = self.model(project)
         if model is None or not model.internal_rules or not project.enabled("PLG106"):
             return []
         specs = model.specs
-        used: set[tuple[str, str]] = set()     # (rule name, declared caller pattern)
-        for rel, facts in analysis.imports.items():
-            file = project.by_rel[rel]
-            if not project.is_library(file):
-                continue
-            f_rel = dotted_to_rel(model.package, file.module) or ""
-            caller = f_rel if file.is_package else f_rel.rpartition("/")[0]
-            for fact in facts:
-                t_rel = dotted_to_rel(model.package, fact.target) if fact.target else None
-                if t_rel is None:
-                    continue
-                for rule in model.internal_rules:
-                    if rule.contains(t_rel):
-                        for c in rule.declared_callers:
-                            if c.matches(caller):
-                                used.add((rule.name, c.pattern))
+        used = {pair for summary in summaries.values() for pair in summary}
         out: list[Finding] = []
         for rule in model.internal_rules:
             for c in rule.declared_callers:

@@ -31,6 +31,7 @@ def importlinter_path(project: Project) -> str | None:
 class DocsSyncFamily(RuleFamily):
     name = "docs_sync"
     rules = RULES
+    project_findings_in_sources = False     # README/docs blocks and .importlinter only
 
     def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
         if project.specs is None or not project.enabled("PLG501"):

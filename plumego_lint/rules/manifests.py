@@ -8,8 +8,9 @@ Must not import the engine, reporters or the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from plumego_lint.facts import FileFacts, ImportFact, SourceFile
 from plumego_lint.rules.base import Analysis, Finding, Project, Rule, RuleFamily
 from plumego_lint.specs import dotted_to_rel
 from plumego_lint.specs.model import STDLIB
@@ -112,9 +113,33 @@ def _normalise(entry: str) -> str:
     return e
 
 
+def _entrypoints(project: Project) -> list[tuple[str, int, str]]:
+    """(manifest directory, index, normalised entry) of every ``public_entrypoints`` entry PLG407 checks."""
+    specs = project.specs
+    out: list[tuple[str, int, str]] = []
+    if specs is None:
+        return out
+    for directory, manifest in sorted(specs.manifests.items()):
+        for i, raw in enumerate(manifest.public_entrypoints):
+            entry = _normalise(raw)
+            if "*" in entry or " " in entry or not entry:
+                continue
+            out.append((directory, i, entry))
+    return out
+
+
 class ManifestFamily(RuleFamily):
     name = "manifests"
     rules = RULES
+    project_findings_in_sources = False     # spec and module.yaml lines only
+
+    def __init__(self) -> None:
+        self._entries: tuple[int, list[tuple[str, int, str]]] | None = None
+
+    def _entrypoints(self, project: Project) -> list[tuple[str, int, str]]:
+        if self._entries is None or self._entries[0] != id(project):
+            self._entries = (id(project), _entrypoints(project))
+        return self._entries[1]
 
     def check_project(self, project: Project, analysis: Analysis) -> Iterable[Finding]:
         specs = project.specs
@@ -124,44 +149,51 @@ class ManifestFamily(RuleFamily):
                        importer=p.location.path, subject=p.message) for p in specs.problems]
         if project.enabled("PLG411"):
             out += dead_rule_paths(project)
-        if not project.enabled("PLG407"):
-            return out
-        # names and classes per module directory (every non-test library file below it)
-        files_by_dir: dict[str, list[str]] = {}
-        for file in project.files:
-            if not project.is_library(file) or file.rel not in analysis.facts:
+        return out
+
+    def summarize(self, project: Project, file: SourceFile, facts: FileFacts,
+                  imports: list[ImportFact]) -> tuple[object, ...] | None:
+        """For PLG407: the (manifest directory, entry index) pairs whose entry this library file defines.
+
+        An entry ``name`` is found when the file defines it (or a class member of that name), ``Class.member``
+        when the file has that class with that member; a manifest's entries count in every file below it."""
+        specs = project.specs
+        if specs is None or not project.enabled("PLG407") or not project.is_library(file):
+            return None
+        entries = self._entrypoints(project)
+        if not entries:
+            return None
+        rel = dotted_to_rel(specs.package, file.module) or ""
+        directory = rel if file.is_package else rel.rpartition("/")[0]
+        names = set(facts.names)
+        members = {m for mem in facts.classes.values() for m in mem}
+        found: list[tuple[str, int]] = []
+        for scope, i, entry in entries:
+            if scope and not (directory == scope or directory.startswith(scope + "/")):
                 continue
-            rel = dotted_to_rel(specs.package, file.module) or ""
-            directory = rel if file.is_package else rel.rpartition("/")[0]
-            files_by_dir.setdefault(directory, []).append(file.rel)
-        for directory, manifest in sorted(specs.manifests.items()):
-            if not manifest.public_entrypoints:
+            if "." in entry:
+                cls, _, member = entry.partition(".")
+                ok = member in facts.classes.get(cls, ())
+            else:
+                ok = entry in names or entry in members
+            if ok:
+                found.append((scope, i))
+        return tuple(found) if found else None
+
+    def check_summaries(self, project: Project, summaries: Mapping[str, tuple[object, ...]]) -> Iterable[Finding]:
+        specs = project.specs
+        if specs is None or not project.enabled("PLG407"):
+            return []
+        found = {pair for summary in summaries.values() for pair in summary}
+        out: list[Finding] = []
+        for directory, i, _ in self._entrypoints(project):
+            if (directory, i) in found:
                 continue
-            names: set[str] = set()
-            classes: dict[str, set[str]] = {}
-            members: set[str] = set()
-            for d, rels in files_by_dir.items():
-                if directory and not (d == directory or d.startswith(directory + "/")):
-                    continue
-                for frel in rels:
-                    facts = analysis.facts[frel]
-                    names.update(facts.names)
-                    for cls, mem in facts.classes.items():
-                        classes.setdefault(cls, set()).update(mem)
-                        members.update(mem)
-            for i, raw in enumerate(manifest.public_entrypoints):
-                entry = _normalise(raw)
-                if "*" in entry or " " in entry or not entry:
-                    continue
-                if "." in entry:
-                    cls, _, member = entry.partition(".")
-                    ok = member in classes.get(cls, set())
-                else:
-                    ok = entry in names or entry in members
-                if not ok:
-                    where = manifest.item_location("public_entrypoints", i)
-                    out.append(Finding("PLG407", "error", where.path, where.line, 1,
-                                       f"public_entrypoints entry {raw!r} not found in the source of "
-                                       f"{specs.package}{'.' + directory.replace('/', '.') if directory else ''}",
-                                       str(where), importer=manifest.file, subject=raw))
+            manifest = specs.manifests[directory]
+            raw = manifest.public_entrypoints[i]
+            where = manifest.item_location("public_entrypoints", i)
+            out.append(Finding("PLG407", "error", where.path, where.line, 1,
+                               f"public_entrypoints entry {raw!r} not found in the source of "
+                               f"{specs.package}{'.' + directory.replace('/', '.') if directory else ''}",
+                               str(where), importer=manifest.file, subject=raw))
         return out

@@ -9,20 +9,25 @@ Must not import the engine, reporters or the CLI.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from plumego_lint.config import Config
 from plumego_lint.facts import FileFacts, ImportFact, ParseError, SourceFile, parse
 from plumego_lint.rules.base import Finding, Project, Rule, RuleFamily
 from plumego_lint.rules.layout import RULES as LAYOUT_RULES
-from plumego_lint.service import ServiceContext, check_tree, is_plumego_repo, service_config
-from plumego_lint.service.context import Finding as ServiceFinding
-from plumego_lint.service.context import ServiceExtractor
-from plumego_lint.service.facts import ModuleFacts
-from plumego_lint.service.runner import check_facts
-from plumego_lint.specs import installed_package_dir
+
+if TYPE_CHECKING:
+    import ast
+
+    from plumego_lint.config import Config
+    from plumego_lint.service import ServiceContext
+    from plumego_lint.service.context import Finding as ServiceFinding
+    from plumego_lint.service.context import ServiceExtractor
+    from plumego_lint.service.facts import ModuleFacts
+
+# plumego_lint.service is imported when the family first runs, not with the rule registry: a run or a
+# flake8 process that selects no service code never pays for it (about a third of the linter's import time).
 
 _SPEC = "pyproject.toml [tool.plumego-lint]"
 # The config key each service code reads (its line is the finding's source when no manifest line is).
@@ -100,10 +105,16 @@ class ServiceFamily(RuleFamily):
         self._contexts: dict[Path, ServiceContext | None] = {}
         # per project root: the facts the engine's parse step built, by file (rel path)
         self._prepared: dict[Path, dict[str, ModuleFacts]] = {}
+        # per (project root, rel path): the other modules the last check of that file read (``dependencies``)
+        self._reads: dict[tuple[Path, str], tuple[str, ...]] = {}
 
     def tree_extractor(self, project: Project) -> ServiceExtractor | None:
         """Builds each file's service facts where the engine parses it; None in plumego's own repository."""
         if project.root not in self._extractors:
+            from plumego_lint.service import is_plumego_repo, service_config
+            from plumego_lint.service.context import ServiceExtractor
+            from plumego_lint.specs import installed_package_dir
+
             self._extractors[project.root] = (
                 None if is_plumego_repo(project.root)
                 else ServiceExtractor(service_config(project.config), installed_package_dir("plumego")))
@@ -112,9 +123,15 @@ class ServiceFamily(RuleFamily):
     def context(self, project: Project) -> ServiceContext | None:
         """The service context of a project, or None in plumego's own repository."""
         if project.root not in self._contexts:
+            from plumego_lint.service import ServiceContext
+
             extractor = self.tree_extractor(project)
             self._contexts[project.root] = None if extractor is None else ServiceContext.create(extractor.config)
         return self._contexts[project.root]
+
+    def prepare(self, project: Project) -> None:
+        """The service context: plumego's tiers and deprecations (its module.yaml files, read with PyYAML)."""
+        self.context(project)
 
     def input_paths(self, project: Project) -> Iterable[Path]:
         """The installed plumego (its module.yaml tiers and modules): outside a service repo's tree."""
@@ -125,6 +142,8 @@ class ServiceFamily(RuleFamily):
         ctx = self.context(project)
         if ctx is None:
             return
+        from plumego_lint.service.facts import ModuleFacts
+
         prepared: dict[str, ModuleFacts] = {}
         for rel, module_facts in facts.items():
             assert isinstance(module_facts, ModuleFacts)
@@ -138,8 +157,15 @@ class ServiceFamily(RuleFamily):
                         subject=f.message, noqa_lines=(f.line, max(f.line, f.end_line)))
                 for f in found]
 
+    def dependencies(self, project: Project, file: SourceFile) -> tuple[str, ...]:
+        """The first-party modules whose facts the last ``check_file`` of ``file`` looked up (re-exports,
+        adapter interfaces): a change to one of them can change this file's findings."""
+        return self._reads.get((project.root, file.rel), ())
+
     def check_tree(self, project: Project, file: SourceFile, tree: ast.Module,
                    source: str | bytes | None = None) -> list[Finding]:
+        from plumego_lint.service import check_tree
+
         ctx = self.context(project)
         if ctx is None or file.is_test:
             return []
@@ -158,8 +184,17 @@ class ServiceFamily(RuleFamily):
             module_facts = prepared.get(file.rel)
             if module_facts is None:
                 return []
+            from plumego_lint.service.runner import check_facts
+
             ctx.remember(module_facts)
-            return self._findings(project, file, check_facts(module_facts, ctx))
+            ctx.reads = set()
+            try:
+                found = check_facts(module_facts, ctx)
+                reads = tuple(sorted(ctx.reads - {module_facts.module}))
+            finally:
+                ctx.reads = None
+            self._reads[(project.root, file.rel)] = reads
+            return self._findings(project, file, found)
         try:   # called without the engine's parse step (no take_tree_facts): parse here
             data = file.path.read_bytes()
         except OSError:

@@ -75,6 +75,8 @@ class ServiceContext:
     _facts: dict[str, ModuleFacts | None] = field(default_factory=dict)
     _modules: dict[str, bool] = field(default_factory=dict)
     _prepared: dict[str, ModuleFacts] = field(default_factory=dict)   # by file path (see ``prepare``)
+    # when a set: every module ``facts_of`` is asked about is added (what one file's checks read of others)
+    reads: set[str] | None = None
 
     @classmethod
     def create(cls, config: ServiceConfig, tiers: TierIndex | None = None) -> ServiceContext:
@@ -127,6 +129,8 @@ class ServiceContext:
 
     def facts_of(self, module: str) -> ModuleFacts | None:
         """Facts of another first-party module (for re-export and interface checks), parsed once."""
+        if self.reads is not None:
+            self.reads.add(module)
         if module in self._facts:
             return self._facts[module]
         result: ModuleFacts | None = None
@@ -184,11 +188,10 @@ class ServiceExtractor:
         """Everything besides the bytes the facts depend on; None for files the service rules skip."""
         if file.is_test:
             return None
-        path = file.path
-        module = self.config.module_name(path)
-        if module is None or self.config.is_excluded(path):
+        module, excluded = self.config.name_and_exclusion(file.abspath)
+        if module is None or excluded:
             return None
-        return ("package " if path.name == "__init__.py" else "module ") + module
+        return ("package " if file.abspath.endswith(os.sep + "__init__.py") else "module ") + module
 
     def is_module(self, dotted: str) -> bool:
         known = self._modules.get(dotted)

@@ -8,7 +8,7 @@ Must not import rules, reporters or the CLI; it only reads files below the repos
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from plumego_lint.specs.model import (
     match_pattern,
 )
 from plumego_lint.specs.validate import validate_specs
+from plumego_lint.listing import Listed, record_dir, record_names
 from plumego_lint.specs.yamlsource import Location, LocatedDict, LocatedList, SpecError, load_yaml
 
 MANIFEST_NAME = "module.yaml"
@@ -245,17 +246,23 @@ def load_maturity(root: Path, specs_dir: str) -> tuple[MaturitySignal, ...]:
     return tuple(out)
 
 
-def iter_manifest_files(package_dir: Path) -> Iterable[Path]:
-    """Every module.yaml below ``package_dir``, sorted, skipping caches and virtualenvs."""
+def iter_manifest_files(package_dir: Path, dirs: Listed | None = None) -> Iterable[Path]:
+    """Every module.yaml below ``package_dir``, sorted, skipping caches and virtualenvs.
+
+    ``dirs`` receives the stat of every directory listed, taken before it is listed (``treeindex``)."""
     found: list[Path] = []
     stack = [str(package_dir)]
     while stack:      # os.scandir, not Path.iterdir: one syscall per directory (this walk is on every run)
         current = stack.pop()
+        if dirs is not None:
+            record_dir(dirs, current)
         try:
             with os.scandir(current) as it:
                 entries = list(it)
         except OSError:
             continue
+        if dirs is not None:
+            record_names(dirs, current, (e.name for e in entries))
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -303,10 +310,11 @@ def read_manifest(file: Path, display: str, directory: str) -> tuple[Manifest, L
     ), doc
 
 
-def _load_manifests(root: Path, package_dir: Path) -> tuple[dict[str, Manifest], dict[str, LocatedDict]]:
+def _load_manifests(root: Path, package_dir: Path, files: Iterable[Path] | None = None,
+                    ) -> tuple[dict[str, Manifest], dict[str, LocatedDict]]:
     manifests: dict[str, Manifest] = {}
     raw: dict[str, LocatedDict] = {}
-    for file in iter_manifest_files(package_dir):
+    for file in iter_manifest_files(package_dir) if files is None else files:
         directory = file.parent.relative_to(package_dir).as_posix()
         directory = "" if directory == "." else directory
         display = file.relative_to(root).as_posix()
@@ -316,8 +324,12 @@ def _load_manifests(root: Path, package_dir: Path) -> tuple[dict[str, Manifest],
     return manifests, raw
 
 
-def load_specs(root: Path, specs_dir: str = "specs", *, with_manifests: bool = True) -> SpecSet:
-    """Read the whole control plane below ``root``; raise SpecError when it cannot be used."""
+def load_specs(root: Path, specs_dir: str = "specs", *, with_manifests: bool = True,
+               list_manifests: Callable[[Path], Iterable[Path]] | None = None) -> SpecSet:
+    """Read the whole control plane below ``root``; raise SpecError when it cannot be used.
+
+    ``list_manifests(package_dir)`` stands in for ``iter_manifest_files`` (``treeindex`` keeps its
+    answer while no directory changed, so the walk is skipped)."""
     root = root.resolve()
     specs_dir = specs_dir.strip("/")
     repo = load_repo_spec(root, specs_dir)
@@ -327,7 +339,8 @@ def load_specs(root: Path, specs_dir: str = "specs", *, with_manifests: bool = T
         families=load_taxonomy(root, specs_dir), maturity=load_maturity(root, specs_dir), manifests={}, problems=[],
     )
     if with_manifests and specs.package_dir.is_dir():
-        manifests, raw = _load_manifests(root, specs.package_dir)
+        files = list_manifests(specs.package_dir) if list_manifests is not None else None
+        manifests, raw = _load_manifests(root, specs.package_dir, files)
         specs.manifests = manifests
         specs.problems.extend(validate_specs(specs, raw))
     return specs

@@ -52,7 +52,8 @@ def found(payload: dict[str, object]) -> set[tuple[str, int, str]]:
 def fixture_copy(tmp_path: Path):  # type: ignore[no-untyped-def]
     def copy(name: str) -> Path:
         target = tmp_path / name
-        shutil.copytree(FIXTURES / name, target, symlinks=True)
+        shutil.copytree(FIXTURES / name, target, symlinks=True,
+                        ignore=shutil.ignore_patterns(".plumego-lint-cache"))   # a fresh clone: no cache
         return target
     return copy
 
