@@ -678,12 +678,14 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
         result.findings = [f for f in result.findings
                            if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
                                   for w in wanted)]
-    if config.per_file_ignores:
-        result.findings = [f for f in result.findings if not config.ignored_for(f.path, f.code)]
     return _with_baseline(config, options, result)
 
 
 def _with_baseline(config: Config, options: CheckOptions, result: CheckResult) -> CheckResult:
+    """What every path of ``check`` (the whole tree, an incremental run, ``check FILE``) applies last:
+    per-file-ignores, then the baseline."""
+    if config.per_file_ignores:
+        result.findings = [f for f in result.findings if not config.ignored_for(f.path, f.code)]
     baseline_file = options.baseline or (config.root / config.baseline if config.baseline else None)
     if baseline_file is not None:
         from plumego_lint.baseline import Baseline

@@ -188,6 +188,11 @@ def test_per_file_ignores(tmp_path: Path) -> None:
                            for v in dropped)
     assert any(v["path"] == "app/handlers/users.py" and v["code"] == "PLG603" for v in after)   # not listed
     assert not any(v["path"] == "app/adapters/leaky.py" for v in after)
+    # `check FILE` (what pre-commit and editors run) honours them too, cold and warm
+    for extra in (["--no-cache"], [], []):
+        named = json.loads(run_cli("check", *extra, "--format", "json", "app/handlers/users.py",
+                                   cwd=root).stdout)["violations"]
+        assert named == [v for v in after if v["path"] == "app/handlers/users.py"]
     # the inline form, and a folder as a pattern
     pyproject.write_text(text.replace("[tool.plumego-lint]", '[tool.plumego-lint]\nper-file-ignores = {"app" = '
                                       '["PLG"]}'), encoding="utf-8")
