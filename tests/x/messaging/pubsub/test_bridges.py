@@ -33,7 +33,10 @@ async def test_messages_reach_every_bridged_broker(bridge_url: str) -> None:
         got_glob = [(await glob_b.get(timeout=10)).data["n"] for _ in range(20)]
         got_mqtt = [(await mqtt_b.get(timeout=10)).data for _ in range(21)]
         assert got_glob == list(range(20))                            # in publish order
-        assert got_mqtt[:20] == [{"n": i} for i in range(20)] and got_mqtt[20] == b"\x00binary"
+        # one publisher's messages arrive in its order; another publisher's may come between them (on NATS a
+        # publish returns before the server has it, so B's message can overtake A's buffered ones)
+        assert [m for m in got_mqtt if m != b"\x00binary"] == [{"n": i} for i in range(20)]
+        assert got_mqtt.count(b"\x00binary") == 1
         assert [(await on_a.get(timeout=10)).data["n"] for _ in range(10)] == list(range(1, 20, 2))
         with pytest.raises(TimeoutError):
             await glob_b.get(timeout=0.2)                             # orders/eu/paid is not */created
