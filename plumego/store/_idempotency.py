@@ -299,10 +299,7 @@ class SQLiteIdempotencyStore:
     ) -> None:
         self._db = SQLiteDatabase(path, busy_timeout=busy_timeout)
         self._clock = clock
-        with self._db.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._db.apply_schema(_SCHEMA)
 
     async def begin(
         self, key: str, fingerprint: str, *, ttl: float = DEFAULT_IDEMPOTENCY_TTL, lock_ttl: float = DEFAULT_LOCK_TTL

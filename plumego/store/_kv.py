@@ -131,10 +131,7 @@ class SQLiteKVStore:
         self._hits = 0
         self._misses = 0
         self._writes = 0
-        with self._db.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._db.apply_schema(_SCHEMA)
 
     @property
     def path(self) -> str:

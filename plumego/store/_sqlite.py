@@ -69,6 +69,17 @@ class SQLiteDatabase:
             else:
                 conn.execute("COMMIT")
 
+    def apply_schema(self, script: str) -> None:
+        """Run ``;``-separated DDL (``CREATE ... IF NOT EXISTS``) in one write transaction: all of it or none.
+
+        ``sqlite3.executescript`` would commit whatever transaction is open first, so the statements run one by
+        one inside ``write()`` instead. The script must not hold a ``;`` inside a literal.
+        """
+        with self.write() as conn:
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

@@ -65,10 +65,7 @@ def _receipt(row: Sequence[Any]) -> Receipt:
 class SQLiteReceiptStore:
     def __init__(self, path: str | PathLike[str]) -> None:
         self._db = SQLiteDatabase(path)
-        with self._db.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._db.apply_schema(_SCHEMA)
 
     async def add(self, receipt: Receipt) -> None:
         def run() -> None:

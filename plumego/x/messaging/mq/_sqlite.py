@@ -78,10 +78,7 @@ class SQLiteTaskQueue:
         self._poll = poll_interval
         self._db = SQLiteDatabase(path)
         self._waiters: set[asyncio.Event] = set()
-        with self._db.write() as conn:
-            for statement in _SCHEMA.format(t=self._t).split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._db.apply_schema(_SCHEMA.format(t=self._t))
 
     # -- producer ---------------------------------------------------------------------------------------------
 

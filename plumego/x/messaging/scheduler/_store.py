@@ -261,10 +261,7 @@ class SQLiteJobStore(_SQLJobStore):
 
     def __init__(self, path: str | PathLike[str]) -> None:
         self._db = SQLiteDatabase(path)
-        with self._db.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._db.apply_schema(_SCHEMA)
 
     def _write(self) -> AbstractContextManager[_Conn]:
         return self._db.write()

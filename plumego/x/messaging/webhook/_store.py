@@ -114,10 +114,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
 class WebhookStore:
     def __init__(self, path: str | PathLike[str]) -> None:
         self._db = SQLiteDatabase(path)
-        with self._db.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        self._db.apply_schema(_SCHEMA)
 
     # -- targets --------------------------------------------------------------------------------------------------
 
