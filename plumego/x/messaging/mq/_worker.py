@@ -3,7 +3,7 @@ dead-letters them.
 
 Owns concurrency, lease heart-beats, retry back-off and graceful drain. It has ``start``/``stop``/``ready``, so
 ``app.add_component("mq-worker", worker)`` runs it under the App's lifespan; it imports no part of plumego.core.
-Imports the standard library, plumego.log and this package.
+Imports the standard library, plumego.log, this package and the family's drain helper.
 
 Delivery is at least once: a handler may see a task again after a crash, a lost lease or a failed ack, so handlers
 must be idempotent (for example keyed on ``task.id`` or ``task.dedupe_key``).
@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from plumego.log import DiscardLogger, StructuredLogger
 
+from .._drain import drain
 from ._queue import TaskQueue
 from ._retry import ExponentialBackoff
 from ._task import DEFAULT_LEASE, LeaseLostError, QueueError, Task
@@ -110,12 +111,7 @@ class Worker:
         with contextlib.suppress(asyncio.CancelledError):
             await self._loop_task
         self._loop_task = None
-        if self._running:
-            _, pending = await asyncio.wait(self._running, timeout=self.shutdown_timeout)
-            for t in pending:
-                t.cancel()
-            if pending:
-                await asyncio.wait(pending)
+        await drain(self._running, self.shutdown_timeout)
 
     # -- the loop -----------------------------------------------------------------------------------------------
 

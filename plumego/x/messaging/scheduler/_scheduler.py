@@ -6,7 +6,7 @@ rows in a :class:`JobStore`, so they survive restarts and are rehydrated by task
 registered with ``register_task``; a scheduler runs only the jobs whose task it knows. A missed tick (the service
 was down) runs once when the scheduler comes back, and the next tick is computed from then (no catch-up burst).
 A run that dies with its process is not retried; the next tick runs as usual.
-Imports the standard library, plumego.log and this package; never plumego.core.
+Imports the standard library, plumego.log, this package and the family's drain helper; never plumego.core.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from plumego.log import DiscardLogger, StructuredLogger
 
+from .._drain import drain
 from ._cron import CronSchedule, EverySchedule, parse_schedule
 from ._jobs import DeadLetter, JobContext, JobInfo, JobOptions, JobState, Overlap, check_name
 from ._store import JobStore
@@ -249,12 +250,7 @@ class Scheduler:
         with contextlib.suppress(asyncio.CancelledError):
             await self._loop_task
         self._loop_task = None
-        if self._running:
-            _, pending = await asyncio.wait(self._running, timeout=self.shutdown_timeout)
-            for t in pending:
-                t.cancel()
-            if pending:
-                await asyncio.wait(pending)
+        await drain(self._running, self.shutdown_timeout)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
