@@ -4,6 +4,6 @@ your own would have its own ``main``. Imports the standard library and the plume
 """
 
 from .config import ConfigError, ExampleConfig, load_config
-from .serve import run
+from .serve import run, serve_example
 
-__all__ = ["ConfigError", "ExampleConfig", "load_config", "run"]
+__all__ = ["ConfigError", "ExampleConfig", "load_config", "run", "serve_example"]

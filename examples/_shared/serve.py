@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import sys
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 from plumego.core import App
-from plumego.log import StructuredLogger
+from plumego.log import LoggerConfig, StructuredLogger, new_logger
 
-__all__ = ["run"]
+from .config import ConfigError, ExampleConfig, load_config
+
+__all__ = ["run", "serve_example"]
 
 
 def _keep(signum: int, frame: FrameType | None) -> None:
@@ -58,3 +62,18 @@ def run(app: App, host: str, port: int, logger: StructuredLogger) -> int:
     finally:
         sock.close()
     return 0 if server.started else 1
+
+
+def serve_example(prog: str, description: str, *, port: int, data_dir: str,
+                  build: Callable[[ExampleConfig, StructuredLogger], App], extra: Sequence[str] = ()) -> int:
+    """An example's whole ``main``: load the configuration, let ``build`` wire the app, serve it. A setting that
+    cannot be used (``build`` raising ConfigError, ValueError or OSError included) prints ``error: ...`` and
+    returns 2; otherwise returns ``run``'s status."""
+    logger = new_logger(LoggerConfig(format="text"))
+    try:
+        cfg = load_config(prog, description, port=port, data_dir=data_dir, extra=extra)
+        app = build(cfg, logger)
+    except (ConfigError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run(app, cfg.host, cfg.port, logger)

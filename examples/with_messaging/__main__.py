@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from plumego.log import LoggerConfig, new_logger
+from plumego.core import App
+from plumego.log import StructuredLogger
 
-from examples._shared import ConfigError, load_config, run
+from examples._shared import ExampleConfig, serve_example
 
 from .adapters.bus import PubSubBus
 from .app import build_app
 
 
+def build(cfg: ExampleConfig, logger: StructuredLogger) -> App:
+    return build_app(PubSubBus(cfg.backend), logger, host=cfg.host, port=cfg.port)
+
+
 def main() -> int:
-    logger = new_logger(LoggerConfig(format="text"))
-    try:
-        cfg = load_config("python -m examples.with_messaging", "Publish events over plumego pub/sub.", port=8082,
-                          data_dir=".data/with_messaging")
-        bus = PubSubBus(cfg.backend)
-    except (ConfigError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return run(build_app(bus, logger, host=cfg.host, port=cfg.port), cfg.host, cfg.port, logger)
+    return serve_example("python -m examples.with_messaging", "Publish events over plumego pub/sub.", port=8082,
+                         data_dir=".data/with_messaging", build=build)
 
 
 if __name__ == "__main__":
