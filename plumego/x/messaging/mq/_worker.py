@@ -76,7 +76,6 @@ class Worker:
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._slots: asyncio.Semaphore | None = None
         self.processed = 0
         self.failed = 0
 
@@ -96,7 +95,6 @@ class Worker:
         if self._loop_task is not None:
             return
         self._stopping.clear()
-        self._slots = asyncio.Semaphore(self.concurrency)
         self._loop_task = asyncio.create_task(self._run(), name=f"mq-worker-{self.consumer_id}")
 
     async def ready(self) -> None:
@@ -116,7 +114,6 @@ class Worker:
     # -- the loop -----------------------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        assert self._slots is not None
         topics = list(self._handlers)
         outage = 0
         while not self._stopping.is_set():
