@@ -24,6 +24,7 @@ from plumego.contract import (
 from plumego.log import Fields
 
 from ._controller import BaseResourceController, allow_headers
+from ._describe import resource_hints
 from ._query import Query, QueryBuilder, SortField
 from ._repository import Column, DuplicateError, Record, Repository, RepositoryError
 
@@ -184,6 +185,13 @@ class DBResourceController(BaseResourceController):
             filters=spec.filters, fields=table.sortable, includes=spec.includes, default_sort=spec.default_sort)
         self._columns = table.columns
         self._logger = logger
+
+    def openapi_hints(self, name: str = "", *, output: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Operation hints for x/openapi, keyed by the route names :func:`register_resource_routes` gives
+        (``name`` defaults to the spec's). ``output`` replaces the record schema when a transformer reshapes it."""
+        return resource_hints(self.repository.spec, name or self.spec.name, sorts=self.spec.sorts,
+                              filters=self.spec.filters, max_page_size=self.spec.max_page_size,
+                              max_batch=self.spec.max_batch, output=output)
 
     # --- plumbing -----------------------------------------------------------------------------------------
     def _output(self, record: Record, fields: Iterable[str] = ()) -> Mapping[str, Any]:
