@@ -21,7 +21,7 @@ from typing import Any, Final
 from plumego.contract import EnvelopeResponse, ErrorResponse, Response, StreamingResponse
 from plumego.router import METHOD_ANY, METHOD_WEBSOCKET, RouteInfo, Router
 
-from ._schema import REF_PREFIX, SchemaRegistry
+from ._schema import REF_PREFIX, SchemaRegistry, typeddict_required
 
 __all__ = ["ERROR_SCHEMA", "Hint", "generate"]
 
@@ -167,7 +167,7 @@ def _query_parameters(registry: SchemaRegistry, query: Any, required: tuple[str,
             required_names = {f.name for f in fields(query)
                               if f.default is MISSING and f.default_factory is MISSING}
         else:
-            required_names = set(getattr(query, "__required_keys__", ())) | set(required)
+            required_names = set(typeddict_required(query, hints)) | set(required)
     return [{"name": name, "in": "query", "required": name in required_names, "schema": registry.schema(tp)}
             for name, tp in items]
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
-__all__ = ["REF_PREFIX", "RawSchema", "SchemaRegistry", "envelope", "paginated"]
+__all__ = ["REF_PREFIX", "RawSchema", "SchemaRegistry", "envelope", "paginated", "typeddict_required"]
 
 REF_PREFIX: Final = "#/components/schemas/"
 
@@ -75,12 +75,27 @@ _PAGINATION: Final = {
 }
 
 
+def typeddict_required(cls: type, hints: Mapping[str, Any]) -> list[str]:
+    """Required keys of a TypedDict. Python 3.11 cannot see ``NotRequired`` in string annotations when it builds
+    ``__required_keys__``; the resolved hints still say it."""
+    required_keys: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
+    out = []
+    for key, hint in hints.items():
+        origin = typing.get_origin(hint)
+        if origin is typing.NotRequired:
+            continue
+        if origin is typing.Required or key in required_keys:
+            out.append(key)
+    return out
+
+
 class SchemaRegistry:
     """Turns types into schemas; named types land once in :attr:`components` and are referenced."""
 
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
         self._names: dict[Any, str] = {}
+        self._hoisted: set[str] = set()
 
     def _name_for(self, tp: Any) -> str:
         existing = self._names.get(tp)
@@ -88,6 +103,11 @@ class SchemaRegistry:
             return existing
         base = getattr(tp, "__name__", "Schema")
         name, n = base, 2
+        # A name pydantic hoisted for a nested class is that class: take it over rather than numbering a twin.
+        if name in self._hoisted:
+            self._hoisted.discard(name)
+            self._names[tp] = name
+            return name
         while name in self.components:
             name, n = f"{base}{n}", n + 1
         self._names[tp] = name
@@ -177,7 +197,9 @@ class SchemaRegistry:
     def _library(self, cls: type, schema: dict[str, Any]) -> dict[str, Any]:
         """A pydantic schema: hoist its ``$defs`` into components, register the model under its title."""
         for name, sub in schema.pop("$defs", {}).items():
-            self.components.setdefault(name, sub)
+            if name not in self.components:
+                self.components[name] = sub
+                self._hoisted.add(name)
         name = self._name_for(cls)
         self.components[name] = schema
         return {"$ref": REF_PREFIX + name}
@@ -195,14 +217,7 @@ class SchemaRegistry:
         except Exception:  # noqa: BLE001 - unresolvable annotations: describe the object loosely
             hints = {}
         if required is None:
-            required_keys: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
-            required = []
-            for key, hint in hints.items():
-                origin = typing.get_origin(hint)
-                if origin is typing.NotRequired:
-                    continue
-                if origin is typing.Required or key in required_keys:
-                    required.append(key)
+            required = typeddict_required(cls, hints)
         properties: dict[str, Any] = {}
         for key, hint in hints.items():
             origin = typing.get_origin(hint)
