@@ -140,14 +140,18 @@ def _content(registry: SchemaRegistry, tp: Any) -> dict[str, Any] | None:
     return {"application/json": {"schema": registry.schema(tp)}}
 
 
+_ANY_SUCCESS: Final = {"2XX": {"description": "Success (the handler returns a Response: status and body are "
+                                                "not known from its type)"}}
+
+
 def _success(registry: SchemaRegistry, method: str, returns: Any) -> dict[str, Any]:
     if returns is _UNSET or _is_app_type(returns) or method == "HEAD":
-        return {"200": {"description": "OK"}}
+        return dict(_ANY_SUCCESS)
     origin = typing.get_origin(returns)
     if origin is typing.Union or origin is types.UnionType:
         arms = [a for a in typing.get_args(returns) if not _is_app_type(a)]
         if len(arms) != len(typing.get_args(returns)):
-            return {"200": {"description": "OK"}}
+            return dict(_ANY_SUCCESS)
     content = _content(registry, returns)
     if content is None:
         return {"204": {"description": "No Content"}}

@@ -178,8 +178,11 @@ class RepositoryCapabilities:
 class Repository(Protocol):
     """Storage for one resource table (Go ``Repository[T]``). Every query is parameterized; records are dicts."""
 
-    spec: TableSpec
-    capabilities: RepositoryCapabilities
+    @property
+    def spec(self) -> TableSpec: ...
+
+    @property
+    def capabilities(self) -> RepositoryCapabilities: ...
 
     async def find_all(self, query: Query) -> list[Record]: ...
 
