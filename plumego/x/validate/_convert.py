@@ -361,6 +361,10 @@ def _lazy(compile_fields: Callable[[], Plan]) -> Plan:
     return plan
 
 
+# Plans whose only job is an exact type test: the record loop does that test inline (a call saved per field).
+_EXACT: Final[Mapping[Plan, type]] = {_str: str, _bool: bool}
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Field:
     name: str
@@ -371,6 +375,7 @@ class _Field:
 def _record_plan(fields: Sequence[_Field], extra: Extra, build: Callable[[dict[str, Any]], Any],
                  type_name: str) -> Plan:
     known = frozenset(f.name for f in fields)
+    table = [(f.name, f.plan, f.required, _EXACT.get(f.plan)) for f in fields]
 
     def plan(value: Any) -> Any:
         if type(value) is not dict:
@@ -378,15 +383,18 @@ def _record_plan(fields: Sequence[_Field], extra: Extra, build: Callable[[dict[s
         out: dict[str, Any] = {}
         errors: list[tuple[Path, str]] = []
         present = 0
-        for field in fields:
-            name = field.name
+        for name, plan, required, exact in table:
             if name in value:
                 present += 1
+                item = value[name]
+                if exact is not None and type(item) is exact:  # str/bool fields: nothing to convert or bound
+                    out[name] = item
+                    continue
                 try:
-                    out[name] = field.plan(value[name])
+                    out[name] = plan(item)
                 except _Invalid as exc:
                     _collect(errors, name, exc)
-            elif field.required:
+            elif required:
                 errors.append(((name,), "field is required"))
         if extra == "forbid" and len(value) > present:
             for key in value:
