@@ -7,7 +7,7 @@ from typing import Any
 from plumego.contract import JSONResponse, Request
 from plumego.core import App, AppConfig
 from plumego.log import StructuredLogger
-from plumego.middleware import access_log, recovery, request_id
+from plumego.middleware import access_log, body_limit, recovery, request_id
 from plumego.x.rest import DBResourceController, ResourceHooks, ResourceSpec, SortField, register_resource_routes
 
 from .adapters.docs import APIDocs
@@ -33,6 +33,7 @@ def build_app(users: UsersRepository, bodies: BodyBinder, docs: APIDocs, logger:
     app.use(request_id())
     app.use(recovery(logger))
     app.use(access_log(logger))
+    app.use(body_limit(1 << 20, logger=logger))     # batches included: no body over 1 MiB is read at all
     app.add_component("users", users)
 
     spec = ResourceSpec("users", sorts=("id", "name", "age", "created_at"), filters=("email", "age", "admin"),

@@ -15,6 +15,7 @@ import re
 import types
 import typing
 from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Callable as CallableABC
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any, Final
 
@@ -91,8 +92,10 @@ _RESPONSE_TYPES: Final = (Response, EnvelopeResponse, ErrorResponse, StreamingRe
 
 
 def _is_app_type(tp: Any) -> bool:
-    return isinstance(tp, type) and (issubclass(tp, _RESPONSE_TYPES) or callable(getattr(tp, "__call__", None))
-                                     and "__call__" in vars(tp))
+    """A Response class, another ASGI app class, or a callable type (``ResponseApp`` is ``Callable[...]``)."""
+    if typing.get_origin(tp) is CallableABC:
+        return True
+    return isinstance(tp, type) and (issubclass(tp, _RESPONSE_TYPES) or "__call__" in vars(tp))
 
 
 @dataclass

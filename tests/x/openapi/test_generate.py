@@ -249,3 +249,21 @@ def test_the_plumego_openapi_command(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert plumego_main(["openapi", "no_such_module_xyz:app"]) == 2
     assert "cannot import" in capsys.readouterr().err
     sys.modules.pop("svc_openapi_cli", None)
+
+
+def test_handlers_returning_responses_are_documented_as_any_success() -> None:
+    from plumego.contract import ResponseApp
+
+    router = Router()
+
+    async def opaque(request: Request) -> ResponseApp:
+        return JSONResponse({}, status=201)
+
+    async def plain(request: Request) -> JSONResponse:
+        return JSONResponse({})
+
+    router.post("/opaque", opaque)
+    router.post("/plain", plain)
+    doc = generate(router)
+    for path in ("/opaque", "/plain"):
+        assert set(doc["paths"][path]["post"]["responses"]) == {"2XX", "default"}
