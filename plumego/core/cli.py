@@ -68,11 +68,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="worker processes")
     run.add_argument("--log-level", default=None, help="uvicorn log level")
     run.add_argument("--no-access-log", action="store_true", help="disable uvicorn's access log")
+    _plugin_commands(commands)
     return parser
+
+
+def _plugin_commands(commands: Any) -> None:
+    """Subcommands that installed packages add through the ``plumego.cli`` entry point group (x/openapi adds
+    ``openapi``): core stays free of x/* imports. A plugin that fails to load is skipped, never fatal."""
+    for entry in importlib.metadata.entry_points(group="plumego.cli"):
+        try:
+            entry.load()(commands)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break `plumego serve`
+            print(f"plumego: skipping command {entry.name!r}: {exc}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command != "serve":
+        code: int = args.func(args)
+        return code
     try:
         app = load_app(args.target)
     except AppLoadError as exc:

@@ -90,9 +90,11 @@ class RouteInfo:
 
 
 class _Route:
-    __slots__ = ("info", "context", "segments", "param_names", "app", "is_mount")
+    __slots__ = ("info", "context", "segments", "param_names", "app", "is_mount", "endpoint")
 
-    def __init__(self, info: RouteInfo, segments: tuple[Segment, ...], app: ASGIApp, is_mount: bool) -> None:
+    def __init__(self, info: RouteInfo, segments: tuple[Segment, ...], app: ASGIApp, is_mount: bool,
+                 endpoint: Any = None) -> None:
+        self.endpoint = endpoint
         self.info = info
         self.context = RouteContext(info.method, info.path, info.name, info.tags)
         self.segments = segments
@@ -487,7 +489,7 @@ class Router(_Registrar):
             raise RouteError(method, path, f"duplicate route name {name!r}")
         app = _build_chain(middleware, endpoint) if middleware else endpoint
         info = RouteInfo(method, canonical, name, tuple(tags))
-        route = _Route(info, segments, app, is_mount)
+        route = _Route(info, segments, app, is_mount, getattr(endpoint, "__wrapped__", endpoint))
         table = self._tables.get(method)
         if table is None:
             table = _MethodTable()
@@ -506,6 +508,12 @@ class Router(_Registrar):
     def routes(self) -> list[RouteInfo]:
         """All routes, sorted by method then path."""
         return sorted((r.info for r in self._routes), key=lambda i: (i.method, i.path))
+
+    def endpoints(self) -> list[tuple[RouteInfo, Any]]:
+        """Each route with what was registered for it (the handler, or the raw ASGI app), sorted like
+        :meth:`routes`. For tools that describe an app (x/openapi reads handler signatures from here)."""
+        found = [(r.info, r.endpoint) for r in self._routes]
+        return sorted(found, key=lambda pair: (pair[0].method, pair[0].path))
 
     def format_routes(self) -> str:
         """Human listing like Go ``Router.Print``."""

@@ -1,0 +1,145 @@
+"""bind(): read a request body (bounded), parse strict JSON, check it against a type, run an optional check.
+
+Failure answers: malformed JSON or an empty body -> 400 ``INVALID_JSON``; a body over ``max_body`` -> 413; wrong
+types, missing or unknown fields -> 422 ``VALIDATION_ERROR`` with one detail per field. There is no global
+validator: what a handler accepts is its type plus the ``check`` it passes. Imports the standard library and
+plumego.contract.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Final, TypeVar, overload
+
+from plumego.contract import APIError, ErrorType, JSONBodyError, Request, parse_json_body
+from plumego.contract import ErrorCode
+
+from ._adapters import model_decoder
+from ._convert import Extra, compile_plan, convert_value
+from ._errors import FieldError, ValidationError
+
+__all__ = ["DEFAULT_MAX_BODY", "Check", "bind", "convert", "decode", "read_body", "validated"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_MAX_BODY: Final = 1 << 20
+"""1 MiB: a JSON body larger than that is refused with 413 before it is parsed."""
+
+Check = Callable[[Any], Iterable[FieldError] | None]
+"""A cross-field check run on the converted value: return (or yield) FieldErrors, or raise ValidationError."""
+
+
+def _bad_json(exc: JSONBodyError) -> APIError:
+    details: dict[str, Any] = {"reason": exc.reason}
+    if exc.line:
+        details.update(line=exc.line, column=exc.column)
+    return APIError(ErrorType.BAD_REQUEST, "request body is not valid JSON", code=ErrorCode.INVALID_JSON,
+                    details=details)
+
+
+def _run_check(value: Any, check: Check | None) -> None:
+    if check is None:
+        return
+    found = check(value)
+    if found is not None:
+        errors = list(found)
+        if errors:
+            raise ValidationError(errors)
+
+
+@overload
+def convert(value: Any, target: type[T], *, extra: Extra = "forbid", check: Check | None = None) -> T: ...
+@overload
+def convert(value: Any, target: Any, *, extra: Extra = "forbid", check: Check | None = None) -> Any: ...
+def convert(value: Any, target: Any, *, extra: Extra = "forbid", check: Check | None = None) -> Any:
+    """Check already-parsed JSON ``value`` against ``target``; raises ValidationError (422)."""
+    result, errors = convert_value(value, target, extra)
+    if errors:
+        raise ValidationError(errors)
+    _run_check(result, check)
+    return result
+
+
+@overload
+def decode(body: bytes, target: type[T], *, extra: Extra = "forbid", check: Check | None = None) -> T: ...
+@overload
+def decode(body: bytes, target: Any, *, extra: Extra = "forbid", check: Check | None = None) -> Any: ...
+def decode(body: bytes, target: Any, *, extra: Extra = "forbid", check: Check | None = None) -> Any:
+    """Parse ``body`` as strict JSON and check it against ``target`` (a pydantic model or msgspec Struct decodes
+    with its own library; ``extra`` then comes from the model's configuration)."""
+    if not body.strip():
+        raise APIError(ErrorType.BAD_REQUEST, "request body is empty", code=ErrorCode.INVALID_JSON)
+    library = model_decoder(target)
+    if library is not None:
+        result = library(body)
+    else:
+        compile_plan(target, extra)  # an unsupported type fails as a TypeError, before the body is blamed
+        try:
+            parsed = parse_json_body(body)
+        except JSONBodyError as exc:
+            raise _bad_json(exc) from None
+        result, errors = convert_value(parsed, target, extra)
+        if errors:
+            raise ValidationError(errors)
+    _run_check(result, check)
+    return result
+
+
+async def read_body(request: Request, max_body: int = DEFAULT_MAX_BODY) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``max_body`` bytes (the rest is never buffered)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > max_body:
+        raise _too_large(max_body)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body:
+            raise _too_large(max_body)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> APIError:
+    return APIError(ErrorType.PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes",
+                    details={"limit": limit})
+
+
+@overload
+async def bind(request: Request, target: type[T], *, extra: Extra = "forbid", max_body: int = DEFAULT_MAX_BODY,
+               check: Check | None = None) -> T: ...
+@overload
+async def bind(request: Request, target: Any, *, extra: Extra = "forbid", max_body: int = DEFAULT_MAX_BODY,
+               check: Check | None = None) -> Any: ...
+async def bind(request: Request, target: Any, *, extra: Extra = "forbid", max_body: int = DEFAULT_MAX_BODY,
+               check: Check | None = None) -> Any:
+    """Decode the request's JSON body into ``target`` (dataclass, TypedDict, plain type, pydantic v2 model or
+    msgspec Struct). Unknown fields are refused unless ``extra="ignore"``."""
+    return decode(await read_body(request, max_body), target, extra=extra, check=check)
+
+
+def validated(handler: Callable[[Request, T], Awaitable[R]]) -> Callable[[Request], Awaitable[R]]:
+    """Turn ``async def h(request, body: Model) -> Out`` into a plumego handler that binds ``body`` first.
+
+    The signature stays visible (``__wrapped__``), so x/openapi documents ``Model`` as the request body and
+    ``Out`` as the response without hints."""
+    if not inspect.iscoroutinefunction(handler):
+        raise TypeError("validated() wraps an async def handler(request, body: Model)")
+    params = list(inspect.signature(handler).parameters)
+    if len(params) != 2:
+        raise TypeError("validated() handlers take exactly (request, body)")
+    target = typing.get_type_hints(handler).get(params[1])
+    if target is None:
+        raise TypeError(f"validated(): annotate the body parameter {params[1]!r} with the type to bind")
+    if model_decoder(target) is None:
+        compile_plan(target, "forbid")  # fail at registration, not on the first request
+
+    @functools.wraps(handler)
+    async def bound(request: Request) -> R:
+        return await handler(request, await bind(request, target))
+
+    return bound
