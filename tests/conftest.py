@@ -114,3 +114,44 @@ def redis_namespace(redis_url: str) -> Iterator[tuple[str, str]]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+# --- S3 (x/data/file): moto's S3 API server on a free loopback port, one per test session ------------------------
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """Base URL of a real S3 API server (moto's server mode, a dev dependency) that this test session starts.
+
+    ``PLUMEGO_TEST_S3_URL`` points the tests at another S3-compatible server (MinIO, say) instead.
+    """
+    external = os.environ.get("PLUMEGO_TEST_S3_URL")
+    if external:
+        yield external
+        return
+    server_mod = pytest.importorskip("moto.server", reason="moto is not installed (pip install 'moto[server]')")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> Iterator[tuple[str, str]]:
+    """(endpoint, bucket): a bucket that exists only for this test, emptied and removed afterwards."""
+    boto3 = pytest.importorskip("boto3", reason="boto3 is not installed (pip install 'plumego[data]')")
+    bucket = f"t-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    client.create_bucket(Bucket=bucket)
+    yield s3_endpoint, bucket
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+    for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    client.delete_bucket(Bucket=bucket)
+    client.close()
