@@ -155,3 +155,40 @@ def s3_bucket(s3_endpoint: str) -> Iterator[tuple[str, str]]:
         client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
     client.delete_bucket(Bucket=bucket)
     client.close()
+
+
+# --- MariaDB/MySQL (x/data): the loopback server, one database per test -------------------------------------------
+def _mariadb_url() -> str:
+    return os.environ.get("PLUMEGO_TEST_MARIADB_URL") or "mysql://root@127.0.0.1:3306/test"
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """URL of a running MariaDB/MySQL (``PLUMEGO_TEST_MARIADB_URL``, default root@127.0.0.1:3306/test); skips when
+    it is down (fails under CI=true)."""
+    parts = urlsplit(_mariadb_url())
+    host, port = parts.hostname or "127.0.0.1", parts.port or 3306
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            pass
+    except OSError as exc:
+        reason = f"mariadb is not reachable on {host}:{port} ({exc})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+    yield _mariadb_url()
+
+
+@pytest.fixture
+def mariadb_database(mariadb_url: str) -> Iterator[str]:
+    """URL of a database that exists only for this test (created and dropped here)."""
+    pymysql = pytest.importorskip("pymysql", reason="PyMySQL is not installed (pip install 'plumego[dev]')")
+    parts = urlsplit(mariadb_url)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    kwargs = dict(host=parts.hostname or "127.0.0.1", port=parts.port or 3306, user=parts.username or "root",
+                  password=parts.password or "")
+    with pymysql.connect(**kwargs) as conn, conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    yield parts._replace(path=f"/{name}").geturl()
+    with pymysql.connect(**kwargs) as conn, conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
