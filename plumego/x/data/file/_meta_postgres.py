@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 try:
     import psycopg
     from psycopg import errors as pg_errors
-    from psycopg_pool import AsyncConnectionPool
+    from psycopg_pool import AsyncConnectionPool, PoolTimeout
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("PostgreSQL file metadata needs psycopg 3: pip install 'plumego[data]'") from exc
 
@@ -51,15 +51,23 @@ CREATE INDEX IF NOT EXISTS {t}_tenant_created ON {q} (tenant_id, created_at)
 """
 
 
-def split_url(url: str) -> tuple[str, str, str]:
-    """``postgresql://...?schema=S&table=T`` -> (conninfo without our parameters, schema, table)."""
+_OURS = ("schema", "table", "pool_timeout")
+
+
+def split_url(url: str) -> tuple[str, str, str, float]:
+    """``postgresql://...?schema=S&table=T&pool_timeout=SECONDS`` -> (conninfo without our parameters, schema,
+    table, pool timeout)."""
     parts = urlsplit(url)
     params = parse_qsl(parts.query, keep_blank_values=True)
-    ours = {k: v for k, v in params if k in ("schema", "table")}
-    rest = [(k, v) for k, v in params if k not in ("schema", "table")]
+    ours = {k: v for k, v in params if k in _OURS}
+    rest = [(k, v) for k, v in params if k not in _OURS]
     conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    try:
+        timeout = float(ours.get("pool_timeout", "5"))
+    except ValueError:
+        raise ValueError("pool_timeout must be a number of seconds") from None
     return (conninfo, check_identifier(ours.get("schema", "public"), "schema"),
-            check_identifier(ours.get("table", "files")))
+            check_identifier(ours.get("table", "files")), timeout)
 
 
 class PostgresMetadataStore:
@@ -72,9 +80,13 @@ class PostgresMetadataStore:
 
     @classmethod
     async def open(cls, url: str, *, max_connections: int = 10) -> PostgresMetadataStore:
-        conninfo, schema, table = split_url(url)
+        conninfo, schema, table, timeout = split_url(url)
+        # check=: a connection broken by a restart is replaced at checkout, not handed to a request;
+        # timeout=: with the server away, a request fails after this long instead of queueing for 30 s
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo, min_size=1, max_size=max_connections,
-                                                             open=False, kwargs={"autocommit": True})
+                                                             open=False, timeout=timeout,
+                                                             check=AsyncConnectionPool.check_connection,
+                                                             kwargs={"autocommit": True})
         try:
             await pool.open(wait=True, timeout=10)
         except Exception as exc:
@@ -99,7 +111,7 @@ class PostgresMetadataStore:
                 cursor = await conn.execute(sql, params)
                 rows: list[tuple[Any, ...]] = await cursor.fetchall()
                 return rows
-        except psycopg.Error as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
             raise FileBackendError(f"PostgreSQL: {exc}") from exc
 
     async def _exec(self, sql: str, params: Any) -> int:
@@ -109,7 +121,7 @@ class PostgresMetadataStore:
                 return int(cursor.rowcount)
         except pg_errors.UniqueViolation as exc:
             raise DuplicateFileError("file or its content already exists for this tenant") from exc
-        except psycopg.Error as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
             raise FileBackendError(f"PostgreSQL: {exc}") from exc
 
     async def _one(self, sql: str, params: Any) -> FileRecord | None:
