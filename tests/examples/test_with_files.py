@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -108,7 +109,14 @@ def test_bad_settings_exit_2(tmp_path: Path) -> None:
         assert proc.returncode == 2 and proc.stderr.startswith("error: "), (args, env, proc.stderr)
 
 
-def test_plumego_lint_service_mode() -> None:
-    proc = subprocess.run([sys.executable, "-m", "plumego_lint", "check"], cwd=EXAMPLE, capture_output=True,
-                          text=True)
+def test_plumego_lint_service_mode(tmp_path: Path) -> None:
+    lint = [sys.executable, "-m", "plumego_lint", "check"]
+    proc = subprocess.run(lint, cwd=EXAMPLE, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    copy = tmp_path / "with_files"
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("__pycache__", ".plumego-lint-cache"))
+    app = copy / "app.py"
+    planted = "from .adapters.files import FileService\nfrom plumego.x.fileapi import FileHandler"
+    app.write_text(app.read_text().replace("from .adapters.files import FileService", planted))
+    bad = subprocess.run(lint, cwd=copy, capture_output=True, text=True)
+    assert bad.returncode == 1 and "PLG301" in bad.stdout, bad.stdout
