@@ -8,8 +8,10 @@ atomic across machines (row locks, WATCH/MULTI). Imports the standard library, p
 drivers are optional extras imported when a store is opened.
 """
 
+from ._decide import IdempotencyBackendError
 from ._open import open_idempotency
 from ._redis import RedisIdempotencyStore
 from ._sql import MySQLIdempotencyStore, PostgresIdempotencyStore
 
-__all__ = ["MySQLIdempotencyStore", "PostgresIdempotencyStore", "RedisIdempotencyStore", "open_idempotency"]
+__all__ = ["IdempotencyBackendError", "MySQLIdempotencyStore", "PostgresIdempotencyStore", "RedisIdempotencyStore",
+           "open_idempotency"]

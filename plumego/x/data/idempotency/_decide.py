@@ -19,10 +19,16 @@ from plumego.store import (
     IdempotencyRecord,
     IdempotencyStatus,
     InvalidKeyError,
+    StoreError,
     validate_key,
 )
 
-__all__ = ["begin", "completed", "owned", "validate"]
+__all__ = ["IdempotencyBackendError", "begin", "completed", "owned", "validate"]
+
+
+class IdempotencyBackendError(StoreError):
+    """The engine failed (unreachable, restarted, timed out). Nothing was decided: the request must not run
+    (fail closed) and may be retried. The message may name hosts: for logs, not for clients."""
 
 
 def validate(key: str, fingerprint: str, ttl: float, lock_ttl: float) -> None:

@@ -87,19 +87,30 @@ class RedisIdempotencyStore:
 
     async def _atomic(self, key: str, step: Callable[[IdempotencyRecord | None, Any], Awaitable[_T]]) -> _T:
         """Run ``step(current, pipe)`` under WATCH; it queues writes after ``pipe.multi()``. Retries on a race."""
-        from redis.exceptions import WatchError
+        from redis.exceptions import RedisError, WatchError
 
         name = self._prefix + key
-        async with self._client.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(name)
-                    current = _decode(key, await pipe.hgetall(name))
-                    result = await step(current, pipe)
-                    await pipe.execute()
-                    return result
-                except WatchError:
-                    continue
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        await pipe.watch(name)
+                        current = _decode(key, await pipe.hgetall(name))
+                        result = await step(current, pipe)
+                        await pipe.execute()
+                        return result
+                    except WatchError:
+                        continue
+        except (RedisError, OSError) as exc:
+            raise _decide.IdempotencyBackendError(f"Redis: {exc}") from exc
+
+    async def _plain(self, call: Awaitable[_T]) -> _T:
+        from redis.exceptions import RedisError
+
+        try:
+            return await call
+        except (RedisError, OSError) as exc:
+            raise _decide.IdempotencyBackendError(f"Redis: {exc}") from exc
 
     def _write(self, pipe: Any, record: IdempotencyRecord, now: float) -> None:
         name = self._prefix + record.key
@@ -145,14 +156,14 @@ class RedisIdempotencyStore:
 
     async def get(self, key: str) -> IdempotencyRecord | None:
         validate_key(key)
-        record = _decode(key, await self._client.hgetall(self._prefix + key))
+        record = _decode(key, await self._plain(self._client.hgetall(self._prefix + key)))
         if record is None or record.expires_at <= self._clock():
             return None
         return record
 
     async def delete(self, key: str) -> bool:
         validate_key(key)
-        return int(await self._client.delete(self._prefix + key)) > 0
+        return int(await self._plain(self._client.delete(self._prefix + key))) > 0
 
     async def close(self) -> None:
         await self._client.aclose()

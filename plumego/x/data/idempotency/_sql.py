@@ -10,6 +10,7 @@ store is opened. Imports the standard library, plumego.store and this package.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,7 @@ from plumego.store import (
     IdempotencyClaim,
     IdempotencyRecord,
     IdempotencyStatus,
+    StoreError,
     validate_key,
 )
 
@@ -72,6 +74,19 @@ class _SQLIdempotency:
                         f"WHERE idem_key = {p}")
 
     async def _transaction(self, body: Callable[[Fetch, Execute], Awaitable[Any]]) -> Any:
+        try:
+            return await self._run_transaction(body)
+        except StoreError:
+            raise                     # the protocol's own answers (conflict, in progress, lock lost)
+        except Exception as exc:
+            if self._backend_failure(exc):
+                raise _decide.IdempotencyBackendError(f"{type(self).__name__}: {exc}") from exc
+            raise
+
+    async def _run_transaction(self, body: Callable[[Fetch, Execute], Awaitable[Any]]) -> Any:
+        raise NotImplementedError
+
+    def _backend_failure(self, exc: Exception) -> bool:
         raise NotImplementedError
 
     def _insert_placeholder_sql(self) -> str:
@@ -163,8 +178,10 @@ class PostgresIdempotencyStore(_SQLIdempotency):
         super().__init__(table, clock)
 
     @classmethod
-    async def open(cls, url: str, *, clock: Callable[[], float] = time.time,
-                   max_connections: int = 10) -> PostgresIdempotencyStore:
+    async def open(cls, url: str, *, clock: Callable[[], float] = time.time, max_connections: int = 10,
+                   pool_timeout: float = 5.0) -> PostgresIdempotencyStore:
+        """``pool_timeout``: how long a call waits for a connection before failing with IdempotencyBackendError
+        (a broken connection is replaced at checkout)."""
         try:
             from psycopg import errors as pg_errors
             from psycopg_pool import AsyncConnectionPool
@@ -173,7 +190,8 @@ class PostgresIdempotencyStore(_SQLIdempotency):
         conninfo, ours = _split(url, ("schema", "table"))
         schema = _ident(ours.get("schema", "public"), "schema")
         table = f"{schema}.{_ident(ours.get('table', 'idempotency_keys'))}"
-        pool: Any = AsyncConnectionPool(conninfo, min_size=1, max_size=max_connections, open=False)
+        pool: Any = AsyncConnectionPool(conninfo, min_size=1, max_size=max_connections, open=False,
+                                        timeout=pool_timeout, check=AsyncConnectionPool.check_connection)
         await pool.open(wait=True, timeout=10)
         try:
             async with pool.connection() as conn:
@@ -199,7 +217,13 @@ class PostgresIdempotencyStore(_SQLIdempotency):
         return (f"INSERT INTO {self._t} ({_COLUMNS}) VALUES (%s, '', 'placeholder', NULL, 0, 0, 0, NULL, NULL) "
                 "ON CONFLICT (idem_key) DO NOTHING")
 
-    async def _transaction(self, body: Callable[[Fetch, Execute], Awaitable[Any]]) -> Any:
+    def _backend_failure(self, exc: Exception) -> bool:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        return isinstance(exc, (psycopg.Error, PoolTimeout, OSError))
+
+    async def _run_transaction(self, body: Callable[[Fetch, Execute], Awaitable[Any]]) -> Any:
         async with self._pool.connection() as conn:
             async with conn.transaction():
                 async def fetch(sql: str, params: tuple[Any, ...]) -> Sequence[Any] | None:
@@ -261,7 +285,10 @@ class MySQLIdempotencyStore(_SQLIdempotency):
         return (f"INSERT INTO {self._t} ({_COLUMNS}) VALUES (%s, '', 'placeholder', NULL, 0, 0, 0, NULL, NULL) "
                 "ON DUPLICATE KEY UPDATE idem_key = idem_key")
 
-    async def _transaction(self, body: Callable[[Fetch, Execute], Awaitable[Any]]) -> Any:
+    def _backend_failure(self, exc: Exception) -> bool:
+        return type(exc).__module__.startswith("asyncmy") or isinstance(exc, (OSError, asyncio.TimeoutError))
+
+    async def _run_transaction(self, body: Callable[[Fetch, Execute], Awaitable[Any]]) -> Any:
         async with self._pool.acquire() as conn:
             try:
                 async with conn.cursor() as cursor:

@@ -36,23 +36,6 @@ test_expired_lock_taken_over_and_ttl = stable.test_expired_lock_taken_over_and_t
 FakeClock = stable.FakeClock
 FP = stable.FP
 
-ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.services),
-           pytest.param("mariadb", marks=pytest.mark.services), pytest.param("redis", marks=pytest.mark.services)]
-
-
-@pytest.fixture(params=ENGINES)
-def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'idem.db'}"
-    if request.param == "postgres":
-        base, schema = request.getfixturevalue("pg_schema")
-        return f"{base}{'&' if '?' in base else '?'}schema={schema}"
-    if request.param == "mariadb":
-        return str(request.getfixturevalue("mariadb_database"))
-    base, prefix = request.getfixturevalue("redis_namespace")
-    return f"{base}{'&' if '?' in base else '?'}prefix={prefix}"
-
-
 @pytest.fixture
 async def store_and_clock(engine_url: str) -> AsyncIterator[tuple[IdempotencyStore, Any]]:
     clock = FakeClock()
