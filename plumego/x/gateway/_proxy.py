@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 try:
@@ -40,7 +40,8 @@ HOP_BY_HOP = frozenset({"connection", "proxy-connection", "keep-alive", "proxy-a
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A backend URL with its weight (for :class:`WeightedRoundRobin`)."""
+    """A backend URL with its weight (for :class:`WeightedRoundRobin`). Anything with ``url`` and ``weight``
+    attributes will do, e.g. a discovery ``Instance``."""
 
     url: str
     weight: int = 1
@@ -59,7 +60,7 @@ class HealthCheck:
 
 @dataclass
 class GatewayConfig:
-    targets: Sequence[str | Target] = ()
+    targets: Sequence[str | TargetLike] = ()
     load_balancer: LoadBalancer = field(default_factory=RoundRobin)
     path_rewrite: PathRewrite | None = None
     request_modifiers: Sequence[HeaderModifier] = ()
@@ -91,6 +92,13 @@ def _default_breaker(url: str) -> CircuitBreaker:
 def client_ip_of(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else ""
+
+
+class TargetLike(Protocol):
+    @property
+    def url(self) -> str: ...
+    @property
+    def weight(self) -> int: ...
 
 
 class _ClientGone(Exception):
@@ -131,28 +139,28 @@ class Gateway:
         self.set_targets(config.targets)
 
     # --- backends -------------------------------------------------------------------------------------------
-    def _new_backend(self, target: str | Target) -> Backend:
-        url, weight = (target.url, target.weight) if isinstance(target, Target) else (target, 1)
+    def _new_backend(self, target: str | TargetLike) -> Backend:
+        url, weight = (target, 1) if isinstance(target, str) else (target.url, target.weight)
         breaker = None
         if self.config.circuit_breaker:
             breaker = (self.config.breaker_factory or _default_breaker)(url.rstrip("/"))
         return Backend(url, weight=weight, limits=self.config.limits, breaker=breaker)
 
-    def set_targets(self, targets: Sequence[str | Target]) -> list[Backend]:
+    def set_targets(self, targets: Sequence[str | TargetLike]) -> list[Backend]:
         """Replace the backend set; unchanged URLs keep their pool and state. Returns the removed backends
         (close them with ``aclose`` once their in-flight requests are done; :meth:`update_targets` does)."""
         current = {b.url: b for b in self._backends}
         fresh: list[Backend] = []
         for target in targets:
-            url = (target.url if isinstance(target, Target) else target).rstrip("/")
+            url = (target if isinstance(target, str) else target.url).rstrip("/")
             backend = current.pop(url, None) or self._new_backend(target)
-            if isinstance(target, Target):
+            if not isinstance(target, str):
                 backend.weight = target.weight
             fresh.append(backend)
         self._backends = fresh
         return list(current.values())
 
-    async def update_targets(self, targets: Sequence[str | Target]) -> None:
+    async def update_targets(self, targets: Sequence[str | TargetLike]) -> None:
         for gone in self.set_targets(targets):
             asyncio.get_running_loop().create_task(self._close_when_idle(gone))
 
