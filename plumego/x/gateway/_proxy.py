@@ -320,8 +320,11 @@ class Gateway:
             tried.add(backend.url)
             url = backend.url + path + (("?" + query.decode("latin-1")) if query else "")
             headers = self.request_headers(scope, backend)
+            # Built directly (not client.build_request): no client default headers, cookies or User-Agent are
+            # added, so the backend sees the client's headers; the timeout must then be given explicitly.
             request = httpx.Request(scope.get("method", "GET"), url, headers=headers.raw(),
-                                    content=body() if has_body else None, extensions={"timeout": self._timeout.as_dict()})
+                                    content=body() if has_body else None,
+                                    extensions={"timeout": self._timeout.as_dict()})
             backend.active += 1
             backend.requests += 1
             try:
