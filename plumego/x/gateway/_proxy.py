@@ -320,8 +320,8 @@ class Gateway:
             tried.add(backend.url)
             url = backend.url + path + (("?" + query.decode("latin-1")) if query else "")
             headers = self.request_headers(scope, backend)
-            # Built directly (not client.build_request): no client default headers, cookies or User-Agent are
-            # added, so the backend sees the client's headers; the timeout must then be given explicitly.
+            # Built directly and sent on the pool (see Backend): the backend sees the client's headers and nothing
+            # else; the timeout travels in the request's extensions.
             request = httpx.Request(scope.get("method", "GET"), url, headers=headers.raw(),
                                     content=body() if has_body else None,
                                     extensions={"timeout": self._timeout.as_dict()})
@@ -329,7 +329,7 @@ class Gateway:
             backend.requests += 1
             try:
                 try:
-                    response = await backend.client.send(request, stream=True)
+                    response = await backend.transport.handle_async_request(request)
                 except _ClientGone:
                     self._record(backend, ticket, True)
                     return
