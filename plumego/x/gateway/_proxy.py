@@ -287,7 +287,10 @@ class Gateway:
     async def _proxy_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         cfg = self.config
         headers_in = {k: v for k, v in scope.get("headers", ()) if k in (b"content-length", b"transfer-encoding")}
-        has_body = b"transfer-encoding" in headers_in or headers_in.get(b"content-length", b"0").strip() != b"0"
+        length = headers_in.get(b"content-length")
+        # HTTP/1.1 always frames a body; an HTTP/2 or HTTP/3 server may pass one with neither header.
+        has_body = b"transfer-encoding" in headers_in or (
+            length.strip() != b"0" if length is not None else scope.get("method") in ("POST", "PUT", "PATCH"))
         body_started = False
 
         async def body() -> AsyncIterator[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -104,6 +105,27 @@ async def test_request_streams_without_buffering(backends: Any) -> None:
     async with through(GatewayConfig(targets=[url])) as (client, _):
         r = await client.post("/upload", content=upload())
     assert r.status_code == 200 and r.json()["size"] == 41 * len(chunk)
+
+
+async def test_body_without_framing_headers_is_streamed(backends: Any) -> None:
+    url, _ = await backends("a")
+    gateway = Gateway(GatewayConfig(targets=[url]))
+    chunks = [{"type": "http.request", "body": b"abc", "more_body": True},
+              {"type": "http.request", "body": b"def", "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "http_version": "2", "method": "POST", "path": "/h2", "raw_path": b"/h2",
+             "query_string": b"", "headers": [(b"host", b"x")], "client": ("192.0.2.1", 1), "scheme": "https"}
+    await gateway(scope, receive, send)                        # as an HTTP/2 server hands it: no length header
+    await gateway.stop()
+    echo = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert echo["size"] == 6 and dict(echo["headers"])["x-forwarded-proto"] == "https"
 
 
 async def test_retry_moves_to_the_next_backend_before_the_response(backends: Any) -> None:
