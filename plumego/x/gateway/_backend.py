@@ -18,12 +18,15 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("the gateway needs httpx: pip install 'plumego[gateway]'") from exc
 
-__all__ = ["Backend", "BackendStats", "PoolLimits", "check_backend_url"]
+__all__ = ["SHARD_SIZE", "Backend", "BackendStats", "PoolLimits", "check_backend_url"]
+
+SHARD_SIZE = 8
 
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """The connection pool of each backend (Go's per-backend ``http.Transport``)."""
+    """The connection pool of each backend (Go's per-backend ``http.Transport``): at most ``max_connections``
+    connections in all, kept in shards of :data:`SHARD_SIZE`."""
 
     max_connections: int = 100
     max_keepalive: int = 100
@@ -71,17 +74,42 @@ class Backend:
         self.requests = 0
         self.failures = 0
         self.consecutive_failures = 0
-        # The proxy sends through the transport (the connection pool) itself: the client layer above it adds
-        # default headers, a cookie jar, auth and redirect handling a proxy must not have, and costs about a
-        # fifth of the gateway's CPU per request. The client, on the same pool, serves health checks.
-        self.transport = httpx.AsyncHTTPTransport(
-            verify=limits.verify, http2=limits.http2, trust_env=False,
-            limits=httpx.Limits(max_connections=limits.max_connections,
-                                max_keepalive_connections=limits.max_keepalive,
-                                keepalive_expiry=limits.keepalive_expiry))
+        # The proxy sends through httpx transports (connection pools) directly: the client layer above them adds
+        # default headers, a cookie jar, auth and redirect handling a proxy must not have. The pool is sharded:
+        # httpcore polls every idle connection of a pool on each request, so one pool of 32 connections costs
+        # 2.2 ms of CPU per request where pools of 8 cost 0.7 ms (bench/RESULTS-gateway.md). A shard is added
+        # when every shard has SHARD_SIZE requests in flight, up to max_connections in all.
+        self._limits = limits
+        self._max_shards = max(1, -(-limits.max_connections // SHARD_SIZE))
+        self._shards: list[httpx.AsyncHTTPTransport] = [self._new_shard()]
+        self._inflight: list[int] = [0]
         jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))  # keep no backend's cookies
-        self.client = httpx.AsyncClient(transport=self.transport, follow_redirects=False, trust_env=False,
+        self.client = httpx.AsyncClient(transport=self._shards[0], follow_redirects=False, trust_env=False,
                                         cookies=jar)
+
+    def _new_shard(self) -> httpx.AsyncHTTPTransport:
+        size = min(SHARD_SIZE, self._limits.max_connections)
+        return httpx.AsyncHTTPTransport(
+            verify=self._limits.verify, http2=self._limits.http2, trust_env=False,
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=min(size, self._limits.max_keepalive),
+                                keepalive_expiry=self._limits.keepalive_expiry))
+
+    def lease(self) -> int:
+        """The shard with the fewest requests in flight (a new one when all are full); give it back with
+        :meth:`release` once the response is closed."""
+        index = min(range(len(self._shards)), key=self._inflight.__getitem__)
+        if self._inflight[index] >= SHARD_SIZE and len(self._shards) < self._max_shards:
+            self._shards.append(self._new_shard())
+            self._inflight.append(0)
+            index = len(self._shards) - 1
+        self._inflight[index] += 1
+        return index
+
+    def release(self, index: int) -> None:
+        self._inflight[index] -= 1
+
+    async def send(self, index: int, request: httpx.Request) -> httpx.Response:
+        return await self._shards[index].handle_async_request(request)
 
     def available(self) -> bool:
         """Healthy and not refused by an open breaker (a half-open one is tried; it may still refuse)."""
@@ -92,4 +120,6 @@ class Backend:
                             self.consecutive_failures, str(self.breaker.state) if self.breaker else "")
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.client.aclose()                       # closes shard 0
+        for shard in self._shards[1:]:
+            await shard.aclose()

@@ -330,9 +330,10 @@ class Gateway:
                                     extensions={"timeout": self._timeout.as_dict()})
             backend.active += 1
             backend.requests += 1
+            shard = backend.lease()
             try:
                 try:
-                    response = await backend.transport.handle_async_request(request)
+                    response = await backend.send(shard, request)
                 except _ClientGone:
                     self._record(backend, ticket, True)
                     return
@@ -352,6 +353,7 @@ class Gateway:
                 self._record(backend, ticket, ok and response.status_code < 500)
                 return
             finally:
+                backend.release(shard)
                 backend.active -= 1
         if last_error is not None:  # pragma: no cover - the loop always returns
             await self._fail_for(scope, receive, send, last_error)
