@@ -254,13 +254,15 @@ class Gateway:
             modify(headers)
         return headers
 
-    def _candidates(self, tried: set[str]) -> list[Backend]:
-        return [b for b in self._backends if b.url not in tried and b.available()]
-
     def _pick(self, scope: Scope, tried: set[str]) -> tuple[Backend, int | None]:
-        """A backend and its breaker ticket; skips backends whose half-open breaker refuses. Raises _NoBackend."""
+        """A backend and its breaker ticket. Backends not tried yet for this request come first; when every
+        available one was tried, a retry goes to a tried one again (on a fresh connection: a keep-alive
+        connection the backend closed at the moment it was reused fails this way, and Go's transport retries
+        that case itself). Backends whose breaker refuses are skipped. Raises _NoBackend."""
+        refused: set[str] = set()
         while True:
-            candidates = self._candidates(tried)
+            available = [b for b in self._backends if b.url not in refused and b.available()]
+            candidates = [b for b in available if b.url not in tried] or available
             if not candidates:
                 raise _NoBackend
             backend = self.config.load_balancer.pick(candidates, client_ip_of(scope))
@@ -269,7 +271,7 @@ class Gateway:
             try:
                 return backend, backend.breaker.acquire()
             except CircuitBreakerError:
-                tried.add(backend.url)
+                refused.add(backend.url)
 
     def _passive(self, backend: Backend, ok: bool) -> None:
         if ok:

@@ -138,6 +138,32 @@ async def test_retry_moves_to_the_next_backend_before_the_response(backends: Any
         assert gateway.backends[0].failures >= 1
 
 
+async def test_single_backend_retry_takes_a_fresh_connection() -> None:
+    """A connection that dies as it is reused (a backend closing an idle keep-alive connection) is retried on
+    the same backend when it is the only one, as Go's transport does, instead of answering 502."""
+    connections = 0
+
+    async def flaky(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        if connections == 1:
+            writer.transport.abort()                 # reset with the request unanswered
+            return
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(flaky, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with through(GatewayConfig(targets=[url], retry_backoff=0.001)) as (client, _):
+            r = await client.get("/x")
+            assert (r.status_code, r.text, connections) == (200, "ok", 2)
+    finally:
+        server.close()
+
+
 async def test_502_503_504(backends: Any) -> None:
     url, app = await backends("slow")
     async with through(GatewayConfig(targets=[free_port_url()], retry_count=1, retry_backoff=0.001)) as (c, _):
