@@ -6,6 +6,7 @@ Each server is uvicorn (httptools, uvloop, one worker, no access log) in its own
 wrk runs with ``--latency``; requests/s and p50/p99 come from its report. The ratio is gateway/direct
 throughput; "added" latency is gateway minus direct at the same percentile.
 Run: PYTHONPATH=. python bench/gateway_bench.py [--duration 10] [--rounds 3] [--connections 32]
+     [--backend backend|plumego_backend] [--delay-ms 0]
 Needs wrk on PATH. Not a test: nothing is asserted; numbers depend on the machine (2 cores shared here).
 """
 
@@ -85,10 +86,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backend", default="backend", choices=["backend", "plumego_backend"])
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="the bare backend waits this long per request")
     args = parser.parse_args()
     backend_port, gateway_port = _free_port(), _free_port()
-    print(f"backend: bench.gateway_apps:{args.backend}; wrk -t1 -c{args.connections} -d{args.duration}s")
-    with _uvicorn(f"bench.gateway_apps:{args.backend}", backend_port, {}) as (backend, backend_pid), \
+    print(f"backend: bench.gateway_apps:{args.backend} (delay {args.delay_ms} ms); "
+          f"wrk -t1 -c{args.connections} -d{args.duration}s")
+    delay = {"BENCH_DELAY_MS": str(args.delay_ms)}
+    with _uvicorn(f"bench.gateway_apps:{args.backend}", backend_port, delay) as (backend, backend_pid), \
             _uvicorn("bench.gateway_apps:gateway", gateway_port, {"BENCH_BACKEND": backend}) as (gateway, gw_pid):
         _wrk(backend, 2, args.connections)                     # warm-up both
         _wrk(gateway, 2, args.connections)
