@@ -1,0 +1,1 @@
+"""App-local adapters: the only modules that import non-stable plumego APIs."""
