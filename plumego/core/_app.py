@@ -269,7 +269,9 @@ class App:
         err = APIError(ErrorType.INTERNAL, "internal server error")
         await ErrorResponse(err)(scope, receive, send)
 
-    async def _unhandled_websocket(self, exc: Exception, scope: Scope, receive: Receive, guard: _WebSocketGuard) -> None:
+    async def _unhandled_websocket(
+        self, exc: Exception, scope: Scope, receive: Receive, guard: _WebSocketGuard
+    ) -> None:
         """A websocket endpoint raised: refuse the handshake with the envelope (an APIError's own status, else 500)
         when nothing was sent yet, close with 1011 when it was accepted, and log; never re-raise to the server."""
         if isinstance(exc, ClientDisconnect):

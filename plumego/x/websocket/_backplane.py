@@ -99,11 +99,11 @@ class MemoryBus:
     """The in-process "server" of :class:`MemoryBackplane`s: several hubs in one process (tests, one worker)."""
 
     def __init__(self) -> None:
-        self.subscribers: dict[str, list[Deliver]] = {}
+        self.subscribers: dict[str, list[Callable[[bytes], Awaitable[None]]]] = {}
 
     async def publish(self, namespace: str, raw: bytes) -> None:
-        for deliver in list(self.subscribers.get(namespace, ())):
-            await deliver(BackplaneMessage.decode(raw))
+        for handle in list(self.subscribers.get(namespace, ())):
+            await handle(raw)
 
 
 class MemoryBackplane:
@@ -118,9 +118,19 @@ class MemoryBackplane:
         self.rejected = 0
         self._deliver: Deliver | None = None
 
+    async def _handle(self, raw: bytes) -> None:
+        try:
+            message = BackplaneMessage.decode(raw)
+        except (ValueError, UnicodeDecodeError):
+            self.rejected += 1
+            return
+        if self._deliver is not None:
+            await self._deliver(message)
+
     async def start(self, deliver: Deliver) -> None:
+        if self._deliver is None:
+            self.bus.subscribers.setdefault(self.namespace, []).append(self._handle)
         self._deliver = deliver
-        self.bus.subscribers.setdefault(self.namespace, []).append(deliver)
 
     async def publish(self, message: BackplaneMessage) -> None:
         if self._deliver is None:
@@ -130,7 +140,7 @@ class MemoryBackplane:
     async def stop(self) -> None:
         if self._deliver is not None:
             with contextlib.suppress(ValueError):
-                self.bus.subscribers.get(self.namespace, []).remove(self._deliver)
+                self.bus.subscribers.get(self.namespace, []).remove(self._handle)
             self._deliver = None
 
     def connected(self) -> bool:
