@@ -63,6 +63,18 @@ class TokenAuthenticator(Protocol):
     def authenticate(self, token: str) -> UserInfo: ...
 
 
+class _SingleKey(KeyRing):
+    """One shared secret (Go's simple HS256 auth has no key ids): whatever ``kid`` a token names, or none, it is
+    checked against this key; ``alg`` must still be the key's own."""
+
+    def __init__(self, key: SigningKey) -> None:
+        super().__init__([key], active=key.kid)
+        self._only = key
+
+    def get(self, kid: str) -> SigningKey | None:
+        return self._only
+
+
 class JWTAuth:
     """JWT verification with plumego.security's ``decode_jwt`` (fails closed: ``alg`` checked against the key,
     ``none`` refused, ``exp`` required). ``keys`` is a KeyRing, one SigningKey or a ``kid -> key`` lookup; options
@@ -70,8 +82,7 @@ class JWTAuth:
 
     def __init__(self, keys: KeyRing | SigningKey | Callable[[str], SigningKey | None], **options: Any) -> None:
         if isinstance(keys, SigningKey):
-            ring = KeyRing([keys], active=keys.kid)
-            self._keys: KeyRing | Callable[[str], SigningKey | None] = ring
+            self._keys: KeyRing | Callable[[str], SigningKey | None] = _SingleKey(keys)
             options.setdefault("require_kid", False)
         else:
             self._keys = keys
