@@ -103,20 +103,31 @@ class Conn:
         return self._closed
 
     async def _write_loop(self) -> None:
+        queue, send, limit = self._queue, self._send, self.limits.write_timeout
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                item = await self._queue.get()
-                if item is _CLOSE:
-                    return
-                assert isinstance(item, dict)
-                try:
-                    await asyncio.wait_for(self._send(item), self.limits.write_timeout)
-                except (TimeoutError, OSError, RuntimeError):
-                    # a peer that stopped reading (write deadline) or went away: give the connection up
-                    self._closed = True
-                    await self._send_close(CLOSE_POLICY_VIOLATION, "write timeout")
-                    return
-                self.sent += 1
+                item = await queue.get()
+                # one deadline object per wake-up, moved forward for each write (cheaper than wait_for per message)
+                async with asyncio.timeout(loop.time() + limit) as deadline:
+                    while True:
+                        if item is _CLOSE:
+                            return
+                        assert isinstance(item, dict)
+                        deadline.reschedule(loop.time() + limit)
+                        try:
+                            await send(item)
+                        except (OSError, RuntimeError):
+                            self._closed = True    # the peer went away: nothing more can be written
+                            return
+                        self.sent += 1
+                        if queue.empty():
+                            break
+                        item = queue.get_nowait()
+        except TimeoutError:
+            # a peer that stopped reading past the write deadline: give the connection up
+            self._closed = True
+            await self._send_close(CLOSE_POLICY_VIOLATION, "write timeout")
         finally:
             self._closed = True
 
