@@ -59,17 +59,18 @@ class NATSBackplane(NetworkBackplane):
         await self._nc.flush()                   # the server has the subscription before start() returns
         self._mark_subscribed()
         closed = asyncio.ensure_future(self._closed.wait())
+        getter: asyncio.Future[bytes] | None = None
         try:
             while True:
                 getter = asyncio.ensure_future(inbox.get())
                 done, _ = await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    await self._handle(getter.result())
-                else:
-                    getter.cancel()
+                if getter not in done:
                     raise ConnectionError("NATS connection closed")
+                await self._handle(getter.result())
         finally:
             closed.cancel()
+            if getter is not None:
+                getter.cancel()
             if not self._nc.is_closed:
                 try:
                     await sub.unsubscribe()
