@@ -26,6 +26,7 @@ from plumego.contract import (
     Scope,
     Send,
 )
+from plumego.health import ComponentCheck
 from plumego.log import DiscardLogger, StructuredLogger
 from plumego.security import TokenError
 
@@ -166,6 +167,14 @@ class Server:
 
     def metrics(self) -> HubMetrics:
         return self.hub.metrics()
+
+    def health_check(self, name: str = "websocket", *, critical: bool = True) -> ComponentCheck:
+        """A plumego.health check: unhealthy while the hub is stopped or its backplane is disconnected."""
+
+        async def check() -> None:
+            await self.hub.ready()
+
+        return ComponentCheck(name, check, critical=critical)
 
     # --- the upgrade --------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

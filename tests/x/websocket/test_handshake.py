@@ -9,6 +9,7 @@ import time
 import pytest
 
 from plumego.core import App
+from plumego.health import HealthChecker
 from plumego.security import PasswordHasher, SigningKey, encode_jwt
 from plumego.x.websocket import (
     DialError,
@@ -152,3 +153,5 @@ async def test_a_stopped_hub_refuses_and_open_connections_get_going_away() -> No
         assert getattr(closed.value, "code", None) == 1001
         err = await refused(base + "/ws")
         assert (err.status, err.code) == (503, "WS_HUB_STOPPED")
+    report = await HealthChecker([server.health_check()]).run()
+    assert report.status.value != "healthy" and "stopped" in str(report.to_dict())

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from plumego.core import App
+from plumego.core import App, AppConfig
 from plumego.log import Fields
 from plumego.x.websocket import (
     Conn,
@@ -197,3 +197,29 @@ def test_sanitize_for_logging() -> None:
     assert sanitize_for_logging("x" * 300, 10) == "x" * 10 + "..."
 
 
+
+
+async def test_fragmented_messages_count_whole_and_the_heartbeat_drops_a_silent_peer() -> None:
+    app = App(AppConfig(ws_ping_interval=0.2, ws_ping_timeout=0.3, ws_max_message_bytes=4096))
+    server = Server(WebSocketConfig(allow_unauthenticated=True, validation=MessageValidation(max_bytes=1024)))
+    server.register_routes(app)
+    async with serving(app) as base:
+        async with await dial(base + "/ws") as ws:           # a client that answers pings stays connected
+            await asyncio.sleep(0.8)
+            await ws.ws.send(["a" * 600, "b" * 300])          # one message in two frames, 900 bytes in all
+            assert await ws.receive() == "a" * 600 + "b" * 300
+            await ws.ws.send(["a" * 600, "b" * 600])          # 1,200 bytes over two frames: too big as a whole
+            assert await closed_with(ws) == 1009
+        port = int(base.rsplit(":", 1)[1])                    # a peer that never answers a ping
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        seen = b""
+        async with asyncio.timeout(10):
+            while chunk := await reader.read(1024):
+                seen += chunk
+        writer.close()
+        assert seen[:1] == b"\x89"                            # a ping frame came first
+        assert b"\x88" in seen and (1011).to_bytes(2, "big") in seen   # then the keepalive close, 1011
+        assert server.hub.connections() == []

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plumego.x.websocket import ClientConn, dial
+from plumego.x.websocket import ClientConn, ConnClosed, dial
 
 from .worker_app import ADMIN_SECRET
 
@@ -81,13 +81,23 @@ async def test_broadcast_reaches_the_room_on_every_worker(backplane_url: str) ->
         assert await _receive_all(clients) == ["from the admin"] * len(clients)
         with pytest.raises(TimeoutError):                      # exactly once: nothing else is waiting
             await _receive_all(clients[:1], timeout=0.3)
+
+        # SIGTERM with every client still connected: each one is told (1012 from uvicorn, or the hub's 1001)
+        proc.send_signal(signal.SIGTERM)
+        for client in clients:
+            with pytest.raises(ConnClosed) as closed:
+                async with asyncio.timeout(30):
+                    await client.receive()
+            assert closed.value.code in (1001, 1012)
+        assert await asyncio.to_thread(proc.wait, 30) == 0
     finally:
         for client in clients:
             try:
                 await client.close()
             except Exception:
                 pass
-        proc.send_signal(signal.SIGTERM)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
