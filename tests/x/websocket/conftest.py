@@ -4,7 +4,6 @@ and NATS servers), in a namespace of its own."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -41,9 +40,6 @@ class BackplaneTarget:
             nc = await nats.connect(self.url.split("?")[0])
             await nc.publish(self.channel, raw)
             await nc.drain()
-
-
-Inject = Callable[[bytes], Awaitable[None]]
 
 
 @pytest.fixture(params=[pytest.param(name, marks=() if name == "memory" else pytest.mark.services)
