@@ -49,14 +49,17 @@ def _port(value: str, setting: str) -> int:
 
 
 def load_config(prog: str, description: str, *, port: int, data_dir: str, extra: Sequence[str] = (),
-                argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> ExampleConfig:
+                argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+                backend_aliases: Sequence[str] = ()) -> ExampleConfig:
     """``extra`` names app-specific environment settings (e.g. ``GITHUB_WEBHOOK_SECRET``), read from .env and the
-    environment into ``ExampleConfig.extra``."""
+    environment into ``ExampleConfig.extra``. ``backend_aliases`` are other flags for ``--backend`` (an app's own
+    word for it, e.g. ``--backplane``)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", help=f"port to bind (default {port}; 0 picks a free port)")
     parser.add_argument("--data-dir", help=f"where embedded databases live (default {data_dir})")
-    parser.add_argument("--backend", help="a server URL to scale out with (default: embedded)")
+    parser.add_argument("--backend", *backend_aliases, dest="backend",
+                        help="a server URL to scale out with (default: embedded)")
     parser.add_argument("--env-file", help="dotenv file read before the environment (default .env)")
     args = parser.parse_args(argv)
     env = dict(os.environ if environ is None else environ)

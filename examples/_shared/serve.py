@@ -65,13 +65,15 @@ def run(app: App, host: str, port: int, logger: StructuredLogger) -> int:
 
 
 def serve_example(prog: str, description: str, *, port: int, data_dir: str,
-                  build: Callable[[ExampleConfig, StructuredLogger], App], extra: Sequence[str] = ()) -> int:
+                  build: Callable[[ExampleConfig, StructuredLogger], App], extra: Sequence[str] = (),
+                  backend_aliases: Sequence[str] = ()) -> int:
     """An example's whole ``main``: load the configuration, let ``build`` wire the app, serve it. A setting that
     cannot be used (``build`` raising ConfigError, ValueError or OSError included) prints ``error: ...`` and
     returns 2; otherwise returns ``run``'s status."""
     logger = new_logger(LoggerConfig(format="text"))
     try:
-        cfg = load_config(prog, description, port=port, data_dir=data_dir, extra=extra)
+        cfg = load_config(prog, description, port=port, data_dir=data_dir, extra=extra,
+                          backend_aliases=backend_aliases)
         app = build(cfg, logger)
     except (ConfigError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -39,6 +39,9 @@ _CL: Final = b"content-length"
 _JSON_CT: Final = (_CT, b"application/json")
 _START: Final = "http.response.start"
 _BODY: Final = "http.response.body"
+_WS_START: Final = "websocket.http.response.start"
+_WS_BODY: Final = "websocket.http.response.body"
+WS_CLOSE_POLICY_VIOLATION: Final = 1008
 
 HeadersInput = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
@@ -161,7 +164,12 @@ class EnvelopeResponse:
 
 
 class ErrorResponse:
-    """The canonical error envelope for an :class:`APIError` (Go ``WriteError``), status from the error."""
+    """The canonical error envelope for an :class:`APIError` (Go ``WriteError``), status from the error.
+
+    In a ``websocket`` scope (a handshake not yet accepted) it refuses the upgrade: the envelope and status go out
+    through the ASGI ``websocket.http.response`` extension when the server has it (uvicorn does), otherwise the
+    connection is closed with 1008 before accept (the server answers 403).
+    """
 
     __slots__ = ("error", "raw_headers")
 
@@ -176,6 +184,15 @@ class ErrorResponse:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = encode_error_envelope(self.error, request_id_from_scope(scope))
         headers = [*self.raw_headers, _JSON_CT, (_CL, str(len(body)).encode("ascii"))]
+        if scope.get("type") == "websocket":
+            # A refused handshake (before accept): the envelope with its status where the server offers the
+            # ASGI websocket denial response, else a close before accept, which every server answers with 403.
+            if "websocket.http.response" in (scope.get("extensions") or {}):
+                await send({"type": _WS_START, "status": self.error.status, "headers": headers})
+                await send({"type": _WS_BODY, "body": body})
+            else:
+                await send({"type": "websocket.close", "code": WS_CLOSE_POLICY_VIOLATION})
+            return
         await send({"type": _START, "status": self.error.status, "headers": headers})
         await send({"type": _BODY, "body": b"" if scope.get("method") == "HEAD" else body})
 

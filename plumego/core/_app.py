@@ -73,6 +73,25 @@ class _SendGuard:
         return self.send(message)
 
 
+class _WebSocketGuard:
+    """Records how far a websocket session got (accepted, closed or denied), so a failure is answered once."""
+
+    __slots__ = ("send", "accepted", "closed")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.accepted = False
+        self.closed = False     # closed, or a denial response begun: nothing more can be said on it
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.accepted = True
+        elif kind in ("websocket.close", "websocket.http.response.start"):
+            self.closed = True
+        return self.send(message)
+
+
 class App:
     """The plumego application: an ASGI 3 callable for ``http``, ``websocket`` and ``lifespan`` scopes.
 
@@ -220,7 +239,12 @@ class App:
             finally:
                 self._inflight -= 1
         elif kind == "websocket":
-            await (self._entry or self.prepare())(scope, receive, send)
+            entry = self._entry or self.prepare()
+            ws_guard = _WebSocketGuard(send)
+            try:
+                await entry(scope, receive, ws_guard)
+            except Exception as exc:
+                await self._unhandled_websocket(exc, scope, receive, ws_guard)
         elif kind == "lifespan":
             await self._run_lifespan(scope, receive, send)
         else:
@@ -244,6 +268,26 @@ class App:
             raise exc
         err = APIError(ErrorType.INTERNAL, "internal server error")
         await ErrorResponse(err)(scope, receive, send)
+
+    async def _unhandled_websocket(
+        self, exc: Exception, scope: Scope, receive: Receive, guard: _WebSocketGuard
+    ) -> None:
+        """A websocket endpoint raised: refuse the handshake with the envelope (an APIError's own status, else 500)
+        when nothing was sent yet, close with 1011 when it was accepted, and log; never re-raise to the server."""
+        if isinstance(exc, ClientDisconnect):
+            return
+        if not isinstance(exc, APIError):
+            self._logger.error("unhandled exception in websocket %s", scope.get("path"), exc_info=exc)
+        if guard.closed:
+            return
+        try:
+            if not guard.accepted:
+                err = exc if isinstance(exc, APIError) else APIError(ErrorType.INTERNAL, "internal server error")
+                await ErrorResponse(err)(scope, receive, guard)
+            else:
+                await guard({"type": "websocket.close", "code": 1011})
+        except Exception:               # the peer is already gone: nothing left to tell it
+            pass
 
     # --- lifespan -------------------------------------------------------------------------------
     async def _run_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:

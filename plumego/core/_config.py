@@ -44,6 +44,11 @@ class AppConfig:
     ``X-Forwarded-Proto``) from it before any middleware runs, so the abuse guard and the access log see the
     same client; uvicorn's own ``proxy_headers`` is always off. With neither set, forwarded headers are
     ignored.
+
+    WebSocket protocol settings the server owns (ASGI gives the app no control frames): ``ws_max_message_bytes``
+    is the largest whole message, fragmented or not (Go's default read limit, 16 MiB; a larger one is closed with
+    1009); the server pings every ``ws_ping_interval`` seconds and closes a peer whose pong has not come within
+    ``ws_ping_timeout`` (Go: ping every 20 s, pong wait 30 s). 0 disables the heartbeat.
     """
 
     host: str = "127.0.0.1"
@@ -59,6 +64,9 @@ class AppConfig:
     http: str = "auto"
     trusted_proxies: tuple[str, ...] = ()
     trusted_proxy_hops: int = 0
+    ws_max_message_bytes: int = 16 << 20
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 30.0
 
     def validate(self) -> None:
         """Raise ConfigError on the first invalid value."""
@@ -67,11 +75,13 @@ class AppConfig:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"core prepare_server: port {self.port} out of range 0-65535")
         for name in ("idle_timeout", "shutdown_timeout", "drain_interval", "max_header_bytes",
-                     "read_header_timeout", "trusted_proxy_hops"):
+                     "read_header_timeout", "trusted_proxy_hops", "ws_ping_interval", "ws_ping_timeout"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"core prepare_server: {name} must not be negative")
         if self.http not in ("auto", "h11", "httptools"):
             raise ConfigError("core prepare_server: http must be 'auto', 'h11' or 'httptools'")
+        if not 1 <= self.ws_max_message_bytes <= 64 << 20:
+            raise ConfigError("core prepare_server: ws_max_message_bytes must be between 1 and 64 MiB")
         if self.trusted_proxy_hops > 32:
             raise ConfigError("core prepare_server: trusted_proxy_hops must be at most 32")
         if self.trusted_proxies and self.trusted_proxy_hops:
@@ -107,6 +117,9 @@ class AppConfig:
             "timeout_graceful_shutdown": self.shutdown_timeout or None,
             "root_path": self.root_path,
             "lifespan": "on",
+            "ws_max_size": self.ws_max_message_bytes,
+            "ws_ping_interval": self.ws_ping_interval or None,
+            "ws_ping_timeout": self.ws_ping_timeout or None,
         }
         if self.tls.enabled:
             options["ssl_certfile"] = self.tls.cert_file

@@ -631,7 +631,7 @@ class Router(_Registrar):
             if candidate is not None and candidate[0].is_mount:
                 found = candidate
         if found is None:
-            await send({"type": "websocket.close", "code": 1000})
+            await ErrorResponse(APIError(ErrorType.NOT_FOUND, "not found"))(scope, receive, send)
             return
         route = found[0]
         if not route.is_mount:
@@ -671,7 +671,7 @@ class Router(_Registrar):
             await route.app(scope, receive, send)
             return
         if kind == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
+            await ErrorResponse(APIError(ErrorType.NOT_FOUND, "not found"))(scope, receive, send)
             return
         if self._method_not_allowed:
             allowed = {m for m, table in self._tables.items()

@@ -287,10 +287,14 @@ def test_config_defaults_and_validation() -> None:
     cfg.validate()
     opts = cfg.uvicorn_options()
     assert opts["timeout_keep_alive"] == 60 and opts["h11_max_incomplete_event_size"] == 1 << 20
+    # Go's websocket defaults: 16 MiB read limit, ping every 20 s, pong wait 30 s; 0 turns the heartbeat off
+    assert (opts["ws_max_size"], opts["ws_ping_interval"], opts["ws_ping_timeout"]) == (16 << 20, 20.0, 30.0)
+    assert AppConfig(ws_ping_interval=0).uvicorn_options()["ws_ping_interval"] is None
     from plumego.core import ConfigError, TLSConfig
 
     for bad in (AppConfig(port=70000), AppConfig(idle_timeout=-1), AppConfig(host=""),
-                AppConfig(tls=TLSConfig(enabled=True)), AppConfig(root_path="x")):
+                AppConfig(tls=TLSConfig(enabled=True)), AppConfig(root_path="x"),
+                AppConfig(ws_max_message_bytes=(64 << 20) + 1), AppConfig(ws_ping_timeout=-1)):
         with pytest.raises(ConfigError, match="core prepare_server"):
             bad.validate()
     app = App(AppConfig(method_not_allowed=False))

@@ -287,7 +287,13 @@ async def test_websocket_route_and_miss() -> None:
     await r({"type": "websocket", "path": "/ws/lobby", "root_path": ""}, receive, send)
     await r({"type": "websocket", "path": "/nope", "root_path": ""}, receive, send)
     assert accepted == ["lobby"]
-    assert sent == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": 1000}]
+    # no denial-response extension: a close before accept (the server answers 403)
+    assert sent == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": 1008}]
+    sent.clear()
+    await r({"type": "websocket", "path": "/nope", "root_path": "", "extensions": {"websocket.http.response": {}}},
+            receive, send)
+    assert [m["type"] for m in sent] == ["websocket.http.response.start", "websocket.http.response.body"]
+    assert sent[0]["status"] == 404 and b'"code":"RESOURCE_NOT_FOUND"' in sent[1]["body"]
 
 
 # --- reverse URLs and listing --------------------------------------------------------------------
