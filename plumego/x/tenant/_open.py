@@ -40,7 +40,9 @@ def open_state_store(url: str) -> TenantStateStore:
     raise ValueError(f"unsupported tenant state URL {url!r}: use memory, sqlite:///path or redis://host")
 
 
-async def open_config_manager(url: str, *, cache_size: int = 1024, cache_ttl: float = 5.0) -> ConfigManager:
+async def open_config_manager(url: str, *, cache_size: int = 1024, cache_ttl: float = 5.0,
+                              timeout: float = 5.0) -> ConfigManager:
+    """``timeout`` bounds how long a PostgreSQL call waits for a connection before failing closed."""
     scheme = urlsplit(url).scheme.lower() if "://" in url else url.lower()
     manager: ConfigManager
     if scheme in ("", "memory"):
@@ -52,7 +54,7 @@ async def open_config_manager(url: str, *, cache_size: int = 1024, cache_ttl: fl
     elif scheme in ("postgresql", "postgres"):
         from ._config_postgres import PostgresConfigManager
 
-        manager = await PostgresConfigManager.open(url)
+        manager = await PostgresConfigManager.open(url, timeout=timeout)
     else:
         raise ValueError(f"unsupported tenant config URL {url!r}: use memory, sqlite:///path or postgresql://...")
     return CachedConfigManager(manager, size=cache_size, ttl=cache_ttl) if cache_ttl > 0 else manager

@@ -19,7 +19,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from os import PathLike
 from types import MappingProxyType
@@ -217,7 +217,7 @@ CREATE TABLE IF NOT EXISTS tenant_subject_versions (subject TEXT PRIMARY KEY, ve
 
 
 def _row(session: Session) -> tuple[Any, ...]:
-    data = asdict(session)
+    data = {f: getattr(session, f) for f in _FIELDS}
     data["status"] = session.status.value
     data["attributes"] = json.dumps(dict(session.attributes))
     return tuple(data[f] for f in _FIELDS)
