@@ -215,14 +215,20 @@ class Hooks:
     on_quota: Callable[[Decision], None] | None = None
     on_rate_limit: Callable[[Decision], None] | None = None
 
-    def emit(self, decision: Decision) -> None:
+    def for_step(self, step: str) -> Callable[[Decision], None] | None:
+        """The observer of ``step`` wrapped so that it cannot raise, or None (then no Decision is even built)."""
         hook = {"resolve": self.on_resolve, "policy": self.on_policy, "quota": self.on_quota,
-                "ratelimit": self.on_rate_limit}.get(decision.step)
-        if hook is not None:
+                "ratelimit": self.on_rate_limit}[step]
+        if hook is None:
+            return None
+        observer = hook
+
+        def safe(decision: Decision) -> None:
             try:
-                hook(decision)
+                observer(decision)
             except Exception:       # noqa: BLE001 - an observer must not turn an answer into a 500
                 pass
+        return safe
 
 
 def now_seconds() -> float:

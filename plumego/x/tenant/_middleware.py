@@ -127,6 +127,7 @@ def resolve_tenant(*, header: str = HEADER_TENANT, extractor: Extractor | None =
     ``allow_missing``. Not ``[A-Za-z0-9._-]{1,255}``: 400 ``tenant_invalid_id``.
     """
     by_header = from_header(header)
+    on_resolve = hooks.for_step("resolve")
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def step(scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,7 +147,8 @@ def resolve_tenant(*, header: str = HEADER_TENANT, extractor: Extractor | None =
             if not tenant:
                 tenant, source = by_header(scope) or "", ResolveSource.HEADER.value
             if not tenant:
-                hooks.emit(Decision("resolve", "", allow_missing, 200 if allow_missing else 401, "missing"))
+                if on_resolve is not None:
+                    on_resolve(Decision("resolve", "", allow_missing, 200 if allow_missing else 401, "missing"))
                 if allow_missing:
                     await app(scope, receive, send)
                     return
@@ -154,12 +156,14 @@ def resolve_tenant(*, header: str = HEADER_TENANT, extractor: Extractor | None =
                                                     category=ErrorCategory.AUTH))
                 return
             if not is_valid_tenant_id(tenant):
-                hooks.emit(Decision("resolve", "", False, 400, "invalid tenant id", source))
+                if on_resolve is not None:
+                    on_resolve(Decision("resolve", "", False, 400, "invalid tenant id", source))
                 await _reject(scope, send, APIError(status=400, code=CODE_INVALID_ID,
                                                     message="invalid tenant ID format", category=ErrorCategory.AUTH))
                 return
             scope[SCOPE_TENANT_ID] = tenant
-            hooks.emit(Decision("resolve", tenant, True, 200, source=source))
+            if on_resolve is not None:
+                on_resolve(Decision("resolve", tenant, True, 200, source=source))
             await app(scope, receive, send)
         return step
     return middleware
@@ -170,6 +174,7 @@ def enforce_policy(evaluator: ConfigPolicyEvaluator, *, model_header: str = HEAD
     """Deny with 403 ``tenant_policy_denied`` unless the tenant's policy allows the model (``X-Model``), tool
     (``X-Tool``), method and path. No resolved tenant is denied too."""
     model_key, tool_key = model_header.lower().encode("latin-1"), tool_header.lower().encode("latin-1")
+    on_policy = hooks.for_step("policy")
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def step(scope: Scope, receive: Receive, send: Send) -> None:
@@ -182,10 +187,12 @@ def enforce_policy(evaluator: ConfigPolicyEvaluator, *, model_header: str = HEAD
             try:
                 result = await evaluator.evaluate(tenant, request) if tenant else PolicyResult(False, "no tenant")
             except StateUnavailableError as exc:
-                hooks.emit(Decision("policy", tenant, False, 503, "unavailable", error=exc))
+                if on_policy is not None:
+                    on_policy(Decision("policy", tenant, False, 503, "unavailable", error=exc))
                 await _reject(scope, send, _unavailable("config"))
                 return
-            hooks.emit(Decision("policy", tenant, result.allowed, 200 if result.allowed else 403, result.reason))
+            if on_policy is not None:
+                on_policy(Decision("policy", tenant, result.allowed, 200 if result.allowed else 403, result.reason))
             if result.allowed:
                 await app(scope, receive, send)
                 return
@@ -201,6 +208,7 @@ def enforce_quota(manager: QuotaManager, *, tokens_header: str = HEADER_TOKENS,
     ``X-Quota-Remaining-Requests``/``-Tokens`` (omitted when unlimited). Exhausted: 429 ``tenant_quota_exceeded``
     with ``Retry-After``. A token count that is not a non-negative integer is a 400 (Go ignores it)."""
     tokens_key = tokens_header.lower().encode("latin-1")
+    on_quota = hooks.for_step("quota")
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def step(scope: Scope, receive: Receive, send: Send) -> None:
@@ -221,15 +229,18 @@ def enforce_quota(manager: QuotaManager, *, tokens_header: str = HEADER_TOKENS,
                 result = (await manager.allow(tenant, requests=1, tokens=tokens) if tenant
                           else QuotaResult(False))
             except StateUnavailableError as exc:
-                hooks.emit(Decision("quota", tenant, False, 503, "unavailable", error=exc))
+                if on_quota is not None:
+                    on_quota(Decision("quota", tenant, False, 503, "unavailable", error=exc))
                 await _reject(scope, send, _unavailable("quota"))
                 return
             except Exception as exc:    # noqa: BLE001 - unknown tenant, unsupported window: fail closed as Go (429)
                 result = QuotaResult(False)
-                hooks.emit(Decision("quota", tenant, False, 429, type(exc).__name__, error=exc))
+                if on_quota is not None:
+                    on_quota(Decision("quota", tenant, False, 429, type(exc).__name__, error=exc))
             else:
-                hooks.emit(Decision("quota", tenant, result.allowed, 200 if result.allowed else 429,
-                                    retry_after=result.retry_after))
+                if on_quota is not None:
+                    on_quota(Decision("quota", tenant, result.allowed, 200 if result.allowed else 429,
+                                        retry_after=result.retry_after))
             headers = quota_headers(result)
             if result.allowed:
                 await app(scope, receive, _with_headers(send, headers))
@@ -245,6 +256,7 @@ def enforce_rate_limit(limiter: TokenBucketRateLimiter, *, estimator: Callable[[
                        hooks: Hooks = Hooks()) -> Middleware:
     """Take one token (or ``estimator(scope)``) from the tenant's bucket. Empty: 429 ``tenant_rate_limited`` with
     ``Retry-After``, ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining``."""
+    on_rate = hooks.for_step("ratelimit")
     def middleware(app: ASGIApp) -> ASGIApp:
         async def step(scope: Scope, receive: Receive, send: Send) -> None:
             if not _checked(scope):
@@ -257,15 +269,18 @@ def enforce_rate_limit(limiter: TokenBucketRateLimiter, *, estimator: Callable[[
             try:
                 result = await limiter.allow(tenant, cost=cost) if tenant else RateLimitResult(False)
             except StateUnavailableError as exc:
-                hooks.emit(Decision("ratelimit", tenant, False, 503, "unavailable", error=exc))
+                if on_rate is not None:
+                    on_rate(Decision("ratelimit", tenant, False, 503, "unavailable", error=exc))
                 await _reject(scope, send, _unavailable("rate limit"))
                 return
             except Exception as exc:    # noqa: BLE001 - unknown tenant: fail closed as Go (429)
                 result = RateLimitResult(False)
-                hooks.emit(Decision("ratelimit", tenant, False, 429, type(exc).__name__, error=exc))
+                if on_rate is not None:
+                    on_rate(Decision("ratelimit", tenant, False, 429, type(exc).__name__, error=exc))
             else:
-                hooks.emit(Decision("ratelimit", tenant, result.allowed, 200 if result.allowed else 429,
-                                    retry_after=result.retry_after))
+                if on_rate is not None:
+                    on_rate(Decision("ratelimit", tenant, result.allowed, 200 if result.allowed else 429,
+                                        retry_after=result.retry_after))
             if result.allowed:
                 await app(scope, receive, send)
                 return

@@ -74,7 +74,8 @@ def test_json_codec_round_trips_and_refuses_bad_input() -> None:
     assert same(config_from_json(config_to_json(FULL)), FULL)
     for bad in ([], {"tenant_id": 5}, {"tenant_id": "a b"}, {"tenant_id": "a", "quota": [{"window": "week"}]},
                 {"tenant_id": "a", "quota": [{"requests": "10"}]}, {"tenant_id": "a", "policy": {"x": []}},
-                {"tenant_id": "a", "policy": {"allowed_models": "gpt"}}, {"tenant_id": "a", "rate_limit": {"burst": -1}},
+                {"tenant_id": "a", "policy": {"allowed_models": "gpt"}},
+                {"tenant_id": "a", "rate_limit": {"burst": -1}},
                 {"tenant_id": "a", "suspended": "yes"}, {"tenant_id": "a", "extra": 1},
                 {"tenant_id": "a", "metadata": {"k": 1}}):
         with pytest.raises(ValueError):
