@@ -60,11 +60,17 @@ class ConfigPolicyEvaluator:
         self._configs = configs
 
     async def evaluate(self, tenant_id: str, request: PolicyRequest) -> PolicyResult:
+        return (await self.evaluate_config(tenant_id, request))[0]
+
+    async def evaluate_config(self, tenant_id: str, request: PolicyRequest) -> tuple[PolicyResult,
+                                                                                     TenantConfig | None]:
+        """The verdict and the config it was made from (the chain hands it to the quota and rate-limit steps, so
+        one request reads the tenant's config once)."""
         try:
             config = await self._configs.get(tenant_id)
         except TenantNotFoundError:
-            return PolicyResult(False, "unknown tenant")
-        return evaluate_policy(config, request)
+            return PolicyResult(False, "unknown tenant"), None
+        return evaluate_policy(config, request), config
 
 
 def evaluate_policy(config: TenantConfig, request: PolicyRequest) -> PolicyResult:
@@ -116,11 +122,14 @@ class QuotaManager:
         self.store: TenantStateStore = store if store is not None else MemoryStateStore()
         self._clock = clock
 
-    async def _limits(self, tenant_id: str) -> tuple[QuotaLimit, ...]:
-        config = await self._configs.get(tenant_id)
+    async def _limits(self, tenant_id: str, config: TenantConfig | None = None) -> tuple[QuotaLimit, ...]:
+        if config is None or config.tenant_id != tenant_id:
+            config = await self._configs.get(tenant_id)
         return tuple(q for q in config.quota if not q.unlimited)
 
-    async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0) -> QuotaResult:
+    async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0,
+                    config: TenantConfig | None = None) -> QuotaResult:
+        """Charge the tenant. ``config``, when given, saves the lookup (it must be the tenant's current config)."""
         raise NotImplementedError
 
 
@@ -136,8 +145,9 @@ class FixedWindowQuotaManager(QuotaManager):
             specs.append(WindowSpec(f"{limit.window.value}.{index}", start, end, limit.requests, limit.tokens))
         return tuple(specs)
 
-    async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0) -> QuotaResult:
-        limits = await self._limits(tenant_id)
+    async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0,
+                    config: TenantConfig | None = None) -> QuotaResult:
+        limits = await self._limits(tenant_id, config)
         if not limits:
             return QuotaResult(True, tenant_id=tenant_id)
         now = self._clock()
@@ -174,8 +184,9 @@ class SlidingWindowQuotaManager(QuotaManager):
     """A rolling 60-second window of timestamped entries. Minute limits only, as in Go: any other window raises
     :class:`UnsupportedQuotaWindowError` (the middleware answers 429 then, failing closed)."""
 
-    async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0) -> QuotaResult:
-        limits = await self._limits(tenant_id)
+    async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0,
+                    config: TenantConfig | None = None) -> QuotaResult:
+        limits = await self._limits(tenant_id, config)
         if not limits:
             return QuotaResult(True, tenant_id=tenant_id)
         if any(q.window is not QuotaWindow.MINUTE for q in limits):
@@ -209,11 +220,13 @@ class TokenBucketRateLimiter:
         self.store: TenantStateStore = store if store is not None else MemoryStateStore()
         self._clock = clock
 
-    async def allow(self, tenant_id: str, *, cost: float = 1.0) -> RateLimitResult:
-        config = (await self._configs.get(tenant_id)).rate_limit
-        if config.requests_per_second <= 0:
+    async def allow(self, tenant_id: str, *, cost: float = 1.0, config: TenantConfig | None = None) -> RateLimitResult:
+        if config is None or config.tenant_id != tenant_id:
+            config = await self._configs.get(tenant_id)
+        rate = config.rate_limit
+        if rate.requests_per_second <= 0:
             return RateLimitResult(True, 0, -1)
-        capacity = config.capacity
-        outcome = await self.store.take(tenant_id, self._clock(), float(config.requests_per_second), capacity, cost)
+        capacity = rate.capacity
+        outcome = await self.store.take(tenant_id, self._clock(), float(rate.requests_per_second), capacity, cost)
         limit = math.floor(capacity)
         return RateLimitResult(outcome.allowed, limit, max(0, math.floor(outcome.remaining)), outcome.retry_after)

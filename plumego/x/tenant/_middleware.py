@@ -49,6 +49,7 @@ from ._core import (
     Hooks,
     ResolveSource,
     StateUnavailableError,
+    TenantConfig,
     is_valid_tenant_id,
     tenant_id_from_scope,
 )
@@ -112,6 +113,14 @@ def _with_headers(send: Send, extra: Headers) -> Send:
             message = {**message, "headers": [*message.get("headers", ()), *extra]}
         await send(message)
     return wrapped
+
+
+SCOPE_TENANT_CONFIG = "plumego.tenant_config"
+
+
+def _config(scope: Scope) -> TenantConfig | None:
+    config = scope.get(SCOPE_TENANT_CONFIG)
+    return config if isinstance(config, TenantConfig) else None
 
 
 def _checked(scope: Scope) -> bool:
@@ -185,7 +194,8 @@ def enforce_policy(evaluator: ConfigPolicyEvaluator, *, model_header: str = HEAD
             request = PolicyRequest(_header(scope, model_key), _header(scope, tool_key),
                                     scope.get("method", "GET"), scope.get("path", ""))
             try:
-                result = await evaluator.evaluate(tenant, request) if tenant else PolicyResult(False, "no tenant")
+                result, config = (await evaluator.evaluate_config(tenant, request) if tenant
+                                  else (PolicyResult(False, "no tenant"), None))
             except StateUnavailableError as exc:
                 if on_policy is not None:
                     on_policy(Decision("policy", tenant, False, 503, "unavailable", error=exc))
@@ -194,6 +204,7 @@ def enforce_policy(evaluator: ConfigPolicyEvaluator, *, model_header: str = HEAD
             if on_policy is not None:
                 on_policy(Decision("policy", tenant, result.allowed, 200 if result.allowed else 403, result.reason))
             if result.allowed:
+                scope[SCOPE_TENANT_CONFIG] = config      # read once per request; quota and ratelimit reuse it
                 await app(scope, receive, send)
                 return
             await _reject(scope, send, APIError(ErrorType.FORBIDDEN, "tenant policy denied request",
@@ -226,7 +237,7 @@ def enforce_quota(manager: QuotaManager, *, tokens_header: str = HEADER_TOKENS,
                                                     f"{tokens_header} must be a non-negative integer"))
                 return
             try:
-                result = (await manager.allow(tenant, requests=1, tokens=tokens) if tenant
+                result = (await manager.allow(tenant, requests=1, tokens=tokens, config=_config(scope)) if tenant
                           else QuotaResult(False))
             except StateUnavailableError as exc:
                 if on_quota is not None:
@@ -267,7 +278,8 @@ def enforce_rate_limit(limiter: TokenBucketRateLimiter, *, estimator: Callable[[
             if estimator is not None:
                 cost = max(1.0, float(estimator(scope)))
             try:
-                result = await limiter.allow(tenant, cost=cost) if tenant else RateLimitResult(False)
+                result = (await limiter.allow(tenant, cost=cost, config=_config(scope)) if tenant
+                          else RateLimitResult(False))
             except StateUnavailableError as exc:
                 if on_rate is not None:
                     on_rate(Decision("ratelimit", tenant, False, 503, "unavailable", error=exc))

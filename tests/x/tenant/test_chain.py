@@ -208,3 +208,17 @@ async def test_release_gives_a_reservation_back_and_multi_window_limits_all_hold
     assert not denied.allowed and denied.retry_after == pytest.approx(2720)     # the hour ends at 23:00
     usage = await manager.usage("acme")
     assert [(u["window"], u["requests"]) for u in usage] == [("minute", 2), ("hour", 2)]
+
+
+async def test_the_chain_reads_the_tenant_config_once_per_request() -> None:
+    class Counting(InMemoryConfigManager):
+        gets = 0
+
+        async def get(self, tenant_id: str) -> TenantConfig:
+            Counting.gets += 1
+            return await super().get(tenant_id)
+
+    app = build(Counting({"acme": ACME}), None, FakeClock())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        assert (await client.get("/api/models", headers=H)).status_code == 200
+    assert Counting.gets == 1
