@@ -138,12 +138,27 @@ class FixedWindowQuotaManager(QuotaManager):
     one atomic store operation; :meth:`release` gives a reservation back (for example when the upstream call that
     the request paid for failed)."""
 
+    _SPEC_CACHE_SIZE = 4096
+
+    def __init__(self, configs: ConfigProvider, store: TenantStateStore | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(configs, store, clock=clock)
+        # limits -> (windows valid from, until, specs): the windows of a config change once per minute at most
+        self._spec_cache: dict[tuple[QuotaLimit, ...], tuple[float, float, tuple[WindowSpec, ...]]] = {}
+
     def _specs(self, limits: tuple[QuotaLimit, ...], now: float) -> tuple[WindowSpec, ...]:
+        hit = self._spec_cache.get(limits)
+        if hit is not None and hit[0] <= now < hit[1]:
+            return hit[2]
         specs = []
         for index, limit in enumerate(limits):
             start, end = window_bounds(now, limit.window)
             specs.append(WindowSpec(f"{limit.window.value}.{index}", start, end, limit.requests, limit.tokens))
-        return tuple(specs)
+        if len(self._spec_cache) >= self._SPEC_CACHE_SIZE:
+            self._spec_cache.clear()
+        frozen = tuple(specs)
+        self._spec_cache[limits] = (max(s.start for s in frozen), min(s.end for s in frozen), frozen)
+        return frozen
 
     async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0,
                     config: TenantConfig | None = None) -> QuotaResult:
@@ -153,10 +168,14 @@ class FixedWindowQuotaManager(QuotaManager):
         now = self._clock()
         specs = self._specs(limits, now)
         outcome = await self.store.reserve(tenant_id, specs, requests, tokens)
-        remaining_r = _tightest([_remaining(s.max_requests, u.requests) for s, u in zip(specs, outcome.usage,
-                                                                                          strict=True)])
-        remaining_t = _tightest([_remaining(s.max_tokens, u.tokens) for s, u in zip(specs, outcome.usage,
-                                                                                      strict=True)])
+        remaining_r = remaining_t = -1
+        for spec, used in zip(specs, outcome.usage, strict=True):
+            if spec.max_requests > 0:
+                left = max(0, spec.max_requests - used.requests)
+                remaining_r = left if remaining_r < 0 else min(remaining_r, left)
+            if spec.max_tokens > 0:
+                left = max(0, spec.max_tokens - used.tokens)
+                remaining_t = left if remaining_t < 0 else min(remaining_t, left)
         if outcome.allowed:
             return QuotaResult(True, remaining_r, remaining_t, 0.0, tenant_id, requests, tokens, specs)
         blocked = next(s for s in specs if s.name == outcome.blocked)

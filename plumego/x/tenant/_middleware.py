@@ -98,12 +98,16 @@ def retry_after_header(seconds: float) -> Headers:
     return [(b"retry-after", value.encode())]
 
 
+_QUOTA_REQUESTS = HEADER_QUOTA_REQUESTS.lower().encode()
+_QUOTA_TOKENS = HEADER_QUOTA_TOKENS.lower().encode()
+
+
 def quota_headers(result: QuotaResult) -> Headers:
     out: Headers = []
     if result.remaining_requests >= 0:
-        out.append((HEADER_QUOTA_REQUESTS.lower().encode(), str(result.remaining_requests).encode()))
+        out.append((_QUOTA_REQUESTS, b"%d" % result.remaining_requests))
     if result.remaining_tokens >= 0:
-        out.append((HEADER_QUOTA_TOKENS.lower().encode(), str(result.remaining_tokens).encode()))
+        out.append((_QUOTA_TOKENS, b"%d" % result.remaining_tokens))
     return out
 
 
