@@ -67,7 +67,7 @@ from ._limits import (
     TokenBucketRateLimiter,
 )
 from ._middleware import enforce_policy, enforce_quota, enforce_rate_limit, resolve_tenant, tenant_chain
-from ._open import open_config_manager, open_state_store
+from ._open import open_config_manager, open_session_store, open_state_store
 from ._session import (
     InvalidRefreshTokenError,
     IssuedSession,
@@ -93,7 +93,9 @@ from ._state_sqlite import SQLiteStateStore
 if TYPE_CHECKING:
     from ._config_postgres import PostgresConfigManager
     from ._scoped_sql import TenantSQL, UnsafeQueryError
+    from ._session_redis import RedisSessionStore
     from ._state_redis import RedisStateStore
+
 
 def __getattr__(name: str) -> Any:
     """The backends and helpers that need an optional library load on first use."""
@@ -103,6 +105,9 @@ def __getattr__(name: str) -> Any:
     if name == "RedisStateStore":
         from ._state_redis import RedisStateStore
         return RedisStateStore
+    if name == "RedisSessionStore":
+        from ._session_redis import RedisSessionStore
+        return RedisSessionStore
     if name == "TenantSQL":
         from ._scoped_sql import TenantSQL
         return TenantSQL
@@ -121,14 +126,14 @@ __all__ = [
     "IssuedSession", "JWTStateStore", "MemorySessionStore", "MemoryStateStore", "PolicyConfig", "PolicyDeniedError",
     "PolicyRequest", "PolicyResult", "PostgresConfigManager", "QuotaExceededError", "QuotaLimit", "QuotaManager",
     "QuotaResult", "QuotaWindow", "RateLimitConfig", "RateLimitExceededError", "RateLimitResult",
-    "RedisStateStore", "RefreshReusedError", "SQLiteConfigManager", "SQLiteSessionStore", "SQLiteStateStore",
+    "RedisSessionStore", "RedisStateStore", "RefreshReusedError", "SQLiteConfigManager", "SQLiteSessionStore", "SQLiteStateStore",
     "Session", "SessionError", "SessionExpiredError", "SessionManager", "SessionNotFoundError",
     "SessionRevokedError", "SessionStatus", "SessionStore", "SlidingWindowQuotaManager", "StateCapabilities",
     "StateUnavailableError", "TenantCache", "TenantCacheView", "TenantConfig", "TenantError", "TenantNotFoundError",
     "TenantSQL", "TenantStateStore", "TokenBucketRateLimiter", "TokenRevokedError", "TokenVersionMismatchError",
     "UnsafeQueryError", "UnsupportedQuotaWindowError", "chain", "config_from_json", "config_to_json",
     "enforce_policy", "enforce_quota", "enforce_rate_limit", "from_claim", "from_cookie", "from_header",
-    "from_query", "from_subdomain", "is_valid_tenant_id", "open_config_manager", "open_state_store",
+    "from_query", "from_subdomain", "is_valid_tenant_id", "open_config_manager", "open_session_store", "open_state_store",
     "resolve_tenant", "session_check", "tenant_chain", "tenant_id_from_scope", "validate_tenant_id",
     "with_tenant_id",
 ]

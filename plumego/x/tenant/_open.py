@@ -11,9 +11,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ._config import CachedConfigManager, ConfigManager, InMemoryConfigManager
+from ._session import MemorySessionStore, SessionStore
 from ._state import MemoryStateStore, TenantStateStore
 
-__all__ = ["open_config_manager", "open_state_store"]
+__all__ = ["open_config_manager", "open_session_store", "open_state_store"]
 
 
 def _sqlite_path(url: str) -> str:
@@ -58,3 +59,20 @@ async def open_config_manager(url: str, *, cache_size: int = 1024, cache_ttl: fl
     else:
         raise ValueError(f"unsupported tenant config URL {url!r}: use memory, sqlite:///path or postgresql://...")
     return CachedConfigManager(manager, size=cache_size, ttl=cache_ttl) if cache_ttl > 0 else manager
+
+
+def open_session_store(url: str) -> SessionStore:
+    """``memory`` (per process), ``sqlite:///sessions.db`` (every process on the host), ``redis://host/0?prefix=NS``
+    (every machine)."""
+    scheme = urlsplit(url).scheme.lower() if "://" in url else url.lower()
+    if scheme in ("", "memory"):
+        return MemorySessionStore()
+    if scheme == "sqlite":
+        from ._session import SQLiteSessionStore
+
+        return SQLiteSessionStore(_sqlite_path(url))
+    if scheme in ("redis", "rediss"):
+        from ._session_redis import RedisSessionStore
+
+        return RedisSessionStore.from_url(url)
+    raise ValueError(f"unsupported session store URL {url!r}: use memory, sqlite:///path or redis://host")

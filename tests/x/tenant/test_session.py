@@ -1,4 +1,4 @@
-"""Sessions on memory and SQLite: refresh rotation, reuse detection revoking the family (also when two
+"""Sessions on memory, SQLite and Redis (one conformance suite): refresh rotation, reuse detection revoking the family (also when two
 processes race with the same token), revocation, subject token versions, the session check middleware, and the
 JWT state store on the stable SQLite KV store."""
 
@@ -24,23 +24,28 @@ from plumego.x.tenant import (
     SessionRevokedError,
     SessionStatus,
     SessionStore,
-    SQLiteSessionStore,
     TokenRevokedError,
     TokenVersionMismatchError,
+    open_session_store,
     session_check,
 )
 
 from .conftest import FakeClock
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.services)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
     if request.param == "memory":
         yield MemorySessionStore()
         return
-    sqlite = SQLiteSessionStore(tmp_path / "sessions.db")
-    yield sqlite
-    await sqlite.close()
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'sessions.db'}"
+    else:
+        base, prefix = request.getfixturevalue("redis_namespace")
+        url = f"{base}{'&' if '?' in base else '?'}prefix={prefix}"
+    opened = open_session_store(url)
+    yield opened
+    await opened.close()  # type: ignore[attr-defined]
 
 
 async def test_rotation_and_reuse_revokes_the_family(store: SessionStore) -> None:
@@ -90,8 +95,15 @@ async def test_expiry_revocation_and_subject_versions(store: SessionStore) -> No
         await manager.refresh(fresh.refresh_token)
 
 
-async def test_concurrent_refresh_with_one_token_lets_one_win(tmp_path: Path) -> None:
-    a, b = SQLiteSessionStore(tmp_path / "s.db"), SQLiteSessionStore(tmp_path / "s.db")   # two "processes"
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("redis", marks=pytest.mark.services)])
+async def test_concurrent_refresh_with_one_token_lets_one_win(backend: str, request: pytest.FixtureRequest,
+                                                              tmp_path: Path) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 's.db'}"
+    else:
+        base, prefix = request.getfixturevalue("redis_namespace")
+        url = f"{base}{'&' if '?' in base else '?'}prefix={prefix}"
+    a, b = open_session_store(url), open_session_store(url)          # two connections, as two processes have
     try:
         issued = await SessionManager(a).create("ada")
         results = await asyncio.gather(SessionManager(a).refresh(issued.refresh_token),
@@ -100,8 +112,8 @@ async def test_concurrent_refresh_with_one_token_lets_one_win(tmp_path: Path) ->
         assert any(isinstance(r, RefreshReusedError) for r in results)           # the loser is a reuse
         assert (await a.get(issued.session.session_id)).status is SessionStatus.REVOKED
     finally:
-        await a.close()
-        await b.close()
+        await a.close()  # type: ignore[attr-defined]
+        await b.close()  # type: ignore[attr-defined]
 
 
 async def test_session_check_middleware(store: SessionStore) -> None:
