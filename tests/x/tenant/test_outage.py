@@ -113,3 +113,43 @@ async def test_postgres_cut_mid_run_fails_closed_then_recovers(pg_schema: tuple[
     finally:
         await manager.close()  # type: ignore[attr-defined]
         await proxy.close()
+
+
+async def test_session_check_fails_closed_when_redis_is_cut(redis_proxy: tuple[str, CuttableProxy]) -> None:
+    from plumego.contract import Receive, Scope, Send
+    from plumego.middleware import Principal, with_principal
+    from plumego.x.tenant import SessionManager, open_session_store, session_check
+
+    url, proxy = redis_proxy
+    store = open_session_store(url)
+    manager = SessionManager(store)
+    issued = await manager.create("ada")
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    checked = session_check(manager)(inner)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        with_principal(scope, Principal(subject="ada", claims={"session_id": issued.session.session_id}))
+        await checked(scope, receive, send)
+
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+            assert (await client.get("/")).status_code == 200
+            proxy.cut()
+            r = await client.get("/")
+            assert r.status_code == 503 and r.json()["error"]["code"] == "tenant_state_unavailable"
+            with pytest.raises(StateUnavailableError):
+                await manager.refresh(issued.refresh_token)
+            proxy.restore()
+            statuses = []
+            for _ in range(20):
+                statuses.append((await client.get("/")).status_code)
+                if statuses[-1] == 200:
+                    break
+                await asyncio.sleep(0.05)
+            assert statuses[-1] == 200
+    finally:
+        await store.close()  # type: ignore[attr-defined]
