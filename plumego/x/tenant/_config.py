@@ -187,6 +187,8 @@ def config_from_json(data: Any) -> TenantConfig:
     suspended = data.get("suspended", False)
     if not isinstance(suspended, bool):
         raise ValueError("suspended must be a boolean")
+    if metadata.get("status") == "suspended":
+        raise ValueError('metadata "status": "suspended" is reserved; set "suspended": true instead')
     stamps = [data.get(k, 0.0) for k in ("created_at", "updated_at")]
     if not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in stamps):
         raise ValueError("created_at and updated_at must be numbers")
@@ -205,6 +207,8 @@ def config_to_row(config: TenantConfig) -> tuple[Any, ...]:
     metadata = dict(config.metadata)
     if config.suspended:
         metadata["status"] = "suspended"
+    elif metadata.get("status") == "suspended":
+        raise ValueError('metadata "status": "suspended" is reserved; set suspended=True instead')
     return (config.tenant_id, json.dumps(data["quota"]), *(json.dumps(data["policy"][k]) for k in (
         "allowed_models", "allowed_tools", "allowed_methods", "allowed_paths")),
         json.dumps(data["rate_limit"]), json.dumps(metadata), config.created_at, config.updated_at)
@@ -212,7 +216,9 @@ def config_to_row(config: TenantConfig) -> tuple[Any, ...]:
 
 def config_from_row(row: tuple[Any, ...]) -> TenantConfig:
     metadata = json.loads(row[7] or "{}")
-    suspended = metadata.pop("status", "") == "suspended"
+    suspended = metadata.get("status") == "suspended"
+    if suspended:
+        del metadata["status"]
     return config_from_json({
         "tenant_id": row[0], "quota": json.loads(row[1] or "[]"),
         "policy": {k: json.loads(v or "[]") for k, v in zip(

@@ -77,6 +77,6 @@ def test_json_codec_round_trips_and_refuses_bad_input() -> None:
                 {"tenant_id": "a", "policy": {"allowed_models": "gpt"}},
                 {"tenant_id": "a", "rate_limit": {"burst": -1}},
                 {"tenant_id": "a", "suspended": "yes"}, {"tenant_id": "a", "extra": 1},
-                {"tenant_id": "a", "metadata": {"k": 1}}):
+                {"tenant_id": "a", "metadata": {"k": 1}}, {"tenant_id": "a", "metadata": {"status": "suspended"}}):
         with pytest.raises(ValueError):
             config_from_json(bad)
