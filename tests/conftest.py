@@ -264,19 +264,28 @@ def pg_replica_pair() -> Iterator[tuple[str, str]]:
             subprocess.run(["runuser", "-u", "postgres", "--", str(bindir / "pg_ctl"), "-D", str(datadir), "-m",
                             "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
 # --- etcd (x/gateway discovery) -------------------------------------------------------------------------------
 # etcd is not one of the services this machine starts: use PLUMEGO_TEST_ETCD_URL when set, else run the `etcd`
 # binary from Debian's etcd-server package on free loopback ports for the session, else skip with the reason
 # (also under CI=true: CI does not install etcd).
+@pytest.fixture(scope="session")
 def etcd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import shutil
+    import subprocess
     import time
     import urllib.request
+
     given = os.environ.get("PLUMEGO_TEST_ETCD_URL")
     if given:
         yield given
+        return
     binary = shutil.which("etcd")
     if binary is None:
         pytest.skip("etcd is not installed (apt-get install etcd-server) and PLUMEGO_TEST_ETCD_URL is not set")
+    ports = []
+    for _ in range(2):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
@@ -287,6 +296,7 @@ def etcd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
          "--initial-cluster", f"plumego-test={peer}", "--log-level", "error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
         for _ in range(200):
             try:
                 with urllib.request.urlopen(client + "/health", timeout=1) as response:
@@ -297,5 +307,6 @@ def etcd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         else:
             pytest.skip("etcd did not become healthy within 10 s")
         yield client
+    finally:
         proc.terminate()
         proc.wait(10)
