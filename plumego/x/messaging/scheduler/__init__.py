@@ -16,14 +16,26 @@ Imports the standard library, plumego.store and plumego.log; never plumego.core.
 """
 
 from ._cron import CronSchedule, EverySchedule, Schedule, parse_go_duration, parse_schedule
-from ._jobs import DeadLetter, JobContext, JobInfo, JobOptions, JobState, Overlap, RetryPolicy
+from ._jobs import (
+    DeadLetter,
+    DependencyCycleError,
+    DependencyFailure,
+    JobContext,
+    JobInfo,
+    JobOptions,
+    JobState,
+    Overlap,
+    RetryPolicy,
+)
 from ._routes import register_admin_routes
 from ._scheduler import Scheduler, TaskFunc
-from ._store import JobExistsError, JobStore, PostgresJobStore, SQLiteJobStore
+from ._store import JobExistsError, JobStore, PostgresJobStore, SQLiteJobStore, open_job_store
 
 __all__ = [
     "CronSchedule",
     "DeadLetter",
+    "DependencyCycleError",
+    "DependencyFailure",
     "EverySchedule",
     "JobContext",
     "JobExistsError",
@@ -40,5 +52,6 @@ __all__ = [
     "TaskFunc",
     "parse_go_duration",
     "parse_schedule",
+    "open_job_store",
     "register_admin_routes",
 ]
