@@ -117,7 +117,9 @@ def _task_key(task_id: str) -> str | None:
 
 
 class NATSTaskQueue:
-    """A :class:`TaskQueue` on NATS JetStream. Create it with ``await NATSTaskQueue.open("nats://host:4222?namespace=app")``."""
+    """A :class:`TaskQueue` on NATS JetStream.
+
+    Create it with ``await NATSTaskQueue.open("nats://host:4222?namespace=app")``."""
 
     capabilities = QueueCapabilities(priority=False, push_wakeups=True, shared=True, server_clock=True,
                                      lease_per_reserve=False)

@@ -43,4 +43,5 @@ async def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Tas
         from ._nats import NATSTaskQueue
 
         return await NATSTaskQueue.open(url, clock=clock)
-    raise ValueError(f"unsupported task queue URL scheme {scheme!r}: use sqlite:///, postgresql://, redis:// or nats://")
+    raise ValueError(f"unsupported task queue URL scheme {scheme!r}:"
+                     " use sqlite:///, postgresql://, redis:// or nats://")

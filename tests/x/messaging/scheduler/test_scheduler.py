@@ -1,6 +1,6 @@
-"""The scheduler over every job store (SQLite, PostgreSQL, Redis): once per tick across schedulers sharing a store (two handles, and
-three real processes), persistence and rehydration, retries and dead letters, overlap policies, max runs,
-timeouts, pause/resume/cancel by id, group and tag."""
+"""The scheduler over every job store (SQLite, PostgreSQL, Redis): once per tick across schedulers sharing a store
+(two handles, and three real processes), persistence and rehydration, retries and dead letters, overlap policies,
+max runs, timeouts, pause/resume/cancel by id, group and tag, and job dependencies with cycle detection."""
 
 from __future__ import annotations
 
