@@ -6,9 +6,10 @@ process, one connection; the raw loop does what the issue names for that engine,
   each transaction in a worker thread as async code must run sqlite3 (the thread hop costs about 0.15 ms each way
   on a small VM, more than a WAL commit);
 - postgresql: INSERT; UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1); UPDATE done;
-- redis: XADD; XREADGROUP COUNT 1; XACK.
+- redis: XADD; XREADGROUP COUNT 1; XACK;
+- nats: JetStream publish to a work-queue stream; a no-wait pull of 1 from a durable consumer; +ACK (acked).
 The raw loops keep no dedupe index, no lease fencing and no status counts, so the ratio is the price of those.
-Usage: python bench/mq_bench.py [--tasks N] [--runs R] [--backends sqlite,postgresql,redis]
+Usage: python bench/mq_bench.py [--tasks N] [--runs R] [--backends sqlite,postgresql,redis,nats]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from plumego.x.messaging.mq import open_queue
 
 PG = os.environ.get("PLUMEGO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("PLUMEGO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+NATS = os.environ.get("PLUMEGO_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
 async def plumego_loop(url: str, n: int) -> float:
@@ -128,6 +130,37 @@ async def raw_redis(key: str, n: int) -> float:
     return elapsed
 
 
+async def raw_nats(stream: str, n: int) -> float:
+    import json
+
+    import nats
+    from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
+
+    nc = await nats.connect(NATS)
+    js = nc.jetstream()
+    subject = f"{stream.lower()}.bench"
+    try:
+        await js.add_stream(StreamConfig(name=stream, subjects=[subject], retention=RetentionPolicy.WORK_QUEUE))
+        await js.add_consumer(stream, ConsumerConfig(durable_name="c", filter_subject=subject,
+                                                     ack_policy=AckPolicy.EXPLICIT, ack_wait=30))
+        start = time.perf_counter()
+        for i in range(n):
+            await js.publish(subject, b'{"n": %d}' % i, headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        for _ in range(n):
+            inbox = nc.new_inbox()
+            sub = await nc.subscribe(inbox)
+            await nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{stream}.c", json.dumps({"batch": 1, "no_wait": True})
+                             .encode(), reply=inbox)
+            msg = await sub.next_msg(timeout=10)
+            await sub.unsubscribe()
+            await nc.publish(msg.reply, b"+ACK")
+        elapsed = time.perf_counter() - start
+    finally:
+        await js.delete_stream(stream)
+        await nc.close()
+    return elapsed
+
+
 async def run_backend(name: str, n: int) -> tuple[float, float]:
     tag = uuid.uuid4().hex[:10]
     if name == "sqlite":
@@ -159,6 +192,19 @@ async def run_backend(name: str, n: int) -> tuple[float, float]:
                 await r.delete(*keys)
             await r.aclose()
         raw = await raw_redis(f"rawbench{tag}", n)
+        return ours, raw
+    if name == "nats":
+        import nats
+
+        namespace = f"bench{tag}"
+        try:
+            ours = await plumego_loop(f"{NATS}?namespace={namespace}", n)
+        finally:
+            nc = await nats.connect(NATS)
+            for stream in (f"MQ_{namespace}", f"KV_MQ_{namespace}"):
+                await nc.jetstream().delete_stream(stream)
+            await nc.close()
+        raw = await raw_nats(f"RAW_{tag}", n)
         return ours, raw
     raise SystemExit(f"unknown backend {name}")
 

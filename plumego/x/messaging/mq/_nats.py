@@ -135,6 +135,7 @@ class NATSTaskQueue:
         self._poll = poll_interval
         self._clock = clock
         self._consumers: dict[str, str] = {}
+        self._held: dict[str, tuple[dict[str, Any], int]] = {}
         self._closed = False
 
     @classmethod
@@ -180,14 +181,20 @@ class NATSTaskQueue:
             return None
         return json.loads(entry.value), entry.revision
 
-    async def _store(self, rec: dict[str, Any], revision: int) -> bool:
-        """Compare-and-set a record; False when someone changed it since ``revision`` was read."""
+    async def _store(self, rec: dict[str, Any], revision: int) -> int | None:
+        """Compare-and-set a record; its new revision, or None when someone changed it since ``revision``."""
         rec["updated_at"] = self._clock()
         try:
-            await self._kv.update("t." + rec["id"], _encode(rec), last=revision)
+            return int(await self._kv.update("t." + rec["id"], _encode(rec), last=revision))
         except KeyWrongLastSequenceError:
-            return False
-        return True
+            return None
+
+    def _remember(self, rec: dict[str, Any], revision: int) -> None:
+        """Keep the record of a task this handle leased, so ack/extend/release skip a read (one round trip): the
+        compare-and-set still refuses it if anyone changed the record since."""
+        self._held[rec["id"]] = (dict(rec), revision)
+        if len(self._held) > 10_000:                 # leases that ran out here and were finished elsewhere
+            del self._held[next(iter(self._held))]
 
     async def _scan(self) -> list[tuple[dict[str, Any], int]]:
         """Every task record with its revision (one ordered read of the bucket)."""
@@ -340,7 +347,7 @@ class NATSTaskQueue:
                 return None
             if rec["expires_at"] is not None and rec["expires_at"] <= now:
                 rec.update(status=TaskStatus.EXPIRED.value, lease_owner=None, lease_until=None)
-                if await self._store(rec, revision):
+                if await self._store(rec, revision) is not None:
                     await self._settle(msg.reply, b"+TERM")
                     return None
                 continue
@@ -351,13 +358,15 @@ class NATSTaskQueue:
                 # the server redelivered because the last allowed lease ran out: a poison message
                 rec.update(status=TaskStatus.DEAD.value, lease_owner=None, lease_until=None,
                            last_error=f"lease expired on attempt {rec['attempts']} of {rec['max_attempts']}")
-                if await self._store(rec, revision):
+                if await self._store(rec, revision) is not None:
                     await self._settle(msg.reply, b"+TERM")
                     return None
                 continue
             rec.update(status=TaskStatus.LEASED.value, lease_owner=consumer_id, lease_until=now + self.lease,
                        attempts=rec["attempts"] + 1, ack=msg.reply)
-            if await self._store(rec, revision):
+            stored = await self._store(rec, revision)
+            if stored is not None:
+                self._remember(rec, stored)
                 return _task(rec)
 
     async def _settle(self, reply: str, verb: bytes) -> None:
@@ -372,16 +381,25 @@ class NATSTaskQueue:
 
     async def _owned(self, task_id: str, consumer_id: str,
                      change: Callable[[dict[str, Any], float], None]) -> dict[str, Any]:
-        """Change the record of a task the caller holds (compare-and-set, retried on a conflict)."""
+        """Change the record of a task the caller holds (compare-and-set, retried on a conflict). The first try
+        uses the record this handle remembers from ``reserve``, when it has it."""
+        held = self._held.pop(task_id, None)
         while True:
-            loaded = await self._load(task_id)
-            if loaded is None:
-                raise TaskNotFoundError(task_id)
-            rec, revision = loaded
+            if held is not None:
+                rec, revision = dict(held[0]), held[1]
+                held = None
+            else:
+                loaded = await self._load(task_id)
+                if loaded is None:
+                    raise TaskNotFoundError(task_id)
+                rec, revision = loaded
             if rec["status"] != TaskStatus.LEASED or rec["lease_owner"] != consumer_id:
                 raise LeaseLostError(f"{consumer_id!r} does not hold the lease of task {task_id}")
             change(rec, self._clock())
-            if await self._store(rec, revision):
+            stored = await self._store(rec, revision)
+            if stored is not None:
+                if rec["status"] == TaskStatus.LEASED:          # extend: still held
+                    self._remember(rec, stored)
                 return rec
 
     async def ack(self, task_id: str, consumer_id: str) -> None:
@@ -480,7 +498,7 @@ class NATSTaskQueue:
             lapsed = status == TaskStatus.QUEUED or (status == TaskStatus.LEASED and rec["lease_until"] <= now)
             if rec["expires_at"] is not None and rec["expires_at"] <= now and lapsed:
                 rec.update(status=TaskStatus.EXPIRED.value, lease_owner=None, lease_until=None)
-                if await self._store(rec, revision):
+                if await self._store(rec, revision) is not None:
                     status = TaskStatus.EXPIRED
             counts[status] += 1
         return QueueStats(**{s.value: n for s, n in counts.items()})

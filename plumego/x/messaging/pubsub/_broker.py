@@ -119,11 +119,22 @@ class InProcBroker:
                 self._valid_topics.clear()
             self._valid_topics.add(topic)
         message = new_message(topic, data, type=type, meta=meta)
-        await self.deliver(message)
+        delivered, blocked = self._offer(message)
+        for sub in blocked:                        # BLOCK_WITH_TIMEOUT subscribers with a full buffer: wait
+            await sub.offer(message)
         return message
 
     async def deliver(self, message: Message) -> int:
         """Deliver an existing message (used by bridges to hand on what another process published)."""
+        delivered, blocked = self._offer(message)
+        for sub in blocked:
+            delivered += await sub.offer(message)
+        return delivered
+
+    def _offer(self, message: Message) -> tuple[int, list[Subscription]]:
+        """Buffer the message in every matching subscription that does not have to wait (no coroutine, no
+        await: the common case); returns how many took it and the subscriptions that must wait for room. Each
+        subscription still sees messages in publish order, since ``publish`` returns after the waits."""
         if self._closed:
             raise BrokerClosedError("the broker is closed")
         self.published += 1
@@ -137,14 +148,16 @@ class InProcBroker:
         elif exact:
             targets = tuple(exact.values())       # a copy: a CLOSE_SUBSCRIBER drop removes itself meanwhile
         else:
-            return 0
+            return 0, []
         delivered = 0
+        blocked: list[Subscription] = []
         for sub in targets:
             buffered = sub.offer_nowait(message)
-            if buffered is None:                 # BLOCK_WITH_TIMEOUT on a full buffer: wait for room
-                buffered = await sub.offer(message)
-            delivered += buffered
-        return delivered
+            if buffered is None:
+                blocked.append(sub)
+            else:
+                delivered += buffered
+        return delivered, blocked
 
     # -- request / reply ------------------------------------------------------------------------------------------
 
