@@ -471,7 +471,7 @@ class NATSTaskQueue:
             if rec["status"] in (TaskStatus.DONE, TaskStatus.EXPIRED) and rec["updated_at"] < finished_before:
                 try:
                     await self._kv.delete("t." + rec["id"], last=revision)
-                except KeyWrongLastSequenceError:
+                except (KeyWrongLastSequenceError, BadRequestError):     # changed meanwhile: keep it
                     continue
                 if rec["dedupe_key"] is not None:
                     await self._free_dedupe_key(rec["dedupe_key"], rec["id"])
@@ -480,7 +480,7 @@ class NATSTaskQueue:
 
     async def _free_dedupe_key(self, dedupe_key: str, task_id: str) -> None:
         key = _dedupe_key(dedupe_key)
-        with contextlib.suppress(KeyNotFoundError, KeyWrongLastSequenceError):
+        with contextlib.suppress(KeyNotFoundError, KeyWrongLastSequenceError, BadRequestError):
             entry = await self._kv.get(key)
             if entry.value.decode() == task_id:
                 await self._kv.delete(key, last=entry.revision)
