@@ -11,7 +11,9 @@ per tick across every worker sharing the store.
 
 The cron grammar is Go Plumego's (5 fields, or 6 with leading seconds; numeric values; ``*``, ``a-b``, ``a,b``,
 ``*/n``, ``a-b/n``; dow 0-6; descriptors and ``@every <Go duration>``; the Vixie day-of-month/day-of-week OR rule),
-evaluated in a time zone with DST handled. Jobs persist in the store and rehydrate through registered task names.
+evaluated in a time zone with DST handled. Jobs persist in the store (``open_job_store``: SQLite, PostgreSQL or
+Redis) and rehydrate through registered task names; ``JobOptions(depends_on=...)`` orders jobs (Go's dependency
+policies skip, cancel, continue; cycles are refused).
 Imports the standard library, plumego.store and plumego.log; never plumego.core.
 """
 

@@ -51,7 +51,7 @@ class RealClock(FakeClock):
         time.sleep(seconds)
 
 
-LEASE = 1.5       # the suite's lease (seconds); a fixed-lease backend is opened with it
+LEASE = 2.5       # the suite's lease (seconds); a fixed-lease backend is opened with it (margins of 0.5-1 s)
 QueueFactory = Callable[[], Awaitable[TaskQueue]]
 # sqlite needs nothing; the others talk to the real servers (marked `services`)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.services),
