@@ -6,9 +6,12 @@ process, one connection; the raw loop does what the issue names for that engine,
   each transaction in a worker thread as async code must run sqlite3 (the thread hop costs about 0.15 ms each way
   on a small VM, more than a WAL commit);
 - postgresql: INSERT; UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1); UPDATE done;
-- redis: XADD; XREADGROUP COUNT 1; XACK.
+- redis: XADD; XREADGROUP COUNT 1; XACK;
+- nats: JetStream publish to a work-queue stream; a no-wait pull of 1 from a durable consumer; +ACK (acked).
 The raw loops keep no dedupe index, no lease fencing and no status counts, so the ratio is the price of those.
-Usage: python bench/mq_bench.py [--tasks N] [--runs R] [--backends sqlite,postgresql,redis]
+Besides wall time it reports the client process's CPU time per task for both loops, which a loaded machine
+disturbs much less than wall time (the servers' own work is not in it).
+Usage: python bench/mq_bench.py [--tasks N] [--runs R] [--backends sqlite,postgresql,redis,nats]
 """
 
 from __future__ import annotations
@@ -24,19 +27,22 @@ import uuid
 
 from plumego.x.messaging.mq import open_queue
 
+CPU: list[float] = []        # client CPU seconds of each timed loop, in call order (less sensitive to machine load)
 PG = os.environ.get("PLUMEGO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("PLUMEGO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+NATS = os.environ.get("PLUMEGO_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
 async def plumego_loop(url: str, n: int) -> float:
     queue = await open_queue(url)
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             await queue.enqueue("bench", b'{"n": %d}' % i)
         for _ in range(n):
             (task,) = await queue.reserve(["bench"], consumer_id="c", lease=30)
             await queue.ack(task.id, "c")
+        CPU.append(time.process_time() - cpu)
         return time.perf_counter() - start
     finally:
         await queue.close()
@@ -71,12 +77,13 @@ async def raw_sqlite(path: str, n: int) -> float:
         conn.execute("UPDATE q SET status = 'done' WHERE seq = ?", (seq,))
         conn.execute("COMMIT")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         await asyncio.to_thread(insert, i)
     for _ in range(n):
         await asyncio.to_thread(done, await asyncio.to_thread(lease))
     elapsed = time.perf_counter() - start
+    CPU.append(time.process_time() - cpu)
     conn.close()
     return elapsed
 
@@ -90,7 +97,7 @@ async def raw_postgres(schema: str, n: int) -> float:
                            " topic TEXT, payload BYTEA, status TEXT, available_at DOUBLE PRECISION,"
                            " lease_until DOUBLE PRECISION)")
         await conn.execute(f"CREATE INDEX ON {schema}.q (status, topic, available_at, seq)")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             await conn.execute(f"INSERT INTO {schema}.q (id, topic, payload, status, available_at)"
                                " VALUES (%s, 'bench', %s, 'queued', %s)", (uuid.uuid4().hex, b'{"n": %d}' % i,
@@ -104,6 +111,7 @@ async def raw_postgres(schema: str, n: int) -> float:
             assert row is not None
             await conn.execute(f"UPDATE {schema}.q SET status = 'done' WHERE seq = %s", (row[0],))
         elapsed = time.perf_counter() - start
+        CPU.append(time.process_time() - cpu)
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")
     return elapsed
 
@@ -114,7 +122,7 @@ async def raw_redis(key: str, n: int) -> float:
     r = aioredis.Redis.from_url(REDIS)
     try:
         await r.xgroup_create(key, "g", id="0", mkstream=True)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             await r.xadd(key, {"id": uuid.uuid4().hex, "payload": b'{"n": %d}' % i})
         for _ in range(n):
@@ -122,9 +130,42 @@ async def raw_redis(key: str, n: int) -> float:
             entry_id = got[0][1][0][0]
             await r.xack(key, "g", entry_id)
         elapsed = time.perf_counter() - start
+        CPU.append(time.process_time() - cpu)
         await r.delete(key)
     finally:
         await r.aclose()
+    return elapsed
+
+
+async def raw_nats(stream: str, n: int) -> float:
+    import json
+
+    import nats
+    from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
+
+    nc = await nats.connect(NATS)
+    js = nc.jetstream()
+    subject = f"{stream.lower()}.bench"
+    try:
+        await js.add_stream(StreamConfig(name=stream, subjects=[subject], retention=RetentionPolicy.WORK_QUEUE))
+        await js.add_consumer(stream, ConsumerConfig(durable_name="c", filter_subject=subject,
+                                                     ack_policy=AckPolicy.EXPLICIT, ack_wait=30))
+        start, cpu = time.perf_counter(), time.process_time()
+        for i in range(n):
+            await js.publish(subject, b'{"n": %d}' % i, headers={"Nats-Msg-Id": uuid.uuid4().hex})
+        for _ in range(n):
+            inbox = nc.new_inbox()
+            sub = await nc.subscribe(inbox)
+            await nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{stream}.c", json.dumps({"batch": 1, "no_wait": True})
+                             .encode(), reply=inbox)
+            msg = await sub.next_msg(timeout=10)
+            await sub.unsubscribe()
+            await nc.publish(msg.reply, b"+ACK")
+        elapsed = time.perf_counter() - start
+        CPU.append(time.process_time() - cpu)
+    finally:
+        await js.delete_stream(stream)
+        await nc.close()
     return elapsed
 
 
@@ -160,6 +201,19 @@ async def run_backend(name: str, n: int) -> tuple[float, float]:
             await r.aclose()
         raw = await raw_redis(f"rawbench{tag}", n)
         return ours, raw
+    if name == "nats":
+        import nats
+
+        namespace = f"bench{tag}"
+        try:
+            ours = await plumego_loop(f"{NATS}?namespace={namespace}", n)
+        finally:
+            nc = await nats.connect(NATS)
+            for stream in (f"MQ_{namespace}", f"KV_MQ_{namespace}"):
+                await nc.jetstream().delete_stream(stream)
+            await nc.close()
+        raw = await raw_nats(f"RAW_{tag}", n)
+        return ours, raw
     raise SystemExit(f"unknown backend {name}")
 
 
@@ -170,12 +224,20 @@ async def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgresql,redis")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; {args.tasks} tasks; median of {args.runs} runs")
-    print(f"{'backend':<11} {'plumego tasks/s':>16} {'raw tasks/s':>12} {'plumego/raw time':>17}")
+    print(f"{'backend':<11} {'plumego tasks/s':>16} {'raw tasks/s':>12} {'plumego/raw time':>17}"
+          f" {'client CPU us/task ours/raw':>28}")
     for name in args.backends.split(","):
-        results = [await run_backend(name, args.tasks) for _ in range(args.runs)]
+        results, cpus = [], []
+        for _ in range(args.runs):
+            CPU.clear()
+            results.append(await run_backend(name, args.tasks))
+            cpus.append((CPU[0], CPU[1]))
         ours = statistics.median(r[0] for r in results)
         raw = statistics.median(r[1] for r in results)
-        print(f"{name:<11} {args.tasks / ours:>16,.0f} {args.tasks / raw:>12,.0f} {ours / raw:>16.2f}x")
+        cpu_ours = statistics.median(c[0] for c in cpus) / args.tasks * 1e6
+        cpu_raw = statistics.median(c[1] for c in cpus) / args.tasks * 1e6
+        print(f"{name:<11} {args.tasks / ours:>16,.0f} {args.tasks / raw:>12,.0f} {ours / raw:>16.2f}x"
+              f" {cpu_ours:>14,.0f} / {cpu_raw:<,.0f}")
 
 
 if __name__ == "__main__":

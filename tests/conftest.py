@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -310,3 +310,19 @@ def etcd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+# -- NATS JetStream namespaces (x/messaging mq backend, examples) ------------------------------------------------
+@pytest.fixture
+async def nats_namespace(nats_url: str) -> AsyncIterator[tuple[str, str]]:
+    """(server URL, namespace): every stream whose name holds the namespace (the task queue's ``MQ_<ns>`` and its
+    key-value bucket ``KV_MQ_<ns>``) is deleted afterwards."""
+    nats = pytest.importorskip("nats", reason="nats-py is not installed (pip install 'plumego[nats]')")
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    yield nats_url, namespace
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            if namespace in info.config.name:
+                await js.delete_stream(info.config.name)
+    finally:
+        await nc.close()

@@ -15,8 +15,8 @@ from .app import build_app
 
 def build(cfg: ExampleConfig, logger: StructuredLogger) -> App:
     backend = cfg.backend or f"sqlite:///{(cfg.data_dir / 'queue.db').as_posix()}"
-    if not backend.startswith(("sqlite:///", "postgresql://", "postgres://", "redis://", "rediss://")):
-        raise ConfigError("--backend must be sqlite:///..., postgresql://... or redis://...")
+    if not backend.startswith(("sqlite:///", "postgresql://", "postgres://", "redis://", "rediss://", "nats://")):
+        raise ConfigError("--backend must be sqlite:///..., postgresql://..., redis://... or nats://...")
     return build_app(cfg.data_dir, lambda process: QueueOutbox(backend, process), logger, host=cfg.host,
                      port=cfg.port)
 

@@ -16,13 +16,17 @@ from example_server import REPO, call, serve
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services),
-                        pytest.param("redis", marks=pytest.mark.services)])
+                        pytest.param("redis", marks=pytest.mark.services),
+                        pytest.param("nats", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> list[str]:
     if request.param == "sqlite":
         return ["--data-dir", str(tmp_path / "data")]
     if request.param == "postgres":
         base, schema = request.getfixturevalue("pg_schema")
         return ["--data-dir", str(tmp_path / "data"), "--backend", f"{base}?schema={schema}"]
+    if request.param == "nats":
+        base, namespace = request.getfixturevalue("nats_namespace")
+        return ["--data-dir", str(tmp_path / "data"), "--backend", f"{base}?namespace={namespace}&lease=5"]
     base, prefix = request.getfixturevalue("redis_namespace")
     return ["--data-dir", str(tmp_path / "data"), "--backend", f"{base}?prefix={prefix}"]
 

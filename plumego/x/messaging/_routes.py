@@ -91,7 +91,10 @@ def register_routes(routes: Routes, service: NotificationService, *, prefix: str
         return found.to_json()
 
     async def channels(request: Request) -> dict[str, Any]:
-        return {"channels": service.channels()}
+        out: dict[str, Any] = {"channels": service.channels()}
+        if service.monitor is not None:       # Go's ChannelMonitor view: healthy, degraded or unhealthy
+            out["health"] = {c: h.to_json() for c, h in service.monitor.health().items()}
+        return out
 
     routes.post(f"{p}/send", send)
     routes.post(f"{p}/batch", batch)

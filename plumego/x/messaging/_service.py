@@ -20,7 +20,12 @@ from typing import Any
 from plumego.log import DiscardLogger, StructuredLogger
 
 from .mq import DuplicateTaskError, RetryLater, Task, TaskQueue, TaskStatus, Worker
+from .pubsub import InProcBroker
+from ._metrics import MessagingMetrics, NoMetrics
+from ._monitor import ChannelMonitor
+from ._notifier import RESULT_TOPIC
 from ._providers import EmailMessage, EmailProvider, ProviderError, SMSMessage, SMSProvider
+from ._quota import QuotaChecker
 from ._receipts import Receipt, ReceiptStatus, SQLiteReceiptStore
 from ._templates import TemplateError, render
 
@@ -82,9 +87,16 @@ class SendRequest:
 
 
 class NotificationService:
+    """Go's ``Service``. Optional parts, as in Go's ``Config``: ``quota`` (per tenant / per recipient limits;
+    QUOTA_EXCEEDED), ``monitor`` (channel health from delivery outcomes and probes), ``metrics`` (hooks, e.g.
+    :class:`CollectorMetrics`), ``bus`` (each final outcome is published on ``messaging.result``, which
+    :class:`WebhookNotifier` turns into webhook events)."""
+
     def __init__(self, queue: TaskQueue, receipts: SQLiteReceiptStore, *, sms: SMSProvider | None = None,
                  email: EmailProvider | None = None, logger: StructuredLogger | None = None,
-                 backoff_base: float = 1.0, backoff_max: float = 300.0) -> None:
+                 backoff_base: float = 1.0, backoff_max: float = 300.0, quota: QuotaChecker | None = None,
+                 monitor: ChannelMonitor | None = None, metrics: MessagingMetrics | None = None,
+                 bus: InProcBroker | None = None) -> None:
         if sms is None and email is None:
             raise ValueError("the notification service needs an SMS or an email provider")
         self.queue = queue
@@ -93,6 +105,12 @@ class NotificationService:
         self.email = email
         self._log = logger or DiscardLogger()
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.quota = quota
+        self.monitor = monitor
+        self.metrics: MessagingMetrics = metrics or NoMetrics()
+        self.bus = bus
+        if monitor is not None:
+            monitor.watch({c: self.sms if c == "sms" else self.email for c in self.channels()})
 
     def channels(self) -> dict[str, str]:
         """Configured channels and the provider behind each."""
@@ -111,8 +129,31 @@ class NotificationService:
     # -- sending --------------------------------------------------------------------------------------------------
 
     async def send(self, request: SendRequest) -> Receipt:
-        """Validate, render and queue one message; returns its receipt (status ``queued``)."""
+        """Validate, check the quotas, render and queue one message; returns its receipt (status ``queued``)."""
+        try:
+            receipt = await self._send(request)
+        except MessagingError as exc:
+            self.metrics.refused(str(request.channel), exc.code)
+            raise
+        self.metrics.queued(request.channel, request.tenant_id)
+        return receipt
+
+    async def _send(self, request: SendRequest) -> Receipt:
         body = self._validate(request)
+        if self.quota is not None:
+            exceeded = await self.quota.check(tenant_id=request.tenant_id, to=request.to, channel=request.channel)
+            if exceeded is not None:
+                self.metrics.quota_exceeded(request.channel, exceeded.limit.scope)
+                raise MessagingError("QUOTA_EXCEEDED", f"the {exceeded.limit.scope} quota of {exceeded.limit.limit}"
+                                     f" messages per {exceeded.limit.window} is used up", **exceeded.to_json())
+        try:
+            return await self._enqueue(request, body)
+        except MessagingError:
+            if self.quota is not None:        # refused after the quota was taken: give it back
+                await self.quota.refund(tenant_id=request.tenant_id, to=request.to, channel=request.channel)
+            raise
+
+    async def _enqueue(self, request: SendRequest, body: str) -> Receipt:
         message_id = request.id or uuid.uuid4().hex
         now = time.time()
         payload = json.dumps({"id": message_id, "to": request.to, "subject": request.subject, "body": body,
@@ -182,6 +223,7 @@ class NotificationService:
             await self.receipts.update(data["id"], ReceiptStatus.FAILED, attempts=task.attempts,
                                        error=f"SEND_ERROR: no {channel} provider")
             return
+        started = time.perf_counter()
         try:
             if channel == "sms":
                 provider_id = await provider.send_sms(SMSMessage(data["to"], data["body"], data["id"]))
@@ -190,16 +232,36 @@ class NotificationService:
                                                                      data["html"], data["id"]))
         except ProviderError as exc:
             last = task.attempts >= task.max_attempts
-            if not exc.retryable or last:
+            final = not exc.retryable or last
+            self.metrics.failed(channel, provider.name, "PROVIDER_ERROR", final)
+            if self.monitor is not None:
+                self.monitor.record(channel, False, str(exc)[:300])
+            if final:
                 status = ReceiptStatus.DEAD if exc.retryable else ReceiptStatus.FAILED
                 await self.receipts.update(data["id"], status, attempts=task.attempts, provider=provider.name,
                                            error=f"PROVIDER_ERROR: {exc}")
+                await self._publish_result(data["id"])
                 return
             await self.receipts.update(data["id"], ReceiptStatus.QUEUED, attempts=task.attempts,
                                        provider=provider.name, error=f"PROVIDER_ERROR: {exc}")
             raise RetryLater(min(self.backoff_max, self.backoff_base * 2 ** (task.attempts - 1)), str(exc)) from None
+        self.metrics.sent(channel, provider.name, time.perf_counter() - started)
+        if self.monitor is not None:
+            self.monitor.record(channel, True)
         await self.receipts.update(data["id"], ReceiptStatus.SENT, attempts=task.attempts, provider=provider.name,
                                    provider_id=provider_id)
+        await self._publish_result(data["id"])
+
+    async def _publish_result(self, message_id: str) -> None:
+        """A final outcome on the bus (``messaging.result``), for :class:`WebhookNotifier` and other listeners."""
+        if self.bus is None:
+            return
+        receipt = await self.receipts.get(message_id)
+        if receipt is not None:
+            try:
+                await self.bus.publish(RESULT_TOPIC, receipt.to_json())
+            except Exception as exc:      # the bus is a notification path: a closed bus must not undo a send
+                self._log.warn("messaging result not published", {"id": message_id, "error": type(exc).__name__})
 
     # -- reading --------------------------------------------------------------------------------------------------
 

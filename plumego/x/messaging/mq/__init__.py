@@ -2,7 +2,8 @@
 
 ::
 
-    queue = await open_queue("sqlite:///queue.db")          # or postgresql://host/db?schema=app, redis://host/0
+    queue = await open_queue("sqlite:///queue.db")          # or postgresql://host/db?schema=app, redis://host/0,
+                                                            # nats://host:4222?namespace=app
     await queue.enqueue("email.send", b'{"to": "a@example.com"}', dedupe_key="welcome-42")
     worker = Worker(queue, concurrency=8)
     worker.register("email.send", send_email)                # async def send_email(task: Task) -> None
@@ -10,7 +11,8 @@
 
 Every backend implements :class:`TaskQueue` and passes one conformance suite (tests/x/messaging/mq): SQLite (the
 embedded default: WAL, synchronous=FULL, several processes on one file), PostgreSQL (``FOR UPDATE SKIP
-LOCKED``, LISTEN/NOTIFY wake-ups) and Redis (Streams with a consumer group, one Lua script per transition).
+LOCKED``, LISTEN/NOTIFY wake-ups), Redis (Streams with a consumer group, one Lua script per transition) and NATS
+JetStream (a work-queue stream; the consumer's AckWait is the lease, timed by the server).
 Go Plumego's queue is in memory (or SQL without wake-ups); this one is durable by default and runs across workers
 and machines with the same API.
 Imports the standard library and plumego.store/plumego.log; never plumego.core.

@@ -2,7 +2,8 @@
 
 ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` -> :class:`SQLiteTaskQueue` (the default);
 ``postgresql://user@host:5432/db?schema=S&table=T`` -> :class:`PostgresTaskQueue`;
-``redis://host:6379/0?prefix=NS`` -> :class:`RedisTaskQueue`.
+``redis://host:6379/0?prefix=NS`` -> :class:`RedisTaskQueue`;
+``nats://host:4222?namespace=NS&lease=30`` -> :class:`NATSTaskQueue` (JetStream).
 Owns URL parsing only; a backend's client library is imported when its URL is used. Imports the standard library
 and this package.
 """
@@ -38,4 +39,9 @@ async def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Tas
         from ._redis import RedisTaskQueue
 
         return await RedisTaskQueue.open(url, clock=clock)
-    raise ValueError(f"unsupported task queue URL scheme {scheme!r}: use sqlite:///, postgresql:// or redis://")
+    if scheme in ("nats", "tls"):
+        from ._nats import NATSTaskQueue
+
+        return await NATSTaskQueue.open(url, clock=clock)
+    raise ValueError(f"unsupported task queue URL scheme {scheme!r}:"
+                     " use sqlite:///, postgresql://, redis:// or nats://")

@@ -219,12 +219,12 @@ class PostgresTaskQueue:
     async def ack(self, task_id: str, consumer_id: str) -> None:
         await self._owned_update(task_id, consumer_id,
                                  "status = 'done', lease_owner = NULL, lease_until = NULL, updated_at = %s",
-                                 (self._clock(),))
+                                 (self._clock(),), returning="1")
 
     async def release(self, task_id: str, consumer_id: str, *, retry_at: float | None = None,
                       error: str = "") -> Task:
         now = self._clock()
-        task = await self._owned_update(
+        task: Task = await self._owned_update(
             task_id, consumer_id,
             "status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, available_at = %s,"
             " lease_owner = NULL, lease_until = NULL, updated_at = %s, last_error = %s",
@@ -235,23 +235,27 @@ class PostgresTaskQueue:
         if lease <= 0:
             raise ValueError("lease must be > 0")
         now = self._clock()
-        task = await self._owned_update(task_id, consumer_id, "lease_until = %s, updated_at = %s", (now + lease, now))
-        assert task.lease_until is not None
-        return task.lease_until
+        (until,) = await self._owned_update(task_id, consumer_id, "lease_until = %s, updated_at = %s",
+                                            (now + lease, now), returning="lease_until")
+        return float(until)
 
     async def move_to_dlq(self, task_id: str, consumer_id: str, reason: str = "") -> None:
         await self._owned_update(task_id, consumer_id,
                                  "status = 'dead', lease_owner = NULL, lease_until = NULL, updated_at = %s,"
-                                 " last_error = %s", (self._clock(), reason))
+                                 " last_error = %s", (self._clock(), reason), returning="1")
 
     async def _owned_update(self, task_id: str, consumer_id: str, assignments: str, params: tuple[object, ...],
-                            *, notify: bool = False) -> Task:
+                            *, notify: bool = False, returning: str = SELECT_LIST) -> Any:
+        """The UPDATE of a task the caller holds; returns the ``returning`` row (the whole task by default: ack
+        and dead-lettering ask for less, which is most of the traffic)."""
         async with self._pool.connection() as conn:     # autocommit: the UPDATE is the whole transaction
             cur = await conn.execute(
                 f"UPDATE {self._q} SET {assignments} WHERE id = %s AND status = 'leased' AND lease_owner = %s"
-                f" RETURNING {SELECT_LIST}", (*params, task_id, consumer_id))
+                f" RETURNING {returning}", (*params, task_id, consumer_id))
             row = await cur.fetchone()
             if row is not None:
+                if returning != SELECT_LIST:
+                    return row
                 task = task_from_row(row)
                 if notify and task.status == TaskStatus.QUEUED:
                     await conn.execute("SELECT pg_notify(%s, %s)", (self._channel, task.topic))

@@ -22,6 +22,10 @@ class QueueCapabilities:
     priority: bool = True          # reserve returns higher priorities first
     push_wakeups: bool = False     # ``wait`` is woken by the server (LISTEN/NOTIFY, stream reads), not by polling
     shared: bool = True            # several processes and machines may use one queue
+    server_clock: bool = False     # leases, retry delays and delays are timed by the broker (real time); the
+                                   # queue's ``clock`` only stamps records (NATS JetStream: AckWait, NAK delay)
+    lease_per_reserve: bool = True  # False: the lease is fixed when the queue is opened (JetStream's AckWait,
+                                    # ``?lease=``); reserve's and extend_lease's ``lease`` are checked, not used
 
 
 @runtime_checkable

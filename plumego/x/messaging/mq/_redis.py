@@ -63,8 +63,22 @@ def _num(text: bytes) -> float | None:
     return None if not text else float(text)
 
 
+_FIELDS = ("id", "topic", "payload", "status", "tenant_id", "meta", "priority", "has_dedupe", "dedupe_key",
+           "available_at", "expires_at", "attempts", "max_attempts", "lease_owner", "lease_until", "created_at",
+           "last_error")      # the order of row() in the scripts
+
+
+def _task_row(values: Sequence[bytes]) -> Task:
+    """A Task from the scripts' row(): the values of :data:`_FIELDS`, in order (no field names on the wire)."""
+    return _from_fields(dict(zip(_FIELDS, values, strict=True)))
+
+
 def _task(flat: Sequence[bytes]) -> Task:
-    h = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+    """A Task from HGETALL's flat field/value list."""
+    return _from_fields({flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)})
+
+
+def _from_fields(h: dict[str, bytes]) -> Task:
     s = {k: v.decode("utf-8", "surrogateescape") for k, v in h.items() if k != "payload"}
     return Task(id=s["id"], topic=s["topic"], payload=bytes(h["payload"]), status=TaskStatus(s["status"]),
                 tenant_id=s["tenant_id"], meta=json.loads(s["meta"]) if s["meta"] != "{}" else {},
@@ -142,30 +156,29 @@ class RedisTaskQueue:
         now = self._clock()
         rows = await self._run("RESERVE", consumer_id, repr(now), repr(now + lease), limit,
                                *dict.fromkeys(topics))
-        return [_task(row) for row in rows]
+        return [_task_row(row) for row in rows]
 
-    async def _owned(self, task_id: str, consumer_id: str, op: str, *extra: str) -> Task:
-        row = await self._run("OWNED", task_id, consumer_id, op, repr(self._clock()), *extra)
-        if row == [b"missing"]:
+    async def _owned(self, task_id: str, consumer_id: str, op: str, *extra: str) -> list[bytes]:
+        reply: list[bytes] = await self._run("OWNED", task_id, consumer_id, op, repr(self._clock()), *extra)
+        if reply == [b"missing"]:
             raise TaskNotFoundError(task_id)
-        if row == [b"lost"]:
+        if reply == [b"lost"]:
             raise LeaseLostError(f"{consumer_id!r} does not hold the lease of task {task_id}")
-        return _task(row)
+        return reply
 
     async def ack(self, task_id: str, consumer_id: str) -> None:
         await self._owned(task_id, consumer_id, "ack")
 
     async def release(self, task_id: str, consumer_id: str, *, retry_at: float | None = None,
                       error: str = "") -> Task:
-        return await self._owned(task_id, consumer_id, "release", repr(self._clock() if retry_at is None else retry_at),
-                                 error)
+        return _task_row(await self._owned(task_id, consumer_id, "release",
+                                           repr(self._clock() if retry_at is None else retry_at), error))
 
     async def extend_lease(self, task_id: str, consumer_id: str, lease: float = DEFAULT_LEASE) -> float:
         if lease <= 0:
             raise ValueError("lease must be > 0")
-        task = await self._owned(task_id, consumer_id, "extend", repr(self._clock() + lease))
-        assert task.lease_until is not None
-        return task.lease_until
+        reply = await self._owned(task_id, consumer_id, "extend", repr(self._clock() + lease))
+        return float(reply[1])
 
     async def move_to_dlq(self, task_id: str, consumer_id: str, reason: str = "") -> None:
         await self._owned(task_id, consumer_id, "dlq", reason)

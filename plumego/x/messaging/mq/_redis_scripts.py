@@ -44,18 +44,26 @@ local function unlink(id, topic, entry)
   end
   redis.call('ZREM', P .. ':l:' .. topic, id)
   redis.call('ZREM', P .. ':d:' .. topic, id)
-  redis.call('HSET', tkey(id), 'entry', '', 'lease_owner', '', 'lease_until', '')
 end
 local function finish(id, topic, entry, from, to, now, err)
   unlink(id, topic, entry)
-  move(id, from, to, now)
+  redis.call('HINCRBY', P .. ':n', from, -1)
+  redis.call('HINCRBY', P .. ':n', to, 1)
   redis.call('ZREM', P .. ':x', id)
   if to == 'dead' then
     redis.call('ZADD', P .. ':dead', now, id)
-    redis.call('HSET', tkey(id), 'last_error', err)
+    redis.call('HSET', tkey(id), 'status', to, 'updated_at', now, 'entry', '', 'lease_owner', '', 'lease_until', '',
+      'last_error', err)
   else
     redis.call('ZADD', P .. ':fin', now, id)
+    redis.call('HSET', tkey(id), 'status', to, 'updated_at', now, 'entry', '', 'lease_owner', '', 'lease_until', '')
   end
+end
+-- the task fields in the order Python reads them (see _redis._FIELDS): replies carry values, not field names
+local function row(k)
+  return redis.call('HMGET', k, 'id', 'topic', 'payload', 'status', 'tenant_id', 'meta', 'priority', 'has_dedupe',
+    'dedupe_key', 'available_at', 'expires_at', 'attempts', 'max_attempts', 'lease_owner', 'lease_until',
+    'created_at', 'last_error')
 end
 """
 
@@ -69,13 +77,18 @@ if ARGV[5] == '1' then
   if holder then return {0, holder} end
   redis.call('SET', P .. ':k:' .. ARGV[6], id)
 end
+local entry = ''
+if tonumber(ARGV[7]) <= tonumber(now) then
+  entry = redis.call('XADD', stream(topic), '*', 'id', id)
+else
+  redis.call('ZADD', P .. ':d:' .. topic, ARGV[7], id)
+end
 redis.call('HSET', tkey(id), 'id', id, 'topic', topic, 'payload', ARGV[4], 'status', 'queued',
   'tenant_id', ARGV[11], 'meta', ARGV[12], 'priority', ARGV[9], 'has_dedupe', ARGV[5], 'dedupe_key', ARGV[6],
   'available_at', ARGV[7], 'expires_at', ARGV[8], 'attempts', 0, 'max_attempts', ARGV[10], 'lease_owner', '',
-  'lease_until', '', 'created_at', now, 'updated_at', now, 'last_error', '', 'entry', '')
+  'lease_until', '', 'created_at', now, 'updated_at', now, 'last_error', '', 'entry', entry)
 redis.call('HINCRBY', P .. ':n', 'queued', 1)
 if ARGV[8] ~= '' then redis.call('ZADD', P .. ':x', ARGV[8], id) end
-if tonumber(ARGV[7]) <= tonumber(now) then push(id, topic) else redis.call('ZADD', P .. ':d:' .. topic, ARGV[7], id) end
 return {1, id}
 """
 
@@ -92,11 +105,14 @@ local function lease(id, topic, entry)
   elseif status == 'leased' and attempts >= max then
     finish(id, topic, entry, status, 'dead', ARGV[3], 'lease expired on attempt ' .. attempts .. ' of ' .. max)
   else
-    if status ~= 'leased' then move(id, status, 'leased', ARGV[3]) end
-    redis.call('HSET', k, 'lease_owner', consumer, 'lease_until', lu, 'updated_at', ARGV[3])
-    redis.call('HINCRBY', k, 'attempts', 1)
+    if status ~= 'leased' then
+      redis.call('HINCRBY', P .. ':n', status, -1)
+      redis.call('HINCRBY', P .. ':n', 'leased', 1)
+    end
+    redis.call('HSET', k, 'status', 'leased', 'lease_owner', consumer, 'lease_until', lu, 'updated_at', ARGV[3],
+      'attempts', attempts + 1)
     redis.call('ZADD', P .. ':l:' .. topic, lu, id)
-    out[#out + 1] = redis.call('HGETALL', k)
+    out[#out + 1] = row(k)
   end
 end
 for i = 6, #ARGV do
@@ -126,8 +142,8 @@ for i = 6, #ARGV do
     if not r or #r == 0 or #r[1][2] == 0 then break end
     for _, e in ipairs(r[1][2]) do
       local entry, id = e[1], e[2][2]
-      local status = redis.call('HGET', tkey(id), 'status')
-      if status == 'queued' and redis.call('HGET', tkey(id), 'entry') == entry then
+      local cur = redis.call('HMGET', tkey(id), 'status', 'entry')
+      if cur[1] == 'queued' and cur[2] == entry then
         lease(id, topic, entry)
       else    -- a stale entry (the task expired or was removed meanwhile): drop it
         redis.call('XACK', P .. ':s:' .. topic, 'g', entry)
@@ -140,7 +156,8 @@ end
 return out
 """
 
-# ARGV: P, id, consumer, op (ack|release|extend|dlq), now, a, b.  Returns {'missing'}, {'lost'} or HGETALL.
+# ARGV: P, id, consumer, op (ack|release|extend|dlq), now, a, b.  Returns {'missing'}, {'lost'}, {'ok'} (ack, dlq),
+# {'ok', lease_until} (extend) or the task's row() (release).
 OWNED = _LIB + r"""
 local id, consumer, op, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local k = tkey(id)
@@ -150,23 +167,27 @@ if f[1] ~= 'leased' or f[2] ~= consumer then return {'lost'} end
 local topic, entry = f[3], f[4]
 if op == 'ack' then
   finish(id, topic, entry, 'leased', 'done', now, '')
+  return {'ok'}
 elseif op == 'extend' then
   redis.call('HSET', k, 'lease_until', ARGV[6], 'updated_at', now)
   redis.call('ZADD', P .. ':l:' .. topic, ARGV[6], id)
+  return {'ok', ARGV[6]}
 elseif op == 'dlq' then
   finish(id, topic, entry, 'leased', 'dead', now, ARGV[6])
+  return {'ok'}
 else  -- release: ARGV[6] retry_at, ARGV[7] error
   if tonumber(f[5]) >= tonumber(f[6]) then
     finish(id, topic, entry, 'leased', 'dead', now, ARGV[7])
   else
     unlink(id, topic, entry)
     move(id, 'leased', 'queued', now)
-    redis.call('HSET', k, 'available_at', ARGV[6], 'last_error', ARGV[7])
+    redis.call('HSET', k, 'available_at', ARGV[6], 'last_error', ARGV[7], 'entry', '', 'lease_owner', '',
+      'lease_until', '')
     if tonumber(ARGV[6]) <= tonumber(now) then push(id, topic)
     else redis.call('ZADD', P .. ':d:' .. topic, ARGV[6], id) end
   end
 end
-return redis.call('HGETALL', k)
+return row(k)
 """
 
 # ARGV: P, now, limit, reset ('1'|'0').  Returns how many dead tasks were queued again.

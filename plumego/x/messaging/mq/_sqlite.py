@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
+from typing import Any
 
 from plumego.store import SQLiteDatabase
 
@@ -158,38 +159,40 @@ class SQLiteTaskQueue:
     async def ack(self, task_id: str, consumer_id: str) -> None:
         await asyncio.to_thread(self._owned_update, task_id, consumer_id,
                                 "status = 'done', lease_owner = NULL, lease_until = NULL, updated_at = ?",
-                                (self._clock(),))
+                                (self._clock(),), "1")
 
     async def release(self, task_id: str, consumer_id: str, *, retry_at: float | None = None,
                       error: str = "") -> Task:
         now = self._clock()
-        return await asyncio.to_thread(
+        task: Task = await asyncio.to_thread(
             self._owned_update, task_id, consumer_id,
             "status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, available_at = ?,"
             " lease_owner = NULL, lease_until = NULL, updated_at = ?, last_error = ?",
             (now if retry_at is None else retry_at, now, error))
+        return task
 
     async def extend_lease(self, task_id: str, consumer_id: str, lease: float = DEFAULT_LEASE) -> float:
         if lease <= 0:
             raise ValueError("lease must be > 0")
         now = self._clock()
-        task = await asyncio.to_thread(self._owned_update, task_id, consumer_id, "lease_until = ?, updated_at = ?",
-                                       (now + lease, now))
-        assert task.lease_until is not None
-        return task.lease_until
+        (until,) = await asyncio.to_thread(self._owned_update, task_id, consumer_id, "lease_until = ?, updated_at = ?",
+                                           (now + lease, now), "lease_until")
+        return float(until)
 
     async def move_to_dlq(self, task_id: str, consumer_id: str, reason: str = "") -> None:
         await asyncio.to_thread(self._owned_update, task_id, consumer_id,
                                 "status = 'dead', lease_owner = NULL, lease_until = NULL, updated_at = ?,"
-                                " last_error = ?", (self._clock(), reason))
+                                " last_error = ?", (self._clock(), reason), "1")
 
-    def _owned_update(self, task_id: str, consumer_id: str, assignments: str, params: tuple[object, ...]) -> Task:
+    def _owned_update(self, task_id: str, consumer_id: str, assignments: str, params: tuple[object, ...],
+                      returning: str = SELECT_LIST) -> Any:
+        """The UPDATE of a task the caller holds; the whole task, or the ``returning`` row (ack asks for less)."""
         with self._db.write() as conn:
             row = conn.execute(
                 f"UPDATE {self._t} SET {assignments} WHERE id = ? AND status = 'leased' AND lease_owner = ?"
-                f" RETURNING {SELECT_LIST}", (*params, task_id, consumer_id)).fetchone()
+                f" RETURNING {returning}", (*params, task_id, consumer_id)).fetchone()
             if row is not None:
-                return task_from_row(row)
+                return task_from_row(row) if returning == SELECT_LIST else row
             exists = conn.execute(f"SELECT 1 FROM {self._t} WHERE id = ?", (task_id,)).fetchone()
         if exists is None:
             raise TaskNotFoundError(task_id)

@@ -49,7 +49,8 @@ class Worker:
     """Runs registered handlers for the tasks of their topics.
 
     - ``concurrency``: how many tasks run at once (Go: ``Concurrency``; ``MaxInflight`` is the same bound here).
-    - ``lease``: how long a reservation lasts; a running task's lease is extended every ``lease / 3``.
+    - ``lease``: how long a reservation lasts; a running task's lease is extended every third of it (of the lease
+      the backend granted, when that is fixed per queue: NATS JetStream's AckWait).
     - ``retry``: the back-off before a failed task is offered again; after ``max_attempts`` it is dead.
     - ``shutdown_timeout``: ``stop`` stops reserving, waits this long for running tasks, then cancels the rest and
       gives them back to the queue at once (no wait for the lease to run out).
@@ -191,7 +192,9 @@ class Worker:
                             {**fields, "error": type(exc).__name__})
 
     async def _heartbeat(self, task: Task) -> None:
-        interval = self.lease / 3
+        # a backend with a fixed lease (capabilities.lease_per_reserve False) may have granted less than asked
+        granted = self.lease if task.lease_until is None else task.lease_until - self._clock()
+        interval = max(0.01, min(self.lease, granted) / 3)
         while True:
             await asyncio.sleep(interval)
             try:

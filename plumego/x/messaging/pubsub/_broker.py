@@ -55,6 +55,8 @@ class InProcBroker:
         self._history: deque[Message] = deque(maxlen=history)
         self._ids = itertools.count(1)
         self._closed = False
+        self._keep_history = history > 0
+        self._valid_topics: set[str] = set()     # topics that passed validate_topic (bounded, see publish)
         self.published = 0
 
     # -- subscribing ----------------------------------------------------------------------------------------------
@@ -111,27 +113,51 @@ class InProcBroker:
 
     async def publish(self, topic: str, data: Any, *, type: str = "", meta: Mapping[str, str] | None = None) -> Message:
         """Deliver to every matching subscription by its policy; returns the message as delivered."""
-        validate_topic(topic)
+        if topic not in self._valid_topics:       # the regex check once per topic, not once per message
+            validate_topic(topic)
+            if len(self._valid_topics) >= 4096:
+                self._valid_topics.clear()
+            self._valid_topics.add(topic)
         message = new_message(topic, data, type=type, meta=meta)
-        await self.deliver(message)
+        delivered, blocked = self._offer(message)
+        for sub in blocked:                        # BLOCK_WITH_TIMEOUT subscribers with a full buffer: wait
+            await sub.offer(message)
         return message
 
     async def deliver(self, message: Message) -> int:
         """Deliver an existing message (used by bridges to hand on what another process published)."""
+        delivered, blocked = self._offer(message)
+        for sub in blocked:
+            delivered += await sub.offer(message)
+        return delivered
+
+    def _offer(self, message: Message) -> tuple[int, list[Subscription]]:
+        """Buffer the message in every matching subscription that does not have to wait (no coroutine, no
+        await: the common case); returns how many took it and the subscriptions that must wait for room. Each
+        subscription still sees messages in publish order, since ``publish`` returns after the waits."""
         if self._closed:
             raise BrokerClosedError("the broker is closed")
         self.published += 1
-        if self._history.maxlen:
+        if self._keep_history:
             self._history.append(message)
-        targets = [*self._exact.get(message.topic, {}).values(),
-                   *(s for s in self._patterns.values() if s.matches(message.topic))]
+        exact = self._exact.get(message.topic)
+        if self._patterns:
+            topic = message.topic
+            targets: Any = [*(exact.values() if exact else ()), *(s for s in self._patterns.values()
+                                                                  if s.matches(topic))]
+        elif exact:
+            targets = tuple(exact.values())       # a copy: a CLOSE_SUBSCRIBER drop removes itself meanwhile
+        else:
+            return 0, []
         delivered = 0
+        blocked: list[Subscription] = []
         for sub in targets:
             buffered = sub.offer_nowait(message)
-            if buffered is None:                 # BLOCK_WITH_TIMEOUT on a full buffer: wait for room
-                buffered = await sub.offer(message)
-            delivered += buffered
-        return delivered
+            if buffered is None:
+                blocked.append(sub)
+            else:
+                delivered += buffered
+        return delivered, blocked
 
     # -- request / reply ------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 __all__ = ["Message", "new_message"]
@@ -54,6 +55,20 @@ _PREFIX = os.urandom(8).hex()
 _COUNTER = itertools.count(1)
 
 
+_EMPTY_META: Mapping[str, str] = MappingProxyType({})     # shared and read-only: most messages carry no meta
+# The publish path builds a Message through its slot descriptors: a frozen dataclass's generated __init__ costs
+# about twice as much, and the record stays the same frozen dataclass (equality, repr, FrozenInstanceError).
+_NEW = object.__new__
+_SET_ID, _SET_TOPIC, _SET_DATA, _SET_TYPE, _SET_TIME, _SET_META = (
+    Message.__dict__[name].__set__ for name in ("id", "topic", "data", "type", "time", "meta"))
+
+
 def new_message(topic: str, data: Any, *, type: str = "", meta: Mapping[str, str] | None = None) -> Message:
-    return Message(id=f"{_PREFIX}{next(_COUNTER):x}", topic=topic, data=data, type=type, time=time.time(),
-                   meta=dict(meta) if meta else {})
+    message: Message = _NEW(Message)
+    _SET_ID(message, f"{_PREFIX}{next(_COUNTER):x}")
+    _SET_TOPIC(message, topic)
+    _SET_DATA(message, data)
+    _SET_TYPE(message, type)
+    _SET_TIME(message, time.time())
+    _SET_META(message, dict(meta) if meta else _EMPTY_META)
+    return message

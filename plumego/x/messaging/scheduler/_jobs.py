@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DeadLetter", "JobContext", "JobInfo", "JobOptions", "JobState", "Overlap", "RetryPolicy", "check_name"]
+__all__ = ["DeadLetter", "DependencyCycleError", "DependencyFailure", "JobContext", "JobInfo", "JobOptions", "JobState",
+           "Overlap", "RetryPolicy", "check_name", "find_cycle"]
 
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
@@ -38,6 +39,48 @@ class Overlap(enum.StrEnum):
     ALLOW = "allow"                    # run concurrently
     SKIP_IF_RUNNING = "skip"           # drop this tick
     SERIAL = "serial"                  # run this tick as soon as the previous run finishes
+
+
+class DependencyFailure(enum.StrEnum):
+    """What a due job does when one of its dependencies failed (its latest run failed, or it is dead or canceled):
+    Go's ``DependencyFailureSkip|Cancel|Continue``."""
+
+    SKIP = "skip"                      # drop this tick; try again at the next one
+    CANCEL = "cancel"                  # cancel the job
+    CONTINUE = "continue"              # run anyway
+
+
+class DependencyCycleError(ValueError):
+    """Adding the job would make its dependencies circular (the message shows the cycle)."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        super().__init__("job dependencies form a cycle: " + " -> ".join(cycle))
+        self.cycle = tuple(cycle)
+
+
+def find_cycle(graph: Mapping[str, Sequence[str]], start: str) -> list[str] | None:
+    """A dependency cycle through ``start`` (``[start, ..., start]``), or None. ``graph`` maps a job to the jobs it
+    depends on; iterative depth-first search, so a long chain cannot exhaust the stack."""
+    stack: list[tuple[str, int]] = [(start, 0)]
+    path: list[str] = [start]
+    seen: set[str] = set()
+    while stack:
+        node, i = stack[-1]
+        deps = graph.get(node, ())
+        if i == len(deps):
+            stack.pop()
+            path.pop()
+            seen.add(node)
+            continue
+        stack[-1] = (node, i + 1)
+        nxt = deps[i]
+        if nxt == start:
+            return [*path, start]
+        if nxt in seen or nxt in path:
+            continue
+        stack.append((nxt, 0))
+        path.append(nxt)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +125,8 @@ class JobOptions:
     retry: RetryPolicy | None = None
     group: str = ""
     tags: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()   # job ids whose latest run must have succeeded before this job runs
+    on_dependency_failure: DependencyFailure = DependencyFailure.SKIP
 
     def __post_init__(self) -> None:
         if self.timeout is not None and self.timeout <= 0:
@@ -92,18 +137,23 @@ class JobOptions:
             check_name(self.group, "group")
         for tag in self.tags:
             check_name(tag, "tag")
+        for dep in self.depends_on:
+            check_name(dep, "dependency job id")
 
     def to_json(self) -> str:
         return json.dumps({"timeout": self.timeout, "overlap": self.overlap.value, "jitter": self.jitter,
-                           "max_runs": self.max_runs, "retry": self.retry.to_json() if self.retry else None},
-                          separators=(",", ":"))
+                           "max_runs": self.max_runs, "retry": self.retry.to_json() if self.retry else None,
+                           "depends_on": list(self.depends_on),
+                           "on_dependency_failure": self.on_dependency_failure.value}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str, group: str, tags: Sequence[str]) -> JobOptions:
         d = json.loads(raw)
         retry = RetryPolicy(**d["retry"]) if d.get("retry") else None
         return cls(timeout=d.get("timeout"), overlap=Overlap(d.get("overlap", "allow")), jitter=d.get("jitter", 0.0),
-                   max_runs=d.get("max_runs", 0), retry=retry, group=group, tags=tuple(tags))
+                   max_runs=d.get("max_runs", 0), retry=retry, group=group, tags=tuple(tags),
+                   depends_on=tuple(d.get("depends_on", ())),
+                   on_dependency_failure=DependencyFailure(d.get("on_dependency_failure", "skip")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +171,7 @@ class JobInfo:
     failures: int
     last_error: str
     options: JobOptions
+    running_until: float | None = None   # set while a run holds the job (renewed by the run's heart-beat)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,18 @@ from plumego.log import DiscardLogger, StructuredLogger
 
 from .._drain import drain
 from ._cron import CronSchedule, EverySchedule, parse_schedule
-from ._jobs import DeadLetter, JobContext, JobInfo, JobOptions, JobState, Overlap, check_name
+from ._jobs import (
+    DeadLetter,
+    DependencyCycleError,
+    DependencyFailure,
+    JobContext,
+    JobInfo,
+    JobOptions,
+    JobState,
+    Overlap,
+    check_name,
+    find_cycle,
+)
 from ._store import JobStore
 
 __all__ = ["Scheduler", "TaskFunc"]
@@ -84,10 +95,38 @@ class Scheduler:
                    options: JobOptions | None, next_run: float | None, replace: bool) -> JobInfo:
         check_name(job_id, "job id")
         check_name(task, "task name")
+        if options is not None and options.depends_on:
+            await self._check_dependencies(job_id, options.depends_on)
         job = JobInfo(id=job_id, task=task, spec=spec, location=location, payload=payload, state=JobState.SCHEDULED,
                       next_run=next_run, runs=0, failures=0, last_error="", options=options or JobOptions())
         await self.store.add(job, replace=replace)
         return job
+
+    async def _check_dependencies(self, job_id: str, depends_on: tuple[str, ...]) -> None:
+        """Refuse unknown dependencies and cycles (the job's new edges replace its stored ones)."""
+        jobs = {j.id: j for j in await self.store.list_jobs()}
+        for dep in depends_on:
+            if dep == job_id:
+                raise DependencyCycleError([job_id, job_id])
+            if dep not in jobs:
+                raise ValueError(f"job {job_id!r} depends on unknown job {dep!r}")
+        graph = {j.id: list(j.options.depends_on) for j in jobs.values()}
+        graph[job_id] = list(depends_on)
+        cycle = find_cycle(graph, job_id)
+        if cycle is not None:
+            raise DependencyCycleError(cycle)
+
+    async def _dependencies_state(self, job: JobInfo, now: float) -> str:
+        """``ok`` when every dependency's latest finished run succeeded, ``failed`` when one failed (or it is dead,
+        canceled or gone), ``wait`` while one has not run yet or is running."""
+        waiting = False
+        for dep_id in job.options.depends_on:
+            dep = await self.store.get(dep_id)
+            if dep is None or dep.state in (JobState.DEAD, JobState.CANCELED) or dep.last_error:
+                return "failed"
+            if dep.runs == 0 or (dep.running_until is not None and dep.running_until > now):
+                waiting = True
+        return "wait" if waiting else "ok"
 
     def _next_time(self, schedule: CronSchedule | EverySchedule, after: float) -> float | None:
         nxt = schedule.next_after(datetime.fromtimestamp(after, timezone.utc))
@@ -173,6 +212,18 @@ class Scheduler:
         for job, running_until in await self.store.due(now, sorted(self._tasks), 100):
             assert job.next_run is not None
             following = self._following(job, now)
+            if job.options.depends_on:
+                verdict = await self._dependencies_state(job, now)
+                if verdict == "wait":
+                    continue                      # stays due until the dependencies have run
+                policy = job.options.on_dependency_failure
+                if verdict == "failed" and policy is DependencyFailure.SKIP:
+                    if await self.store.claim(job.id, job.next_run, following, None, now):
+                        self.skipped += 1
+                    continue
+                if verdict == "failed" and policy is DependencyFailure.CANCEL:
+                    await self.store.set_state([job.id], JobState.CANCELED, now, {job.id: None})
+                    continue
             busy = running_until is not None and running_until > now
             if busy and job.options.overlap is Overlap.SKIP_IF_RUNNING:
                 if await self.store.claim(job.id, job.next_run, following, None, now):

@@ -4,8 +4,9 @@ Owns persistence and the one atomic step that makes a tick run once across worke
 ``next_run`` from the tick it saw to the following one with a compare-and-set, so of all the workers (threads,
 processes, machines on a shared store) that see the same due tick, exactly one wins it. The SQLite store is shared
 by the processes of one machine (WAL, ``BEGIN IMMEDIATE``, synchronous=FULL through plumego.store.SQLiteDatabase);
-the PostgreSQL store by every machine sharing the database. Both run the same SQL. Imports the standard library,
-plumego.store and this package (psycopg when the PostgreSQL store is created).
+the PostgreSQL store by every machine sharing the database. Both run the same SQL. The Redis store
+(``_store_redis``, chosen by :func:`open_job_store`) implements the same contract with Lua scripts. Imports the
+standard library, plumego.store and this package (psycopg when the PostgreSQL store is created).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from plumego.store import SQLiteDatabase
 
 from ._jobs import DeadLetter, JobInfo, JobOptions, JobState
 
-__all__ = ["JobExistsError", "JobStore", "PostgresJobStore", "SQLiteJobStore"]
+__all__ = ["JobExistsError", "JobStore", "PostgresJobStore", "SQLiteJobStore", "open_job_store"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scheduler_jobs (
@@ -60,7 +61,8 @@ CREATE TABLE IF NOT EXISTS scheduler_dead (
 """
 _SCHEMA_PG = (_SCHEMA.replace("REAL", "DOUBLE PRECISION")
               .replace("id INTEGER PRIMARY KEY AUTOINCREMENT", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
-_COLS = "id, task, spec, location, payload, options, grp, tags, state, next_run, runs, failures, last_error"
+_COLS = ("id, task, spec, location, payload, options, grp, tags, state, next_run, runs, failures, last_error,"
+         " running_until")
 
 
 class JobExistsError(ValueError):
@@ -85,10 +87,11 @@ class JobStore(Protocol):
 
 
 def _info(row: Sequence[Any]) -> JobInfo:
-    (id_, task, spec, location, payload, options, grp, tags, state, next_run, runs, failures, last_error) = row
+    (id_, task, spec, location, payload, options, grp, tags, state, next_run, runs, failures, last_error,
+     running_until) = row
     return JobInfo(id=id_, task=task, spec=spec, location=location, payload=json.loads(payload),
                    state=JobState(state), next_run=next_run, runs=runs, failures=failures, last_error=last_error,
-                   options=JobOptions.from_json(options, grp, json.loads(tags)))
+                   options=JobOptions.from_json(options, grp, json.loads(tags)), running_until=running_until)
 
 
 class _Conn(Protocol):
@@ -165,9 +168,9 @@ class _SQLJobStore:
         def run() -> list[tuple[JobInfo, float | None]]:
             with self._read() as conn:
                 rows = conn.execute(
-                    f"SELECT {_COLS}, running_until FROM scheduler_jobs WHERE state = 'scheduled' AND next_run <= ?"
+                    f"SELECT {_COLS} FROM scheduler_jobs WHERE state = 'scheduled' AND next_run <= ?"
                     f" AND task IN ({marks}) ORDER BY next_run LIMIT ?", (now, *tasks, limit)).fetchall()
-            return [(_info(r[:-1]), r[-1]) for r in rows]
+            return [(info, info.running_until) for info in map(_info, rows)]
         return await asyncio.to_thread(run)
 
     async def claim(self, job_id: str, tick: float, next_run: float | None, running_until: float | None,
@@ -330,3 +333,23 @@ class PostgresJobStore(_SQLJobStore):
 
     def _close(self) -> None:
         self._pool.close()
+
+
+def open_job_store(where: str | PathLike[str]) -> JobStore:
+    """The store a URL or path names: ``sqlite:///jobs.db`` or a plain path (SQLite), ``postgresql://...?schema=S``,
+    ``redis://host:6379/0?prefix=NS``. The server stores import their client library only when named."""
+    text = str(where)
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    if scheme in ("", "sqlite"):
+        path = text.split("://", 1)[1] if scheme else text
+        path = path[1:] if scheme and path.startswith("/") else path     # sqlite:///a.db -> a.db
+        if not path:
+            raise ValueError("a SQLite job store needs a file path: sqlite:///jobs.db")
+        return SQLiteJobStore(path)
+    if scheme in ("postgresql", "postgres"):
+        return PostgresJobStore(text)
+    if scheme in ("redis", "rediss"):
+        from ._store_redis import RedisJobStore
+
+        return RedisJobStore(text)
+    raise ValueError(f"unsupported job store {scheme!r}: use a path, sqlite:///, postgresql:// or redis://")

@@ -1,7 +1,8 @@
 """The task queue conformance suite: the same assertions for every backend (see conftest.BACKENDS).
 
 A documented difference between backends is a capability flag (``queue.capabilities``), never a skipped
-assertion.
+assertion. Times are short (a lease of ``LEASE`` seconds, margins of 0.4-1 s) so that a backend timed by its broker
+(``server_clock``) runs the same assertions on the real clock.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from plumego.x.messaging.mq import (
     TaskStatus,
 )
 
-from .conftest import FakeClock, QueueFactory
+from .conftest import LEASE, FakeClock, QueueFactory
 
 
 async def test_enqueue_reserve_ack(queue: TaskQueue) -> None:
@@ -50,16 +51,16 @@ async def test_reserve_only_named_topics_and_limit(queue: TaskQueue) -> None:
 
 async def test_lease_expiry_redelivers_and_fences_the_old_owner(queue: TaskQueue, clock: FakeClock) -> None:
     task = await queue.enqueue("t", b"x")
-    (first,) = await queue.reserve(["t"], consumer_id="w1", lease=10)
-    clock.advance(9)
+    (first,) = await queue.reserve(["t"], consumer_id="w1", lease=LEASE)
+    clock.advance(LEASE - 1.0)
     assert await queue.reserve(["t"], consumer_id="w2") == []
-    clock.advance(2)                                         # the lease ran out: at-least-once redelivery
-    (second,) = await queue.reserve(["t"], consumer_id="w2", lease=10)
+    clock.advance(1.5)                                       # the lease ran out: at-least-once redelivery
+    (second,) = await queue.reserve(["t"], consumer_id="w2", lease=LEASE)
     assert second.id == task.id and second.attempts == 2 and second.lease_owner == "w2"
     with pytest.raises(LeaseLostError):
         await queue.ack(task.id, "w1")                       # the old owner cannot finish it any more
     with pytest.raises(LeaseLostError):
-        await queue.extend_lease(task.id, "w1", 10)
+        await queue.extend_lease(task.id, "w1", LEASE)
     await queue.ack(task.id, "w2")
     with pytest.raises(LeaseLostError):
         await queue.ack(task.id, "w2")                       # acking twice is not silently accepted
@@ -69,11 +70,11 @@ async def test_lease_expiry_redelivers_and_fences_the_old_owner(queue: TaskQueue
 
 async def test_extend_lease_keeps_the_task(queue: TaskQueue, clock: FakeClock) -> None:
     await queue.enqueue("t", b"x")
-    (task,) = await queue.reserve(["t"], consumer_id="w1", lease=10)
-    clock.advance(8)
-    until = await queue.extend_lease(task.id, "w1", 10)
-    assert until == pytest.approx(clock.now + 10)
-    clock.advance(8)                                         # past the first lease, inside the extended one
+    (task,) = await queue.reserve(["t"], consumer_id="w1", lease=LEASE)
+    clock.advance(LEASE - 1.0)
+    until = await queue.extend_lease(task.id, "w1", LEASE)
+    assert until == pytest.approx(clock.now + LEASE, abs=0.5)
+    clock.advance(LEASE - 1.0)                               # past the first lease, inside the extended one
     assert await queue.reserve(["t"], consumer_id="w2") == []
     await queue.ack(task.id, "w1")
 
@@ -87,7 +88,7 @@ async def test_dedupe_key(queue: TaskQueue, clock: FakeClock) -> None:
     await queue.ack(task.id, "w")
     with pytest.raises(DuplicateTaskError):                  # a done task still holds its key ...
         await queue.enqueue("t", b"3", dedupe_key="order-42")
-    clock.advance(10)
+    clock.advance(0.1)
     assert await queue.purge(finished_before=clock.now) == 1  # ... until it is purged
     again = await queue.enqueue("t", b"4", dedupe_key="order-42")
     assert again.id != first.id
@@ -96,13 +97,13 @@ async def test_dedupe_key(queue: TaskQueue, clock: FakeClock) -> None:
 
 
 async def test_delayed_availability(queue: TaskQueue, clock: FakeClock) -> None:
-    later = await queue.enqueue("t", b"later", delay=30)
-    at = await queue.enqueue("t", b"at", available_at=clock.now + 60)
+    later = await queue.enqueue("t", b"later", delay=1.5)
+    at = await queue.enqueue("t", b"at", available_at=clock.now + 3.5)
     assert await queue.reserve(["t"], consumer_id="w") == []
-    clock.advance(30)
+    clock.advance(2.0)
     assert [t.id for t in await queue.reserve(["t"], consumer_id="w", limit=5)] == [later.id]
     await queue.ack(later.id, "w")
-    clock.advance(30)
+    clock.advance(2.0)
     assert [t.id for t in await queue.reserve(["t"], consumer_id="w", limit=5)] == [at.id]
 
 
@@ -123,10 +124,10 @@ async def test_release_retries_then_dead_letters(queue: TaskQueue, clock: FakeCl
     for attempt in (1, 2):
         (got,) = await queue.reserve(["t"], consumer_id="w")
         assert got.attempts == attempt
-        after = await queue.release(task.id, "w", retry_at=clock.now + 5, error=f"boom {attempt}")
+        after = await queue.release(task.id, "w", retry_at=clock.now + 1.0, error=f"boom {attempt}")
         assert after.status == TaskStatus.QUEUED and after.last_error == f"boom {attempt}"
         assert await queue.reserve(["t"], consumer_id="w") == []    # not before retry_at
-        clock.advance(5)
+        clock.advance(1.4)
     (got,) = await queue.reserve(["t"], consumer_id="w")
     after = await queue.release(task.id, "w", error="boom 3")
     assert after.status == TaskStatus.DEAD and after.attempts == 3
@@ -140,8 +141,8 @@ async def test_release_retries_then_dead_letters(queue: TaskQueue, clock: FakeCl
 async def test_lease_expiring_on_the_last_attempt_is_dead(queue: TaskQueue, clock: FakeClock) -> None:
     task = await queue.enqueue("t", b"poison", max_attempts=2)
     for _ in range(2):
-        assert len(await queue.reserve(["t"], consumer_id="crashy", lease=1)) == 1
-        clock.advance(2)                                     # the consumer died holding it
+        assert len(await queue.reserve(["t"], consumer_id="crashy", lease=LEASE)) == 1
+        clock.advance(LEASE + 0.5)                           # the consumer died holding it
     assert await queue.reserve(["t"], consumer_id="w") == []
     stored = await queue.get(task.id)
     assert stored is not None and stored.status == TaskStatus.DEAD and "attempt 2 of 2" in stored.last_error
@@ -160,17 +161,17 @@ async def test_move_to_dlq_and_replay_keeping_attempts(queue: TaskQueue) -> None
 
 
 async def test_expired_tasks_are_never_delivered(queue: TaskQueue, clock: FakeClock) -> None:
-    doomed = await queue.enqueue("t", b"x", expires_at=clock.now + 10)
-    counted = await queue.enqueue("t", b"y", expires_at=clock.now + 10)
+    doomed = await queue.enqueue("t", b"x", expires_at=clock.now + 0.5)
+    counted = await queue.enqueue("t", b"y", expires_at=clock.now + 0.5)
     keep = await queue.enqueue("t", b"z", expires_at=clock.now + 100)
-    clock.advance(11)
+    clock.advance(0.7)
     got = await queue.reserve(["t"], consumer_id="w", limit=1)
     assert [t.id for t in got] == [keep.id]
     assert (await queue.get(doomed.id)).status == TaskStatus.EXPIRED   # type: ignore[union-attr]
     stats = await queue.stats()
     assert stats.expired == 2 and stats.leased == 1
     assert (await queue.get(counted.id)).status == TaskStatus.EXPIRED  # type: ignore[union-attr]
-    clock.advance(1)
+    clock.advance(0.1)
     assert await queue.purge(finished_before=clock.now) == 2
 
 

@@ -1,5 +1,6 @@
-"""A broker that goes away mid-run: the worker's connection is cut (through a proxy, so the shared server keeps
-running for everyone else), it backs off and reconnects, and no acknowledged task is lost or left undone."""
+"""A broker that goes away mid-run (PostgreSQL, Redis, NATS): the worker's connection is cut (through a proxy, so
+the shared server keeps running for everyone else), it backs off and reconnects, and no acknowledged task is lost
+or left undone."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def through(url: str, port: int) -> str:
 
 
 @pytest.mark.services
-@pytest.mark.parametrize("queue_url", ["postgres", "redis"], indirect=True)
+@pytest.mark.parametrize("queue_url", ["postgres", "redis", "nats"], indirect=True)
 async def test_worker_survives_a_broker_outage(queue_url: str) -> None:
     parts = urlsplit(queue_url)
     proxy = CuttableProxy(parts.hostname or "127.0.0.1", parts.port or 0)

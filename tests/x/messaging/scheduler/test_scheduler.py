@@ -1,6 +1,6 @@
-"""The scheduler over the SQLite job store: once per tick across schedulers sharing a store (two handles, and
-three real processes), persistence and rehydration, retries and dead letters, overlap policies, max runs,
-timeouts, pause/resume/cancel by id, group and tag."""
+"""The scheduler over every job store (SQLite, PostgreSQL, Redis): once per tick across schedulers sharing a store
+(two handles, and three real processes), persistence and rehydration, retries and dead letters, overlap policies,
+max runs, timeouts, pause/resume/cancel by id, group and tag, and job dependencies with cycle detection."""
 
 from __future__ import annotations
 
@@ -14,17 +14,19 @@ from pathlib import Path
 import pytest
 
 from plumego.x.messaging.scheduler import (
+    DependencyCycleError,
+    DependencyFailure,
     JobContext,
     JobExistsError,
     JobOptions,
     JobState,
     JobStore,
     Overlap,
-    PostgresJobStore,
     RetryPolicy,
     Scheduler,
-    SQLiteJobStore,
+    open_job_store,
 )
+from plumego.x.messaging.scheduler._jobs import find_cycle
 
 REPO = Path(__file__).resolve().parents[4]
 T0 = 1_767_225_600.0     # 2026-01-01T00:00:00Z
@@ -39,15 +41,20 @@ class Clock:
 
 
 def open_store(where: str) -> JobStore:
-    """A new handle on the store ``where`` names: a SQLite path, or a PostgreSQL URL (as another process would)."""
-    return PostgresJobStore(where) if where.startswith("postgresql") else SQLiteJobStore(where)
+    """A new handle on the store ``where`` names: a SQLite path, a PostgreSQL or a Redis URL (as another process
+    would)."""
+    return open_job_store(where)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services),
+                        pytest.param("redis", marks=pytest.mark.services)])
 def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where the jobs live: each test runs on every store."""
     if request.param == "sqlite":
         return str(tmp_path / "jobs.db")
+    if request.param == "redis":
+        base, prefix = request.getfixturevalue("redis_namespace")
+        return f"{base}?prefix={prefix}"
     base, schema = request.getfixturevalue("pg_schema")
     return f"{base}?schema={schema}"
 
@@ -90,10 +97,9 @@ async def test_three_processes_run_each_tick_once(where: str, tmp_path: Path) ->
     await store.close()
     child = (
         "import asyncio, os, sys\n"
-        "from plumego.x.messaging.scheduler import PostgresJobStore, Scheduler, SQLiteJobStore\n"
+        "from plumego.x.messaging.scheduler import Scheduler, open_job_store\n"
         "async def main():\n"
-        "    where = sys.argv[1]\n"
-        "    store = PostgresJobStore(where) if where.startswith('postgresql') else SQLiteJobStore(where)\n"
+        "    store = open_job_store(sys.argv[1])\n"
         "    s = Scheduler(store, poll_interval=0.05)\n"
         "    async def write(ctx):\n"
         "        fd = os.open(sys.argv[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT)\n"
@@ -163,6 +169,10 @@ async def test_retries_then_dead_letter(where: str) -> None:
     assert b is not None and b.state == JobState.DEAD and b.last_error == "ValueError: bad input"
     (dead,) = await s.dead_letters()
     assert dead.job_id == "b" and dead.attempts == 3 and dead.tick == T0
+    assert await s.dead_letters("f") == [] and await s.dead_letters("b") == [dead]
+    assert await s.store.delete_dead_letters([dead.id, 999]) == 1 and await s.dead_letters() == []
+    await s.trigger_now("f")                                      # completed: nothing to trigger
+    assert await s.store.delete_dead_letters() == 0
     assert RetryPolicy.exponential_backoff(5, 1, 10).delay(1) == 1 and RetryPolicy(5, 1, True, 10).delay(5) == 10
 
 
@@ -290,3 +300,111 @@ async def test_scheduler_as_a_lifecycle_component(where: str) -> None:
     await s.stop()
     with pytest.raises(RuntimeError):
         await s.ready()
+
+
+async def test_dependencies_wait_run_and_handle_failure(where: str) -> None:
+    clock = Clock()
+    s = make(where, clock)
+    events: list[tuple[str, str]] = []
+    fail = {"load": False}
+
+    def step(name: str):  # type: ignore[no-untyped-def]
+        async def run(ctx: JobContext) -> None:
+            events.append(("start", name))
+            await asyncio.sleep(0.01)
+            events.append(("end", name))
+            if fail.get(name):
+                raise RuntimeError(f"{name} failed")
+        return run
+
+    def first(kind: str, name: str) -> int:
+        return events.index((kind, name))
+
+    for name in ("extract", "load", "report", "audit"):
+        s.register_task(name, step(name))
+    await s.schedule("extract", T0 + 60, "extract")
+    await s.add_cron("load", "* * * * *", "load", options=JobOptions(depends_on=("extract",)))
+    await s.add_cron("report", "* * * * *", "report",
+                     options=JobOptions(depends_on=("load",), on_dependency_failure=DependencyFailure.CANCEL))
+    await s.add_cron("audit", "* * * * *", "audit", options=JobOptions(depends_on=("load",)))   # SKIP
+    for at in (30, 60, 61, 121):
+        clock.now = T0 + at
+        await s.run_pending()
+        await s.join()
+        if at == 30:
+            assert events == []
+    # a dependent starts only after its dependency's run has finished, never alongside it
+    assert first("start", "load") > first("end", "extract")
+    assert first("start", "report") > first("end", "load")
+    assert first("start", "audit") > first("end", "load")
+    stored = await s.get("load")
+    assert stored is not None and stored.options.depends_on == ("extract",)   # persisted with the job
+
+    # a failed dependency: SKIP drops the dependent's tick, CANCEL cancels the dependent
+    fail["load"] = True
+    clock.now = T0 + 181
+    await s.run_pending()
+    await s.join()
+    before = await s.get("audit")
+    clock.now = T0 + 241
+    await s.run_pending()
+    await s.join()
+    report = await s.get("report")
+    assert report is not None and report.state is JobState.CANCELED
+    audit = await s.get("audit")
+    assert before is not None and audit is not None and audit.state is JobState.SCHEDULED
+    assert audit.runs == before.runs and audit.next_run == T0 + 300 and s.skipped >= 1   # its tick was skipped
+
+
+async def test_dependency_cycles_and_unknown_jobs_are_refused(where: str) -> None:
+    s = make(where, Clock())
+    await s.add_cron("a", "* * * * *", "t")
+    await s.add_cron("b", "* * * * *", "t", options=JobOptions(depends_on=("a",)))
+    await s.add_cron("c", "* * * * *", "t", options=JobOptions(depends_on=("b",)))
+    with pytest.raises(DependencyCycleError) as info:
+        await s.add_cron("a", "* * * * *", "t", options=JobOptions(depends_on=("c",)), replace=True)
+    assert info.value.cycle == ("a", "c", "b", "a")
+    with pytest.raises(DependencyCycleError):
+        await s.add_cron("d", "* * * * *", "t", options=JobOptions(depends_on=("d",)))
+    with pytest.raises(ValueError, match="unknown job"):
+        await s.add_cron("e", "* * * * *", "t", options=JobOptions(depends_on=("nope",)))
+    with pytest.raises(ValueError):
+        JobOptions(depends_on=("bad id",))
+    job = await s.get("a")
+    assert job is not None and job.options.depends_on == ()            # the refused replace changed nothing
+
+
+def test_find_cycle_on_a_long_chain() -> None:
+    graph = {f"j{i}": [f"j{i + 1}"] for i in range(5000)}
+    assert find_cycle(graph, "j0") is None
+    graph["j5000"] = ["j0"]
+    cycle = find_cycle(graph, "j0")
+    assert cycle is not None and cycle[0] == cycle[-1] == "j0" and len(cycle) == 5002
+
+
+@pytest.mark.services
+async def test_redis_store_keys_share_the_hash_tag_and_the_tick_lease_expires(
+        redis_namespace: tuple[str, str]) -> None:
+    import redis.asyncio as aioredis
+
+    base, prefix = redis_namespace
+    clock = Clock()
+    s = make(f"{base}?prefix={prefix}", clock)
+    s.register_task("t", _noop)
+    await s.add_cron("j", "* * * * *", "t", options=JobOptions(tags=("x",)))
+    clock.now = T0 + 60
+    assert await s.run_pending() == 1
+    await s.join()
+    client = aioredis.Redis.from_url(base)
+    try:
+        keys = [k.decode() async for k in client.scan_iter(match=f"*{prefix}*")]
+        assert keys and all(k.startswith("{" + prefix + "}:") for k in keys)
+        (tick_key,) = [k for k in keys if ":tick:" in k]
+        assert 0 < await client.pttl(tick_key) <= 60_000               # SET NX PX: the tick's lease
+    finally:
+        await client.aclose()
+        await s.store.close()
+
+
+async def _noop(ctx: JobContext) -> None:
+    return None
