@@ -310,6 +310,8 @@ def etcd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
 # -- NATS JetStream namespaces (x/messaging mq backend, examples) ------------------------------------------------
 @pytest.fixture
 async def nats_namespace(nats_url: str) -> AsyncIterator[tuple[str, str]]:
