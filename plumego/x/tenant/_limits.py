@@ -157,7 +157,8 @@ class FixedWindowQuotaManager(QuotaManager):
         if len(self._spec_cache) >= self._SPEC_CACHE_SIZE:
             self._spec_cache.clear()
         frozen = tuple(specs)
-        self._spec_cache[limits] = (max(s.start for s in frozen), min(s.end for s in frozen), frozen)
+        if frozen:
+            self._spec_cache[limits] = (max(s.start for s in frozen), min(s.end for s in frozen), frozen)
         return frozen
 
     async def allow(self, tenant_id: str, *, requests: int = 1, tokens: int = 0,

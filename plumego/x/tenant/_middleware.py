@@ -255,7 +255,7 @@ def enforce_quota(manager: QuotaManager, *, tokens_header: str = HEADER_TOKENS,
             else:
                 if on_quota is not None:
                     on_quota(Decision("quota", tenant, result.allowed, 200 if result.allowed else 429,
-                                        retry_after=result.retry_after))
+                                      retry_after=result.retry_after))
             headers = quota_headers(result)
             if result.allowed:
                 await app(scope, receive, _with_headers(send, headers))
@@ -272,6 +272,7 @@ def enforce_rate_limit(limiter: TokenBucketRateLimiter, *, estimator: Callable[[
     """Take one token (or ``estimator(scope)``) from the tenant's bucket. Empty: 429 ``tenant_rate_limited`` with
     ``Retry-After``, ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining``."""
     on_rate = hooks.for_step("ratelimit")
+
     def middleware(app: ASGIApp) -> ASGIApp:
         async def step(scope: Scope, receive: Receive, send: Send) -> None:
             if not _checked(scope):
@@ -296,7 +297,7 @@ def enforce_rate_limit(limiter: TokenBucketRateLimiter, *, estimator: Callable[[
             else:
                 if on_rate is not None:
                     on_rate(Decision("ratelimit", tenant, result.allowed, 200 if result.allowed else 429,
-                                        retry_after=result.retry_after))
+                                     retry_after=result.retry_after))
             if result.allowed:
                 await app(scope, receive, send)
                 return

@@ -3,7 +3,8 @@ middleware, and the JWT state store on the stable KV store.
 
 Owns :class:`SessionManager` and the :class:`SessionStore` protocol with a memory and a SQLite backend (SQLite is
 shared by every process on the machine: rotation is one ``BEGIN IMMEDIATE`` transaction, so two processes
-presenting the same refresh token cannot both win; Redis, for several machines, is in _session_redis.py). A refresh token is ``<session_id>.<secret>``; only the
+presenting the same refresh token cannot both win; the Redis backend for several machines is in
+_session_redis.py). A refresh token is ``<session_id>.<secret>``; only the
 secret's SHA-256 is stored. Presenting a refresh token the session already rotated away is *reuse*: the whole
 session (the token family) is revoked and :class:`RefreshReusedError` raised. Imports the standard library,
 plumego.contract, plumego.middleware and plumego.store.

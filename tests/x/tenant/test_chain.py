@@ -222,3 +222,10 @@ async def test_the_chain_reads_the_tenant_config_once_per_request() -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
         assert (await client.get("/api/models", headers=H)).status_code == 200
     assert Counting.gets == 1
+
+
+async def test_a_tenant_without_quota_limits_is_unlimited_and_has_no_windows() -> None:
+    manager = FixedWindowQuotaManager(InMemoryConfigManager({"open": TenantConfig("open")}), clock=FakeClock())
+    assert await manager.usage("open") == []
+    result = await manager.allow("open", tokens=10**6)
+    assert result.allowed and (result.remaining_requests, result.remaining_tokens) == (-1, -1)

@@ -1,6 +1,6 @@
-"""Sessions on memory, SQLite and Redis (one conformance suite): refresh rotation, reuse detection revoking the family (also when two
-processes race with the same token), revocation, subject token versions, the session check middleware, and the
-JWT state store on the stable SQLite KV store."""
+"""Sessions on memory, SQLite and Redis (one conformance suite): refresh rotation, reuse detection revoking the
+family (also when two processes race with the same token), revocation, subject token versions, the session check
+middleware, and the JWT state store on the stable SQLite KV store."""
 
 from __future__ import annotations
 
