@@ -178,6 +178,7 @@ def _success(registry: SchemaRegistry, method: str, returns: Any) -> dict[str, A
 def _query_parameters(registry: SchemaRegistry, query: Any, required: tuple[str, ...]) -> list[dict[str, Any]]:
     if query is None:
         return []
+    items: list[tuple[str, Any]]
     if isinstance(query, Mapping):
         items = list(query.items())
         required_names = set(required)
@@ -191,7 +192,7 @@ def _query_parameters(registry: SchemaRegistry, query: Any, required: tuple[str,
             required_names = set(typeddict_required(query, hints)) | set(required)
     out = []
     for name, tp in items:
-        origin = typing.get_origin(tp)
+        origin: Any = typing.get_origin(tp)
         if origin is typing.Required or origin is typing.NotRequired:
             tp = typing.get_args(tp)[0]
             origin = typing.get_origin(tp)
