@@ -11,7 +11,7 @@ from plumego.middleware import access_log, body_limit, recovery, request_id
 from plumego.x.rest import DBResourceController, ResourceHooks, ResourceSpec, SortField, register_resource_routes
 
 from .adapters.docs import APIDocs
-from .adapters.validation import BodyBinder, NewItem, PricedItem
+from .adapters.validation import BodyBinder, NewItem, PricedItem, Quote
 from .users import UsersRepository
 
 
@@ -48,13 +48,20 @@ def build_app(users: UsersRepository, bodies: BodyBinder, docs: APIDocs, logger:
         priced = PricedItem(item.name, item.sku, item.quantity, item.currency, total, item.tags)
         return JSONResponse(priced, status=201)
 
+    async def quote(request: Request) -> PricedItem:
+        """Price a quantity of one SKU (every SKU costs 2.50 here): the query string is typed and checked."""
+        asked = bodies.query(request, Quote)
+        return PricedItem("quote", asked.sku, asked.quantity, asked.currency, round(asked.quantity * 2.5, 2), [])
+
     async def healthz(request: Request) -> dict[str, str]:
         return {"status": "ok"}
 
     app.post("/api/items", create_item, name="items.create")
+    app.get("/api/quote", quote, name="items.quote")
     app.get("/healthz", healthz, name="healthz")
     docs.serve(app.router, {
         **controller.openapi_hints("users"),
         "items.create": {"request": NewItem, "responses": {201: PricedItem}},
+        "items.quote": {"query": Quote},
     })
     return app

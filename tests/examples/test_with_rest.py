@@ -74,6 +74,11 @@ def test_users_items_and_the_document(tmp_path: Path) -> None:
             "quantity": "must be >= 1", "unit_price": "expected number, got string",
             "currency": "must be one of 'EUR', 'USD', 'CNY'", "extra": "unknown field"}
         assert call(url + "/api/items", raw=b'{"name": ')[0] == 400
+        assert call(url + "/api/quote?sku=ABC-1234&quantity=4")[1]["total"] == 10.0
+        status, body = call(url + "/api/quote?sku=abc&quantity=0&currency=GBP&x=1")
+        assert status == 422 and {f["path"] for f in body["error"]["details"]["fields"]} == {"x"}
+        status, body = call(url + "/api/quote?sku=abc&quantity=0&currency=GBP")
+        assert {f["path"] for f in body["error"]["details"]["fields"]} == {"sku", "quantity", "currency"}
         assert call(url + "/api/items", raw=b"[" * 50_000)[0] == 400
         assert call(url + "/api/items", raw=b'{"name": "' + b"x" * 70_000 + b'"}')[0] == 413
         with urllib.request.urlopen(url + "/openapi.json", timeout=30) as response:

@@ -1,6 +1,6 @@
 """The app's request-body binding and the item models it checks, on plumego.x.validate (experimental, so here).
 
-Owns ``BodyBinder`` (what handlers need: a typed body or a 400/413/422 error envelope), ``TypedBodies`` (its
+Owns ``BodyBinder`` (what handlers need: a typed body or query, or a 400/413/422 error envelope), ``TypedBodies`` (its
 implementation) and the item models, whose field rules use x/validate's ``Rule``.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from plumego.contract import Request
-from plumego.x.validate import Rule, bind
+from plumego.x.validate import Rule, bind, bind_query
 
 T = TypeVar("T")
 
@@ -29,6 +29,15 @@ class NewItem:
 
 
 @dataclass
+class Quote:
+    """A price question in the query string: ``?sku=ABC-1234&quantity=3&currency=USD``."""
+
+    sku: Annotated[str, Rule(pattern=r"[A-Z]{3}-[0-9]{4}")]
+    quantity: Annotated[int, Rule(ge=1, le=1000)] = 1
+    currency: Literal["EUR", "USD", "CNY"] = "EUR"
+
+
+@dataclass
 class PricedItem:
     name: str
     sku: str
@@ -40,6 +49,7 @@ class PricedItem:
 
 class BodyBinder(Protocol):
     async def bind(self, request: Request, target: type[T]) -> T: ...
+    def query(self, request: Request, target: type[T]) -> T: ...
 
 
 class TypedBodies:
@@ -47,3 +57,6 @@ class TypedBodies:
 
     async def bind(self, request: Request, target: type[T]) -> T:
         return await bind(request, target, max_body=64 * 1024)
+
+    def query(self, request: Request, target: type[T]) -> T:
+        return bind_query(request, target)

@@ -102,6 +102,8 @@ def _is_app_type(tp: Any) -> bool:
 class _Inferred:
     body: Any = _UNSET
     returns: Any = _UNSET
+    query: Any = None
+    path: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     description: str = ""
 
@@ -122,8 +124,20 @@ def _infer(handler: Any) -> _Inferred:
     except Exception:  # noqa: BLE001 - an ASGI app object or unresolvable hints: nothing to infer
         return out
     params = [p for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(params) >= 2 and params[1].name in hints:
-        out.body = hints[params[1].name]
+    # x/validate's validated handlers: (request, [body], [query: Q], [path: P]).
+    for param in params[1:]:
+        hint = hints.get(param.name)
+        if hint is None:
+            continue
+        if param.name == "query":
+            out.query = hint
+        elif param.name == "path":
+            try:
+                out.path = dict(typing.get_type_hints(hint, include_extras=True))
+            except Exception:  # noqa: BLE001 - not a record type: leave the path parameters as strings
+                out.path = {}
+        elif out.body is _UNSET:
+            out.body = hint
     if "return" in hints:
         returned = hints["return"]
         if typing.get_origin(returned) in (Awaitable, Coroutine):
@@ -164,6 +178,7 @@ def _success(registry: SchemaRegistry, method: str, returns: Any) -> dict[str, A
 def _query_parameters(registry: SchemaRegistry, query: Any, required: tuple[str, ...]) -> list[dict[str, Any]]:
     if query is None:
         return []
+    items: list[tuple[str, Any]]
     if isinstance(query, Mapping):
         items = list(query.items())
         required_names = set(required)
@@ -175,8 +190,17 @@ def _query_parameters(registry: SchemaRegistry, query: Any, required: tuple[str,
                               if f.default is MISSING and f.default_factory is MISSING}
         else:
             required_names = set(typeddict_required(query, hints)) | set(required)
-    return [{"name": name, "in": "query", "required": name in required_names, "schema": registry.schema(tp)}
-            for name, tp in items]
+    out = []
+    for name, tp in items:
+        origin: Any = typing.get_origin(tp)
+        if origin is typing.Required or origin is typing.NotRequired:
+            tp = typing.get_args(tp)[0]
+            origin = typing.get_origin(tp)
+        if origin is typing.Union or origin is types.UnionType:  # Optional[X]: absent, never "null", in a URL
+            arms = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = arms[0] if len(arms) == 1 else tp
+        out.append({"name": name, "in": "query", "required": name in required_names, "schema": registry.schema(tp)})
+    return out
 
 
 def _operation_id(info: RouteInfo) -> str:
@@ -235,10 +259,12 @@ def generate(
         if tags:
             operation["tags"] = tags
         parameters = []
+        path_types = {**inferred.path, **hint.path}
         for name in _PARAM.findall(info.path):
-            schema = registry.schema(hint.path.get(name, str))
+            schema = registry.schema(path_types.get(name, str))
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
-        parameters += _query_parameters(registry, hint.query, hint.required_query)
+        query = hint.query if hint.query is not None else inferred.query
+        parameters += _query_parameters(registry, query, hint.required_query)
         if parameters:
             operation["parameters"] = parameters
         body = hint.request if hint.request is not _UNSET else inferred.body

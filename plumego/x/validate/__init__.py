@@ -21,6 +21,7 @@ Imports the standard library and plumego.contract only; never plumego.core or an
 from ._bind import DEFAULT_MAX_BODY, Check, bind, convert, decode, read_body, validated
 from ._convert import Extra, Rule, UnsupportedType
 from ._errors import MAX_FIELD_ERRORS, FieldError, ValidationError
+from ._params import bind_path, bind_query
 
 __all__ = [
     "Check",
@@ -32,6 +33,8 @@ __all__ = [
     "UnsupportedType",
     "ValidationError",
     "bind",
+    "bind_path",
+    "bind_query",
     "convert",
     "decode",
     "read_body",

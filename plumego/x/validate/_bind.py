@@ -20,6 +20,7 @@ from plumego.contract import ErrorCode
 from ._adapters import model_decoder
 from ._convert import Extra, compile_plan, convert_value
 from ._errors import FieldError, ValidationError
+from ._params import bind_path, bind_query, params_from
 
 __all__ = ["DEFAULT_MAX_BODY", "Check", "bind", "convert", "decode", "read_body", "validated"]
 
@@ -91,9 +92,12 @@ def decode(body: bytes, target: Any, *, extra: Extra = "forbid", check: Check | 
 
 async def read_body(request: Request, max_body: int = DEFAULT_MAX_BODY) -> bytes:
     """The request body, refused with 413 as soon as it passes ``max_body`` bytes (the rest is never buffered)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > max_body:
-        raise _too_large(max_body)
+    # The raw ASGI headers, not request.headers: building that mapping costs more than the rest of a small read.
+    for name, value in request.scope.get("headers", ()):
+        if name.lower() == b"content-length":
+            if value.isdigit() and (len(value) > 19 or int(value) > max_body):
+                raise _too_large(max_body)
+            break
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -122,24 +126,53 @@ async def bind(request: Request, target: Any, *, extra: Extra = "forbid", max_bo
     return decode(await read_body(request, max_body), target, extra=extra, check=check)
 
 
-def validated(handler: Callable[[Request, T], Awaitable[R]]) -> Callable[[Request], Awaitable[R]]:
-    """Turn ``async def h(request, body: Model) -> Out`` into a plumego handler that binds ``body`` first.
+def validated(handler: Callable[..., Awaitable[R]]) -> Callable[[Request], Awaitable[R]]:
+    """Turn ``async def h(request, body: Model, query: Q, path: P) -> Out`` into a plumego handler that binds its
+    parameters first: one named ``query`` from the query string (:func:`bind_query`), one named ``path`` from the
+    path parameters (:func:`bind_path`), and at most one other from the JSON body (:func:`bind`). Each is optional.
 
-    The signature stays visible (``__wrapped__``), so x/openapi documents ``Model`` as the request body and
-    ``Out`` as the response without hints."""
+    The signature stays visible (``__wrapped__``), so x/openapi documents the body, the query parameters, the typed
+    path parameters and the response without hints. Types are checked here, at registration."""
     if not inspect.iscoroutinefunction(handler):
-        raise TypeError("validated() wraps an async def handler(request, body: Model)")
-    params = list(inspect.signature(handler).parameters)
-    if len(params) != 2:
-        raise TypeError("validated() handlers take exactly (request, body)")
-    target = typing.get_type_hints(handler).get(params[1])
-    if target is None:
-        raise TypeError(f"validated(): annotate the body parameter {params[1]!r} with the type to bind")
-    if model_decoder(target) is None:
-        compile_plan(target, "forbid")  # fail at registration, not on the first request
+        raise TypeError("validated() wraps an async def handler(request, ...)")
+    names = list(inspect.signature(handler).parameters)[1:]
+    try:
+        hints = typing.get_type_hints(handler, include_extras=True)
+    except Exception as exc:  # noqa: BLE001 - a name only imported under TYPE_CHECKING, a local class
+        raise TypeError(f"validated(): cannot resolve the annotations of {handler.__qualname__}: {exc}") from exc
+    binders: list[tuple[str, Callable[[Request], Awaitable[Any]]]] = []
+    bodies = [n for n in names if n not in ("query", "path")]
+    if len(bodies) > 1:
+        raise TypeError(f"validated(): at most one body parameter, got {bodies}")
+    for name in names:
+        target = hints.get(name)
+        if target is None:
+            raise TypeError(f"validated(): annotate the parameter {name!r} with the type to bind")
+        if name in ("query", "path"):
+            params_from(target)  # fail at registration, not on the first request
+            binders.append((name, _param_binder(name, target)))
+        else:
+            if model_decoder(target) is None:
+                compile_plan(target, "forbid")
+            binders.append((name, _body_binder(target)))
 
     @functools.wraps(handler)
     async def bound(request: Request) -> R:
-        return await handler(request, await bind(request, target))
+        values = {name: await bind_one(request) for name, bind_one in binders}
+        return await handler(request, **values)
 
     return bound
+
+
+def _body_binder(target: Any) -> Callable[[Request], Awaitable[Any]]:
+    async def bind_body(request: Request) -> Any:
+        return await bind(request, target)
+
+    return bind_body
+
+
+def _param_binder(kind: str, target: Any) -> Callable[[Request], Awaitable[Any]]:
+    async def bind_params(request: Request) -> Any:
+        return bind_query(request, target) if kind == "query" else bind_path(request, target)
+
+    return bind_params

@@ -267,3 +267,36 @@ def test_handlers_returning_responses_are_documented_as_any_success() -> None:
     doc = generate(router)
     for path in ("/opaque", "/plain"):
         assert set(doc["paths"][path]["post"]["responses"]) == {"2XX", "default"}
+
+
+@dataclass
+class Paging:
+    limit: Annotated[int, Rule(ge=1, le=100)] = 20
+    q: str | None = None
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ThingPath:
+    id: int
+
+
+def test_query_and_path_parameters_from_validated_handlers() -> None:
+    router = Router()
+
+    @validated
+    async def replace(request: Request, path: ThingPath, query: Paging, body: NewThing) -> Thing:
+        return Thing(path.id, body.name, "thing")
+
+    router.put("/things/:id", replace)
+    doc = generate(router)
+    validate(doc)
+    operation = doc["paths"]["/things/{id}"]["put"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert params["id"]["schema"] == {"type": "integer", "format": "int64"} and params["id"]["in"] == "path"
+    assert params["limit"] == {"name": "limit", "in": "query", "required": False,
+                               "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 100}}
+    assert params["q"]["schema"] == {"type": "string"}
+    assert params["ids"]["schema"] == {"type": "array", "items": {"type": "integer", "format": "int64"}}
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NewThing"}

@@ -274,3 +274,70 @@ def test_convert_and_plain_types() -> None:
         convert([1, "x"], list[int | None])
     assert [f.path for f in caught.value.fields] == ["[1]"]
     assert caught.value.status == 422
+
+
+@dataclass
+class Search:
+    q: Annotated[str, Rule(max_length=20)] = ""
+    limit: Annotated[int, Rule(ge=1, le=100)] = 20
+    exact: bool = False
+    size: Color | None = None
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ItemPath:
+    id: Annotated[int, Rule(ge=1)]
+
+
+def params_app() -> TestClient:
+    app = App()
+
+    @validated
+    async def search(request: Request, query: Search) -> dict[str, Any]:
+        return {"q": query.q, "limit": query.limit, "exact": query.exact,
+                "size": query.size.value if query.size else None, "ids": query.ids}
+
+    @validated
+    async def update(request: Request, path: ItemPath, body: Line, query: Search) -> dict[str, Any]:
+        return {"id": path.id, "sku": body.sku, "limit": query.limit}
+
+    app.get("/search", search)
+    app.put("/items/:id", update)
+    return TestClient(app)
+
+
+def test_query_parameters_bind_with_types_and_rules() -> None:
+    client = params_app()
+    assert client.get("/search?q=pen&limit=5&exact=true&size=blue&ids=1&ids=2").json() == {
+        "q": "pen", "limit": 5, "exact": True, "size": "blue", "ids": [1, 2]}
+    assert client.get("/search").json()["limit"] == 20
+    # parse failures and unknown keys are reported together; type and rule checks follow once all parsed
+    bad = client.get("/search?limit=0&exact=yes&size=xl&ids=a&nope=1&q=" + "x" * 30)
+    assert fields(bad) == {"exact": "expected true or false", "ids": "expected an integer", "nope": "unknown parameter"}
+    assert fields(client.get("/search?limit=0")) == {"limit": "must be >= 1"}
+    assert fields(client.get("/search?size=xl&q=" + "x" * 30)) == {
+        "size": "must be one of 'red', 'blue'", "q": "must have at most 20 characters"}
+    assert fields(client.get("/search?limit=1&limit=2")) == {"limit": "given more than once"}
+    assert fields(client.get("/search?limit=99999999999999999999")) == {"limit": "integer out of range (64-bit)"}
+
+
+def test_path_query_and_body_bind_together() -> None:
+    client = params_app()
+    assert client.put("/items/7?limit=3", json={"sku": "ABC-1", "qty": 1}).json() == {
+        "id": 7, "sku": "ABC-1", "limit": 3}
+    assert fields(client.put("/items/0", json={"sku": "ABC-1", "qty": 1})) == {"id": "must be >= 1"}
+    assert fields(client.put("/items/x", json={"sku": "ABC-1", "qty": 1})) == {"id": "expected an integer"}
+
+
+@dataclass
+class Nested:
+    inner: Line
+
+
+def test_parameter_types_are_checked_at_registration() -> None:
+    async def handler(request: Request, query: Nested) -> None:
+        return None
+
+    with pytest.raises(UnsupportedType, match="Nested.inner"):
+        validated(handler)
