@@ -258,6 +258,8 @@ class _Walker:
         # of a dynamic-import function and attribute uses of tracked names are facts; a statement or an
         # expression whose lines spell none of them is skipped.
         self.lines: _TokenLines | None = None
+        # False when the source spells no `global`: function bodies then need no scan for one
+        self.may_global = True
 
     def _calls_by(self, name: str) -> None:
         """``name`` now calls a dynamic-import function: its lines can hold facts from here on."""
@@ -471,6 +473,18 @@ class _Ctx:
     module_level: bool = True
 
 
+_CONTEXTS: dict[tuple[bool, bool, bool, bool], _Ctx] = {}
+
+
+def _ctx(typing_only: bool, function_level: bool, in_try: bool, module_level: bool) -> _Ctx:
+    """The one (immutable) ``_Ctx`` of these flags: the walk makes one per compound statement otherwise."""
+    key = (typing_only, function_level, in_try, module_level)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        found = _CONTEXTS[key] = _Ctx(*key)
+    return found
+
+
 def _walk(w: _Walker, body: list[ast.stmt], ctx: _Ctx) -> None:
     if w.lines is not None and not ctx.module_level and body:
         if not w.lines.touch(_first_line(body[0]), body[-1].end_lineno or body[-1].lineno):
@@ -501,9 +515,9 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
         for expr in (*node.decorator_list, *node.args.defaults, *node.args.kw_defaults):
             if expr is not None:
                 _expr(w, expr, ctx)
-        inner = _Ctx(ctx.typing_only, True, ctx.in_try, False)
-        for child in node.body:
-            if isinstance(child, ast.Global) and ctx.module_level:
+        inner = _ctx(ctx.typing_only, True, ctx.in_try, False)
+        for child in node.body if ctx.module_level and w.may_global else ():
+            if isinstance(child, ast.Global):
                 for name in child.names:
                     w.facts.state.append(StateFact(name, child.lineno, child.col_offset + 1,
                                                    f"rebound at runtime by `global` in {node.name}()"))
@@ -516,7 +530,7 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
             w.class_def(node)
         for expr in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
             _expr(w, expr, ctx)
-        _walk(w, node.body, _Ctx(ctx.typing_only, ctx.function_level, ctx.in_try, False))
+        _walk(w, node.body, _ctx(ctx.typing_only, ctx.function_level, ctx.in_try, False))
         return
     if isinstance(node, ast.If):
         verdict = _is_type_checking(node.test, w.type_checking_names)
@@ -524,13 +538,13 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
             _walk(w, node.orelse, ctx)      # an `else:` does run at import
             return  # the script entry point runs only when executed, never at import
         _expr(w, node.test, ctx)
-        body_ctx = _Ctx(ctx.typing_only or verdict is True, ctx.function_level, ctx.in_try, ctx.module_level)
-        else_ctx = _Ctx(ctx.typing_only or verdict is False, ctx.function_level, ctx.in_try, ctx.module_level)
+        body_ctx = _ctx(ctx.typing_only or verdict is True, ctx.function_level, ctx.in_try, ctx.module_level)
+        else_ctx = _ctx(ctx.typing_only or verdict is False, ctx.function_level, ctx.in_try, ctx.module_level)
         _walk(w, node.body, body_ctx)
         _walk(w, node.orelse, else_ctx)
         return
     if isinstance(node, (ast.Try, ast.TryStar)):
-        try_ctx = _Ctx(ctx.typing_only, ctx.function_level, True, ctx.module_level)
+        try_ctx = _ctx(ctx.typing_only, ctx.function_level, True, ctx.module_level)
         _walk(w, node.body, try_ctx)
         for handler in node.handlers:
             _walk(w, handler.body, try_ctx)
@@ -670,5 +684,7 @@ def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, s
     walker.scan_calls = calls
     walker.tracked = tracked
     walker.lines = lines
-    _walk(walker, tree.body, _Ctx())
+    if lines is not None:     # a `global` statement spells the keyword (a non-ASCII spelling: take no chance)
+        walker.may_global = b"global" in lines.data or not lines.data.isascii()
+    _walk(walker, tree.body, _ctx(False, False, False, True))
     return facts, walker
