@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, TypeVar
 
 from plumego_lint.facts import byte_scannable, lines_containing
 
 ImportKind = Literal["import", "from", "star", "dynamic"]
+_T = TypeVar("_T")
 IsModule = Callable[[str], bool]
 
 
@@ -132,10 +133,9 @@ class ModuleFacts:
         if not (isinstance(module, str) and isinstance(is_package, bool) and isinstance(bindings, dict)
                 and (dunder_all is None or isinstance(dunder_all, tuple))):
             raise TypeError("not the plain form of ModuleFacts")
-        return cls(module, is_package, [ImportFact(*f) for f in _tuples(imports)],
-                   [AttributeUse(*u) for u in _tuples(uses)], [Alias(*a) for a in _tuples(aliases)],
-                   dunder_all, [ClassFact(*c) for c in _tuples(classes)], [StateFact(*s) for s in _tuples(state)],
-                   [EffectFact(*e) for e in _tuples(effects)], bindings)
+        return cls(module, is_package, _made(ImportFact, imports), _made(AttributeUse, uses), _made(Alias, aliases),
+                   dunder_all, _made(ClassFact, classes), _made(StateFact, state), _made(EffectFact, effects),
+                   bindings)
 
     def binding_target(self, name: str) -> str | None:
         """Dotted thing a module-level name refers to when it comes from an import or an alias of one."""
@@ -150,6 +150,27 @@ class ModuleFacts:
                 if base is not None:
                     return f"{base.target}.{rest}" if rest else base.target
         return None
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _made(cls: type[_T], values: object) -> list[_T]:
+    """``[cls(*v) for v in values]`` for a frozen dataclass given every field: the same objects, built without
+    the frozen ``__init__``'s ``object.__setattr__`` per field (the engine decodes every file's facts)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    count = len(names)
+    new = object.__new__
+    out: list[_T] = []
+    for value in _tuples(values):
+        if len(value) != count:
+            raise TypeError(f"{cls.__name__} takes {count} values, not {len(value)}")
+        obj = new(cls)
+        obj.__dict__.update(zip(names, value))
+        out.append(obj)
+    return out
 
 
 def _tuples(value: object) -> tuple[tuple[Any, ...], ...]:
