@@ -186,6 +186,11 @@ class RunCache:
             loaded = marshal.loads(self.file.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return None
+        return self.validate(loaded)
+
+    @staticmethod
+    def validate(loaded: object) -> dict[str, Any] | None:
+        """``loaded`` when it has the shape of a record (``read``'s checks), else None."""
         if not isinstance(loaded, dict) or loaded.get("format") != RUN_FORMAT:
             return None
         if not (isinstance(loaded.get("dirs"), dict) and isinstance(loaded.get("files"), dict)

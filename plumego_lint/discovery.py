@@ -15,7 +15,7 @@ from pathlib import Path
 
 from plumego_lint.config import Config
 from plumego_lint.facts import SourceFile
-from plumego_lint.listing import Listed, record_dir, record_names
+from plumego_lint.listing import Listed, Listings, record_dir, record_names
 
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "dist", "build", "venv", ".venv", "env"})
@@ -50,11 +50,13 @@ def module_name(rel_to_source_root: str) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
-def _walk(source_root: str, config: Config, root_prefix: int, dirs: Listed | None = None) -> Iterator[SourceFile]:
+def _walk(source_root: str, config: Config, root_prefix: int, dirs: Listed | None = None,
+          listings: Listings | None = None) -> Iterator[SourceFile]:
     """Every Python file below ``source_root`` as a ``SourceFile`` (unsorted), one ``os.scandir`` per directory.
 
     Module prefix and test flag are computed once per directory, not per file. ``dirs`` receives the
-    (ctime_ns, inode) of every directory listed, taken before it is listed (``treeindex`` watches them)."""
+    (ctime_ns, inode) of every directory listed, taken before it is listed (``treeindex`` watches them);
+    ``listings`` each directory's entries, for the module.yaml walk over the same tree that follows."""
     exclude = config.exclude
     root_test = not _TEST_DIRS.isdisjoint(source_root[root_prefix:].replace(os.sep, "/").split("/"))
     # (directory, its dotted module prefix or None when a part is no identifier, is a test directory)
@@ -68,6 +70,8 @@ def _walk(source_root: str, config: Config, root_prefix: int, dirs: Listed | Non
                 entries = list(it)
         except OSError:
             continue
+        if listings is not None:
+            listings[directory] = entries
         names = {e.name for e in entries}
         if dirs is not None:
             record_names(dirs, directory, names)
@@ -106,15 +110,16 @@ def _walk(source_root: str, config: Config, root_prefix: int, dirs: Listed | Non
                     else:
                         module = ""
                     is_test = dir_test or name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
-                    yield SourceFile(path, rel, module, is_package, is_test)
+                    yield SourceFile.make(path, rel, module, is_package, is_test)
             except OSError:
                 continue
 
 
-def discover(config: Config, dirs: Listed | None = None) -> list[SourceFile]:
+def discover(config: Config, dirs: Listed | None = None, listings: Listings | None = None) -> list[SourceFile]:
     """Every Python file under the configured source roots, sorted by path, each named as a module.
 
-    ``dirs``, when given, receives the stat of every directory the walk listed (see ``_walk``)."""
+    ``dirs``, when given, receives the stat of every directory the walk listed, ``listings`` its entries
+    (see ``_walk``)."""
     out: dict[str, SourceFile] = {}
     root = str(config.root)
     root_prefix = len(root.rstrip(os.sep)) + 1
@@ -122,7 +127,7 @@ def discover(config: Config, dirs: Listed | None = None) -> list[SourceFile]:
         base = os.path.normpath(os.path.join(root, source_root))
         if not base.startswith(root):
             continue
-        for file in _walk(base, config, root_prefix, dirs):
+        for file in _walk(base, config, root_prefix, dirs, listings):
             if file.rel not in out:
                 out[file.rel] = file
     return [out[k] for k in sorted(out)]

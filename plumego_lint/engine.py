@@ -117,21 +117,27 @@ def build_project(start: Path, config_file: Path | None = None, select: Sequence
 
 
 def _project_for(config: Config, select: Sequence[str], ignore: Sequence[str], *, use_cache: bool = False,
-                 files: list[SourceFile] | None = None) -> Project:
+                 files: list[SourceFile] | None = None, manifests: Mapping[str, list[str]] | None = None) -> Project:
     """The project model. ``use_cache``: sources and module.yaml files from the tree index (``treeindex``)
-    while no directory changed; ``files``: the sources, already known (the incremental run's record)."""
-    project, load_specs_now = _project_deferred(config, select, ignore, use_cache=use_cache, files=files)
+    while no directory changed; ``files``: the sources, already known (the incremental run's record);
+    ``manifests``: the module.yaml files, already known too (``Project.manifest_listing`` of that run)."""
+    project, load_specs_now = _project_deferred(config, select, ignore, use_cache=use_cache, files=files,
+                                                manifests=manifests)
     load_specs_now()
     return project
 
 
 def _project_deferred(config: Config, select: Sequence[str], ignore: Sequence[str], *, use_cache: bool = False,
-                      files: list[SourceFile] | None = None) -> tuple[Project, Callable[[], None]]:
+                      files: list[SourceFile] | None = None, manifests: Mapping[str, list[str]] | None = None,
+                      ) -> tuple[Project, Callable[[], None]]:
     """The project model without its specs, and what loads them into it (SpecError: PLG902): a cold run
     loads the specs while the parse workers run (``collect_facts(while_parsing=...)``)."""
     from plumego_lint.facts import ModuleIndex
     from plumego_lint.rules import Project
 
+    if files is not None and manifests is not None:
+        # everything the tree index would give is known: neither load (a stat per directory) nor store it
+        use_cache = False
     index = None
     if use_cache:
         from plumego_lint.treeindex import TreeIndex
@@ -149,11 +155,27 @@ def _project_deferred(config: Config, select: Sequence[str], ignore: Sequence[st
     enabled = code_filter([*config.select, *select], [*config.ignore, *ignore])
     project = Project(root=config.root, config=config, specs=None, files=files, modules=modules, enabled=enabled)
 
+    listing: dict[str, list[str]] = {}
+
+    def list_manifests(package_dir: Path) -> list[Path]:
+        if manifests is not None and str(package_dir) in manifests:
+            found = [Path(p) for p in manifests[str(package_dir)]]
+        elif index is not None:
+            found = index.list_manifests(package_dir)
+        else:
+            from plumego_lint.specs.loader import iter_manifest_files
+
+            found = list(iter_manifest_files(package_dir))
+        listing[str(package_dir)] = [str(p) for p in found]
+        return found
+
     def load_specs_now() -> None:
         from plumego_lint.specs import SpecError, load_specs
 
-        specs = (load_specs(config.root, config.specs, list_manifests=index.list_manifests if index else None)
+        known = index is not None or manifests is not None
+        specs = (load_specs(config.root, config.specs, list_manifests=list_manifests if known else None)
                  if config.specs else None)
+        project.manifest_listing = listing if known else None
         if index is not None:
             index.store()
         if specs is not None and not any(f.module == specs.package or f.module.startswith(specs.package + ".")
@@ -606,10 +628,16 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
     if options.use_cache:
         run_cache = RunCache(cache_dir, run_key(config.fingerprint(), config.root, options.select, options.ignore))
         stamp = run_cache.stamp()
-        record = run_cache.read()
+        verified = (0, 0)
+        handed = _replay_handoff(str(run_cache.file), stamp)
+        if handed is not None:      # the CLI's replay read this very record and found a change
+            record = run_cache.validate(handed[0])
+            verified = handed[1]
+        else:
+            record = run_cache.read()
         if record is not None:
             try:     # one pass over the snapshot: what changed (nothing: a hit), for the incremental run too
-                changes = Snapshot(record["dirs"], record["files"]).changes()
+                changes = Snapshot(record["dirs"], record["files"]).changes(verified)
             except (TypeError, ValueError):
                 record = None
             if changes is not None and not changes[0] and not changes[1]:
@@ -679,6 +707,18 @@ def run_check(start: Path, options: CheckOptions) -> CheckResult:
                            if any(w in {"", "."} or f.path == w or f.path.startswith(w.rstrip("/") + "/")
                                   for w in wanted)]
     return _with_baseline(config, options, result)
+
+
+def _replay_handoff(run_file: str, stamp: tuple[int, int, int] | None,
+                    ) -> tuple[dict[str, object], tuple[int, int]] | None:
+    """What the CLI's replay, run just before in this process, read of the run record (``replay.take_handoff``)."""
+    import sys
+
+    replay = sys.modules.get("plumego_lint.replay")     # only when the CLI imported it: never import it here
+    if replay is None or stamp is None:
+        return None
+    handed: tuple[dict[str, object], tuple[int, int]] | None = replay.take_handoff(run_file, stamp)
+    return handed
 
 
 def _with_baseline(config: Config, options: CheckOptions, result: CheckResult) -> CheckResult:

@@ -382,6 +382,22 @@ def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",), *, non
     """Sorted 1-based numbers of the lines containing any of ``tokens`` (``\n`` line ends only), and with
     ``non_ascii`` every line holding a byte above 0x7f: an identifier spelled there may normalize (NFKC)
     to one of the tokens, or be a non-ASCII name the tokens cannot spell."""
+    global _LAST_LINES
+    tokens = tuple(tokens)
+    non_ascii = non_ascii and not data.isascii()
+    last = _LAST_LINES      # one tuple, replaced whole: a reader never sees half of an update
+    if last is not None and last[0] is data and last[1] == tokens and last[2] == non_ascii:
+        return list(last[3])      # the import walk and the service walk of one file ask the same question
+    found = _lines_containing(data, tokens, non_ascii)
+    _LAST_LINES = (data, tokens, non_ascii, tuple(found))
+    return found
+
+
+# (bytes, tokens, non_ascii, lines) of the last ``lines_containing`` call (the bytes are kept alive by it)
+_LAST_LINES: tuple[bytes, tuple[bytes, ...], bool, tuple[int, ...]] | None = None
+
+
+def _lines_containing(data: bytes, tokens: tuple[bytes, ...], non_ascii: bool) -> list[int]:
     positions: list[int] = []
     find = data.find
     for token in tokens:
@@ -389,7 +405,7 @@ def lines_containing(data: bytes, tokens: Iterable[bytes] = (b"import",), *, non
         while pos != -1:
             positions.append(pos)
             pos = find(token, pos + len(token))
-    if non_ascii and not data.isascii():
+    if non_ascii:
         positions.extend(m.start() for m in _NON_ASCII.finditer(data))
     positions.sort()
     out: list[int] = []

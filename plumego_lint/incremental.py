@@ -50,6 +50,7 @@ def state_of(project: Project, digests: Mapping[str, str], evaluation: Evaluatio
         "summaries": {name: dict(table) for name, table in evaluation.summaries.items()},
         "reads": dict(evaluation.reads),
         "noqa": {rel: dict(value) for rel, value in noqa.items() if value},
+        "manifests": project.manifest_listing,
     }
 
 
@@ -155,7 +156,10 @@ def run(config: Config, record: Mapping[str, Any], select: list[str], ignore: li
     make = SourceFile.make
     files = [make(os.path.join(root, rel), rel, module, is_package, is_test)
              for rel, _, module, is_package, is_test in sources]
-    project = _project_for(config, select, ignore, use_cache=True, files=files)
+    manifests = state.get("manifests")
+    if not (isinstance(manifests, dict) and all(isinstance(v, list) for v in manifests.values())):
+        manifests = None        # a state written before they were kept (or without a tree index)
+    project = _project_for(config, select, ignore, use_cache=True, files=files, manifests=manifests)
     families = enabled_families(project, load_families(project))
 
     evaluation = Evaluation()
@@ -220,6 +224,7 @@ def run(config: Config, record: Mapping[str, Any], select: list[str], ignore: li
         "summaries": evaluation.summaries,
         "reads": evaluation.reads,
         "noqa": {rel: dict(v) for rel, v in noqa.items() if v},
+        "manifests": project.manifest_listing,
     }
     return Outcome(project, final, suppressed, snapshot, new_state, recheck)
 

@@ -16,6 +16,8 @@ RACY_NS = 2_000_000_000     # as snapshot.RACY_NS: a directory changed this rece
 # path -> (ctime_ns, inode, digest of the names listed, "!"-prefixed when recent) of a listed directory;
 # (-1, -1, "") when it could not be stat-ed
 Listed = dict[str, tuple[int, int, str]]
+# path -> the entries one ``os.scandir`` of it gave, shared by the walks of one process over the same tree
+Listings = dict[str, list[os.DirEntry[str]]]
 
 
 def names_digest(names: Iterable[str]) -> str:

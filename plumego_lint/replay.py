@@ -27,6 +27,21 @@ CACHE_DIR = ".plumego-lint-cache"     # replay only looks for the default cache 
 _NEVER = ("--no-cache", "--baseline", "--write-baseline", "-h", "--help")
 
 
+# What a replay that found a change leaves for the run that follows in the same process: (run-cache file, its
+# stamp, the record read from it, how many of its directories and files were found unchanged before the first
+# difference). ``take_handoff`` gives it to the engine once, and only for that very file version.
+HANDOFF: tuple[str, object, dict[str, object], tuple[int, int]] | None = None
+
+
+def take_handoff(run_file: str, stamp: object) -> tuple[dict[str, object], tuple[int, int]] | None:
+    """The record and verified prefix a failed replay read from ``run_file`` at ``stamp``, else None."""
+    global HANDOFF
+    handed, HANDOFF = HANDOFF, None
+    if handed is None or handed[0] != run_file or handed[1] != stamp:
+        return None
+    return handed[2], handed[3]
+
+
 def eligible(argv: Sequence[str]) -> bool:
     return bool(argv) and argv[0] == "check" and not any(a.split("=", 1)[0] in _NEVER for a in argv)
 
@@ -72,7 +87,12 @@ def replay(argv: Sequence[str]) -> int | None:
         with open(run_file, "rb") as handle:
             run = marshal.loads(handle.read())
         dirs, files = run["dirs"], run["files"]
-        if not (isinstance(dirs, dict) and isinstance(files, dict)) or not Snapshot(dirs, files).unchanged():
+        if not (isinstance(dirs, dict) and isinstance(files, dict)):
+            return None
+        verified = Snapshot(dirs, files).first_change()
+        if verified is not None:
+            global HANDOFF      # the run that follows need not read this record or stat these entries again
+            HANDOFF = (run_file, run_stamp, run, verified)
             return None
     except (OSError, EOFError, ValueError, TypeError, KeyError):
         return None

@@ -7,6 +7,7 @@ not even ``pathlib``: the replay path imports this module and nothing else of th
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import stat as stat_module
 import time
@@ -122,43 +123,61 @@ class Snapshot:
 
     def unchanged(self) -> bool:
         """True when every recorded directory and file still has the recorded stat (and digest, when racy)."""
+        return self.first_change() is None
+
+    def first_change(self) -> tuple[int, int] | None:
+        """None when ``unchanged``; else how many directories and files, in recorded order, were found unchanged
+        before the first difference (``changes(verified=...)`` need not look at them again)."""
         stat = os.stat
+        d = f = 0
         try:
             for path, (ctime, ino, names) in self.dirs.items():
                 st = stat(path)
                 if st.st_ctime_ns != ctime or st.st_ino != ino or (names and _names_digest(path) != names):
-                    return False
+                    return d, 0
+                d += 1
             for path, (size, ctime, ino, digest) in self.files.items():
                 try:
                     st = stat(path)
                 except FileNotFoundError:
                     if size == -1:
+                        f += 1
                         continue
-                    return False
+                    return d, f
                 if st.st_size != size or st.st_ctime_ns != ctime or st.st_ino != ino:
-                    return False
+                    return d, f
                 if digest and _file_digest(path) != digest:
-                    return False
+                    return d, f
+                f += 1
         except OSError:
-            return False
-        return True
+            return d, f
+        return None
 
-    def changes(self) -> tuple[dict[str, tuple[int, int, str]], dict[str, tuple[int, int, int, str]]]:
+    def changes(self, verified: tuple[int, int] = (0, 0),
+                ) -> tuple[dict[str, tuple[int, int, str]], dict[str, tuple[int, int, int, str]]]:
         """What ``unchanged`` would find different, entry by entry: (directories, files), each with its stat now.
 
         Same tests as ``unchanged``; an entry that cannot be stat-ed now is given the ``_MISSING`` stat
-        (files) or ``(-1, -1, "")`` (directories). Used to re-check only what changed."""
+        (files) or ``(-1, -1, "")`` (directories). Used to re-check only what changed. ``verified``: the
+        first so many directories and files were just found unchanged (``first_change``): not stat-ed again."""
         dirs: dict[str, tuple[int, int, str]] = {}
         files: dict[str, tuple[int, int, int, str]] = {}
         stat = os.stat
-        for path, (ctime, ino, names) in self.dirs.items():
+        skip_dirs, skip_files = verified
+        dir_items: Iterable[tuple[str, tuple[int, int, str]]] = self.dirs.items()
+        file_items: Iterable[tuple[str, tuple[int, int, int, str]]] = self.files.items()
+        if skip_dirs:
+            dir_items = itertools.islice(dir_items, skip_dirs, None)
+        if skip_files:
+            file_items = itertools.islice(file_items, skip_files, None)
+        for path, (ctime, ino, names) in dir_items:
             try:
                 st = stat(path)
                 if st.st_ctime_ns != ctime or st.st_ino != ino or (names and _names_digest(path) != names):
                     dirs[path] = (st.st_ctime_ns, st.st_ino, "")
             except OSError:
                 dirs[path] = (-1, -1, "")
-        for path, (size, ctime, ino, digest) in self.files.items():
+        for path, (size, ctime, ino, digest) in file_items:
             try:
                 st = stat(path)
             except FileNotFoundError:

@@ -21,7 +21,7 @@ from pathlib import Path
 from plumego_lint import __version__
 from plumego_lint.config import Config
 from plumego_lint.facts import SourceFile
-from plumego_lint.listing import Listed, unchanged
+from plumego_lint.listing import Listed, Listings, unchanged
 from plumego_lint.snapshot import code_fingerprint
 
 FORMAT = 1
@@ -44,6 +44,7 @@ class TreeIndex:
         self.manifests: dict[str, list[str]] = {}     # package dir -> its module.yaml files
         self._plain_sources: tuple[tuple[str, str, str, bool, bool], ...] | None = None
         self.dirty = False
+        self.listings: Listings = {}     # entries discovery listed in this process, for the module.yaml walk
 
     def load(self) -> bool:
         """True when a stored index was read and none of its directories changed since."""
@@ -76,7 +77,7 @@ class TreeIndex:
         known = self.manifests.get(str(package_dir))
         if known is not None:
             return [Path(p) for p in known]
-        found = list(iter_manifest_files(package_dir, self.dirs))
+        found = list(iter_manifest_files(package_dir, self.dirs, self.listings))
         self.manifests[str(package_dir)] = [str(p) for p in found]
         self.dirty = True
         return found
@@ -90,7 +91,7 @@ class TreeIndex:
             except TypeError:
                 self.sources = None
         if self.sources is None:
-            self.sources = discover(config, self.dirs)
+            self.sources = discover(config, self.dirs, self.listings)
             self.dirty = True
         return self.sources
 

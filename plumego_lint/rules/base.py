@@ -51,6 +51,9 @@ class Project:
     files: list[SourceFile]
     modules: ModuleIndex
     enabled: Callable[[str], bool] = field(default=lambda code: True)
+    # the module.yaml files the specs were loaded from, by package directory (None: not recorded); an
+    # incremental run reuses them, since it runs only while no directory lists other entries
+    manifest_listing: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
         self.by_rel = {f.rel: f for f in self.files}

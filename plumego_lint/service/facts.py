@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, TypeVar
 
 from plumego_lint.facts import byte_scannable, lines_containing
 
 ImportKind = Literal["import", "from", "star", "dynamic"]
+_T = TypeVar("_T")
 IsModule = Callable[[str], bool]
 
 
@@ -132,10 +133,9 @@ class ModuleFacts:
         if not (isinstance(module, str) and isinstance(is_package, bool) and isinstance(bindings, dict)
                 and (dunder_all is None or isinstance(dunder_all, tuple))):
             raise TypeError("not the plain form of ModuleFacts")
-        return cls(module, is_package, [ImportFact(*f) for f in _tuples(imports)],
-                   [AttributeUse(*u) for u in _tuples(uses)], [Alias(*a) for a in _tuples(aliases)],
-                   dunder_all, [ClassFact(*c) for c in _tuples(classes)], [StateFact(*s) for s in _tuples(state)],
-                   [EffectFact(*e) for e in _tuples(effects)], bindings)
+        return cls(module, is_package, _made(ImportFact, imports), _made(AttributeUse, uses), _made(Alias, aliases),
+                   dunder_all, _made(ClassFact, classes), _made(StateFact, state), _made(EffectFact, effects),
+                   bindings)
 
     def binding_target(self, name: str) -> str | None:
         """Dotted thing a module-level name refers to when it comes from an import or an alias of one."""
@@ -150,6 +150,27 @@ class ModuleFacts:
                 if base is not None:
                     return f"{base.target}.{rest}" if rest else base.target
         return None
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _made(cls: type[_T], values: object) -> list[_T]:
+    """``[cls(*v) for v in values]`` for a frozen dataclass given every field: the same objects, built without
+    the frozen ``__init__``'s ``object.__setattr__`` per field (the engine decodes every file's facts)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    count = len(names)
+    new = object.__new__
+    out: list[_T] = []
+    for value in _tuples(values):
+        if len(value) != count:
+            raise TypeError(f"{cls.__name__} takes {count} values, not {len(value)}")
+        obj = new(cls)
+        obj.__dict__.update(zip(names, value))
+        out.append(obj)
+    return out
 
 
 def _tuples(value: object) -> tuple[tuple[Any, ...], ...]:
@@ -258,6 +279,8 @@ class _Walker:
         # of a dynamic-import function and attribute uses of tracked names are facts; a statement or an
         # expression whose lines spell none of them is skipped.
         self.lines: _TokenLines | None = None
+        # False when the source spells no `global`: function bodies then need no scan for one
+        self.may_global = True
 
     def _calls_by(self, name: str) -> None:
         """``name`` now calls a dynamic-import function: its lines can hold facts from here on."""
@@ -471,6 +494,18 @@ class _Ctx:
     module_level: bool = True
 
 
+_CONTEXTS: dict[tuple[bool, bool, bool, bool], _Ctx] = {}
+
+
+def _ctx(typing_only: bool, function_level: bool, in_try: bool, module_level: bool) -> _Ctx:
+    """The one (immutable) ``_Ctx`` of these flags: the walk makes one per compound statement otherwise."""
+    key = (typing_only, function_level, in_try, module_level)
+    found = _CONTEXTS.get(key)
+    if found is None:
+        found = _CONTEXTS[key] = _Ctx(*key)
+    return found
+
+
 def _walk(w: _Walker, body: list[ast.stmt], ctx: _Ctx) -> None:
     if w.lines is not None and not ctx.module_level and body:
         if not w.lines.touch(_first_line(body[0]), body[-1].end_lineno or body[-1].lineno):
@@ -501,9 +536,9 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
         for expr in (*node.decorator_list, *node.args.defaults, *node.args.kw_defaults):
             if expr is not None:
                 _expr(w, expr, ctx)
-        inner = _Ctx(ctx.typing_only, True, ctx.in_try, False)
-        for child in node.body:
-            if isinstance(child, ast.Global) and ctx.module_level:
+        inner = _ctx(ctx.typing_only, True, ctx.in_try, False)
+        for child in node.body if ctx.module_level and w.may_global else ():
+            if isinstance(child, ast.Global):
                 for name in child.names:
                     w.facts.state.append(StateFact(name, child.lineno, child.col_offset + 1,
                                                    f"rebound at runtime by `global` in {node.name}()"))
@@ -516,7 +551,7 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
             w.class_def(node)
         for expr in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
             _expr(w, expr, ctx)
-        _walk(w, node.body, _Ctx(ctx.typing_only, ctx.function_level, ctx.in_try, False))
+        _walk(w, node.body, _ctx(ctx.typing_only, ctx.function_level, ctx.in_try, False))
         return
     if isinstance(node, ast.If):
         verdict = _is_type_checking(node.test, w.type_checking_names)
@@ -524,13 +559,13 @@ def _stmt(w: _Walker, node: ast.stmt, ctx: _Ctx) -> None:
             _walk(w, node.orelse, ctx)      # an `else:` does run at import
             return  # the script entry point runs only when executed, never at import
         _expr(w, node.test, ctx)
-        body_ctx = _Ctx(ctx.typing_only or verdict is True, ctx.function_level, ctx.in_try, ctx.module_level)
-        else_ctx = _Ctx(ctx.typing_only or verdict is False, ctx.function_level, ctx.in_try, ctx.module_level)
+        body_ctx = _ctx(ctx.typing_only or verdict is True, ctx.function_level, ctx.in_try, ctx.module_level)
+        else_ctx = _ctx(ctx.typing_only or verdict is False, ctx.function_level, ctx.in_try, ctx.module_level)
         _walk(w, node.body, body_ctx)
         _walk(w, node.orelse, else_ctx)
         return
     if isinstance(node, (ast.Try, ast.TryStar)):
-        try_ctx = _Ctx(ctx.typing_only, ctx.function_level, True, ctx.module_level)
+        try_ctx = _ctx(ctx.typing_only, ctx.function_level, True, ctx.module_level)
         _walk(w, node.body, try_ctx)
         for handler in node.handlers:
             _walk(w, handler.body, try_ctx)
@@ -670,5 +705,7 @@ def _run(tree: ast.Module, module: str, is_package: bool, is_module: IsModule, s
     walker.scan_calls = calls
     walker.tracked = tracked
     walker.lines = lines
-    _walk(walker, tree.body, _Ctx())
+    if lines is not None:     # a `global` statement spells the keyword (a non-ASCII spelling: take no chance)
+        walker.may_global = b"global" in lines.data or not lines.data.isascii()
+    _walk(walker, tree.body, _ctx(False, False, False, True))
     return facts, walker

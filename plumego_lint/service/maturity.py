@@ -152,7 +152,11 @@ def check_beta_use(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]
 
 def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Finding]:
     """PLG305: use of a symbol the installed plumego lists as deprecated."""
-    if not ctx.deprecations:
+    candidates = [(f.target, f.line, f.column, f.end_line) for f in plumego_imports(facts)
+                  if _counts(ctx, f, "PLG305")]
+    candidates += [(u.dotted, u.line, u.column, u.line) for u in facts.attribute_uses
+                   if u.dotted.startswith("plumego.")]
+    if not candidates or not ctx.deprecations:     # (a file without plumego never loads the manifests)
         return
     seen: set[tuple[int, str]] = set()
 
@@ -164,10 +168,6 @@ def check_deprecated(facts: ModuleFacts, ctx: ServiceContext) -> Iterator[Findin
             name = name.rsplit(".", 1)[0]
         return None
 
-    candidates = [(f.target, f.line, f.column, f.end_line) for f in plumego_imports(facts)
-                  if _counts(ctx, f, "PLG305")]
-    candidates += [(u.dotted, u.line, u.column, u.line) for u in facts.attribute_uses
-                   if u.dotted.startswith("plumego.")]
     for dotted, line, column, end_line in candidates:
         symbol = match(dotted)
         if symbol is None or (line, symbol) in seen:

@@ -28,7 +28,7 @@ from plumego_lint.specs.model import (
     match_pattern,
 )
 from plumego_lint.specs.validate import validate_specs
-from plumego_lint.listing import Listed, record_dir, record_names
+from plumego_lint.listing import Listed, Listings, record_dir, record_names
 from plumego_lint.specs.yamlsource import Location, LocatedDict, LocatedList, SpecError, load_yaml
 
 MANIFEST_NAME = "module.yaml"
@@ -246,21 +246,27 @@ def load_maturity(root: Path, specs_dir: str) -> tuple[MaturitySignal, ...]:
     return tuple(out)
 
 
-def iter_manifest_files(package_dir: Path, dirs: Listed | None = None) -> Iterable[Path]:
+def iter_manifest_files(package_dir: Path, dirs: Listed | None = None,
+                        listings: Listings | None = None) -> Iterable[Path]:
     """Every module.yaml below ``package_dir``, sorted, skipping caches and virtualenvs.
 
-    ``dirs`` receives the stat of every directory listed, taken before it is listed (``treeindex``)."""
+    ``dirs`` receives the stat of every directory listed, taken before it is listed (``treeindex``);
+    ``listings`` holds entries a walk of this process listed already (discovery's), reused as they are."""
     found: list[Path] = []
     stack = [str(package_dir)]
     while stack:      # os.scandir, not Path.iterdir: one syscall per directory (this walk is on every run)
         current = stack.pop()
         if dirs is not None:
             record_dir(dirs, current)
-        try:
-            with os.scandir(current) as it:
-                entries = list(it)
-        except OSError:
-            continue
+        known = listings.get(current) if listings is not None else None
+        if known is not None:
+            entries = known
+        else:
+            try:
+                with os.scandir(current) as it:
+                    entries = list(it)
+            except OSError:
+                continue
         if dirs is not None:
             record_names(dirs, current, (e.name for e in entries))
         for entry in entries:

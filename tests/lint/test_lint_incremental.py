@@ -322,3 +322,65 @@ def test_source_file_make_is_the_same_frozen_object() -> None:
     assert hash(made) == hash(SourceFile("/r/a/b.py", "a/b.py", "a.b", False, True))
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.rel = "c.py"  # type: ignore[misc]
+
+
+def test_the_incremental_run_reuses_the_last_runs_manifest_list(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    from plumego_lint.specs import loader
+    from plumego_lint.treeindex import TreeIndex
+
+    root: Path = fixture_copy("rules")
+    first = _run(root)
+    assert first.project.manifest_listing        # the module.yaml files the specs were loaded from
+    _edit(root / "shop/core/__init__.py", "import shop.lazy  # expect: PLG101\n", "")
+    with pytest.MonkeyPatch.context() as patch:     # no tree index (a stat per directory), no module.yaml walk
+        patch.setattr(TreeIndex, "load", _refuse)
+        patch.setattr(loader, "iter_manifest_files", _refuse)
+        second = _run(root)
+        _edit(root / "shop/core/__init__.py", "import json\n", "import json\nimport shop.lazy\n")
+        third = _run(root)
+    assert second.rechecked == third.rechecked == ["shop/core/__init__.py"]
+    _assert_same_as_uncached(root, third)
+
+
+def test_a_replay_that_finds_a_change_hands_the_record_to_the_run(  # type: ignore[no-untyped-def]
+        fixture_copy, capsys) -> None:
+    from plumego_lint import replay
+    from plumego_lint.cache import RunCache
+    from plumego_lint.cli import main
+
+    root: Path = fixture_copy("rules")
+    report = root.parent / "report.json"
+    argv = ["check", "--exit-zero", "--jobs", "1", "--format", "json", "--output", str(report), str(root)]
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        assert main(argv) == 0
+        _edit(root / "shop/core/__init__.py", "import shop.lazy  # expect: PLG101\n", "")
+        with pytest.MonkeyPatch.context() as patch:     # the replay read the record: the run does not again
+            patch.setattr(RunCache, "read", _refuse)
+            assert main(argv) == 0
+        assert replay.HANDOFF is None                   # taken, once
+        edited = report.read_text(encoding="utf-8")
+        assert main([*argv[:-1], "--no-cache", str(root)]) == 0
+        assert report.read_text(encoding="utf-8") == edited
+    finally:
+        os.chdir(cwd)
+    capsys.readouterr()
+
+
+def test_changes_after_a_verified_prefix_are_all_the_changes(tmp_path: Path) -> None:
+    from plumego_lint.snapshot import Snapshot
+
+    for i in range(6):
+        (tmp_path / f"m{i}.py").write_text(f"x = {i}\n", encoding="utf-8")
+    snapshot = Snapshot.take([str(tmp_path)], set())
+    snapshot.settle()
+    assert snapshot.first_change() is None
+    (tmp_path / "m2.py").write_text("x = 20\n", encoding="utf-8")
+    (tmp_path / "m4.py").write_text("x = 40\n", encoding="utf-8")
+    verified = snapshot.first_change()
+    assert verified is not None
+    files = list(snapshot.files)
+    assert files[verified[1]] in {str(tmp_path / "m2.py"), str(tmp_path / "m4.py")}
+    assert snapshot.changes(verified) == snapshot.changes()
+    assert set(snapshot.changes()[1]) == {str(tmp_path / "m2.py"), str(tmp_path / "m4.py")}
