@@ -100,3 +100,22 @@ async def test_down_replica_is_skipped_and_fallback(pg_replica_pair: tuple[str, 
         assert await alone.execute(IN_RECOVERY) == [(False,)]
     finally:
         await alone.close()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("balancer", ["round_robin", "random", "least_conn", "weighted"])
+async def test_balancers_spread_reads(pg_replica_pair: tuple[str, str], balancer: str) -> None:
+    primary, replica = pg_replica_pair
+    weights = [1, 3] if balancer == "weighted" else None
+    c = await Cluster.open(primary, [replica, replica], balancer=balancer, weights=weights, max_connections=2)
+    try:
+        for _ in range(60):
+            assert await c.execute(IN_RECOVERY) == [(True,)]
+        served = [r.served for r in c.replicas]
+        assert sum(served) == 60 and min(served) > 0
+        if balancer in ("round_robin", "least_conn"):
+            assert served == [30, 30]
+        if balancer == "weighted":
+            assert served[1] > served[0]          # P(failure) ~ 1e-5 at weights 1:3 over 60 reads
+    finally:
+        await c.close()
