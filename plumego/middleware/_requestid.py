@@ -61,19 +61,24 @@ class RequestIDGenerator:
     millisecond instead of blocking, so ids stay unique and monotonic.
     """
 
-    __slots__ = ("_lock", "_last_ms", "_seq", "_rng", "_prefix")
+    __slots__ = ("_lock", "_last_ms", "_seq", "_rng", "_ms", "_heads")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = 0
         self._seq = 0
         self._rng = random.Random(secrets.randbits(64))
-        # Per millisecond: (ms delta, (delta << 24) mod 62**4, the 8 leading digits for carries 0, 1, 2).
-        self._prefix: tuple[int, int, tuple[str, str, str]] = (-1, 0, ("", "", ""))
+        # Per millisecond: (Unix ms, q, r) with (delta << 24) = q * 62**4 + r, delta the ms since the epoch.
+        self._ms: tuple[int, int, int] = (-1, 0, 0)
+        # q + carry -> its 8 leading base62 digits. Consecutive milliseconds share most of them (q grows by
+        # about 1.14 per ms), so a millisecond usually renders at most one new head; kept to a few entries.
+        self._heads: dict[int, str] = {}
 
     def __call__(self) -> str:
         now_ms = time.time_ns() // 1_000_000
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if now_ms <= self._last_ms:
                 now_ms = self._last_ms
                 if self._seq < _SEQ_MAX:
@@ -86,20 +91,28 @@ class RequestIDGenerator:
             self._last_ms = now_ms
             seq = self._seq
             rand = self._rng.getrandbits(_RAND_BITS)
-        delta = max(now_ms - _EPOCH_MS, 0) & _TS_MASK
+        finally:
+            lock.release()
         # value = delta * 2**24 + low, low < 2**24. With delta * 2**24 = q * 62**4 + r (once per ms), the
         # 8 leading base62 digits are those of q + carry and only the last 4 depend on low: one divmod per id.
-        prefix = self._prefix
-        if prefix[0] != delta:
-            q, r = divmod(delta << (_RAND_BITS + _SEQ_BITS), _P4)
-            prefix = self._prefix = (delta, r, (_base62_8(q), _base62_8(q + 1), _base62_8(q + 2)))
-        tail = prefix[1] + ((rand << _SEQ_BITS) | seq)
-        carry = 0
+        ms = self._ms
+        if ms[0] != now_ms:
+            delta = now_ms - _EPOCH_MS
+            q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
+            ms = self._ms = (now_ms, q, r)
+        tail = ms[2] + ((rand << _SEQ_BITS) | seq)
+        head = ms[1]
         while tail >= _P4:
             tail -= _P4
-            carry += 1
+            head += 1
+        leading = self._heads.get(head)
+        if leading is None:
+            heads = self._heads
+            if len(heads) >= 8:
+                heads.clear()
+            leading = heads[head] = _base62_8(head)
         high, low = divmod(tail, 3844)
-        return prefix[2][carry] + _PAIRS[high] + _PAIRS[low]
+        return leading + _PAIRS[high] + _PAIRS[low]
 
 
 def _base62_8(value: int) -> str:
@@ -141,7 +154,8 @@ def request_id(
     :class:`RequestIDGenerator`). It is stored with ``contract.with_request_id`` and, unless
     ``set_request_header`` is False, also written into the request headers seen by inner apps.
     """
-    generate = generator if generator is not None else RequestIDGenerator()
+    # The bound method: calling an instance goes through its type's __call__ slot, a bound method does not.
+    generate = generator if generator is not None else RequestIDGenerator().__call__
     trusted = generator is None  # the built-in generator's ids need no validation on the hot path
 
     def wrap(app: ASGIApp) -> ASGIApp:
