@@ -1,7 +1,8 @@
 """Request-id middleware and the Go-compatible 12-character base62 request-id generator.
 
-Owns accepting, generating and echoing ``X-Request-ID``. Imports only the standard library and
-plumego.contract (the id is stored with the contract's scope carrier).
+Owns accepting, generating and echoing ``X-Request-ID``: a header layer (see ``_headerlayers``), so the App runs
+it without a layer of its own when it is outermost. Imports only the standard library and plumego.contract (the
+id is stored with the contract's scope carrier).
 """
 
 from __future__ import annotations
@@ -10,22 +11,13 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from plumego.contract import (
-    SCOPE_REQUEST_ID,
-    ASGIApp,
-    Message,
-    Middleware,
-    Receive,
-    Scope,
-    Send,
-    valid_request_id,
-    with_request_id,
-)
+from plumego.contract import SCOPE_REQUEST_ID, Middleware, Scope, valid_request_id, with_request_id
+from plumego.middleware._headerlayers import HeaderLayer, Headers
 
 _ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _VALUES: Final = MappingProxyType({char: index for index, char in enumerate(_ALPHABET)})
@@ -158,64 +150,53 @@ def request_id(
     generate = generator if generator is not None else RequestIDGenerator().__call__
     trusted = generator is None  # the built-in generator's ids need no validation on the hot path
 
-    def wrap(app: ASGIApp) -> ASGIApp:
-        async def request_id_app(scope: Scope, receive: Receive, send: Send) -> None:
-            kind = scope["type"]
-            if kind != "http" and kind != "websocket":
-                await app(scope, receive, send)
-                return
-            rid = scope.get(SCOPE_REQUEST_ID)
-            incoming: bytes | None = None
-            headers = scope.get("headers") or []
-            for key, value in headers:
-                if key == _HEADER:
-                    incoming = value
-                    break
-            if not rid or not isinstance(rid, str):
-                rid = ""
-                if incoming is not None:
-                    try:
-                        rid = valid_request_id(incoming.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        rid = ""  # not text: treated like any other unacceptable id
-            if rid and with_request_id(scope, rid):
-                pass
-            elif trusted:
-                rid = generate()
-                scope[SCOPE_REQUEST_ID] = rid
+    def prepare(scope: Scope) -> tuple[bytes, bytes] | None:
+        """Choose and store the id (and rewrite the request header); the response header line for HTTP."""
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            return None
+        rid = scope.get(SCOPE_REQUEST_ID)
+        incoming: bytes | None = None
+        headers = scope.get("headers") or []
+        for key, value in headers:
+            if key == _HEADER:
+                incoming = value
+                break
+        if not rid or not isinstance(rid, str):
+            rid = ""
+            if incoming is not None:
+                try:
+                    rid = valid_request_id(incoming.decode("utf-8"))
+                except UnicodeDecodeError:
+                    rid = ""  # not text: treated like any other unacceptable id
+        if rid and with_request_id(scope, rid):
+            pass
+        elif trusted:
+            rid = generate()
+            scope[SCOPE_REQUEST_ID] = rid
+        else:
+            rid = generate()
+            if not with_request_id(scope, rid):
+                # A custom generator produced an unusable id: fall back to the canonical format.
+                rid = RequestIDGenerator()()
+                with_request_id(scope, rid)
+        encoded = rid.encode("utf-8")
+        if set_request_header and incoming != encoded:
+            if incoming is None:
+                scope["headers"] = [*headers, (_HEADER, encoded)]
             else:
-                rid = generate()
-                if not with_request_id(scope, rid):
-                    # A custom generator produced an unusable id: fall back to the canonical format.
-                    rid = RequestIDGenerator()()
-                    with_request_id(scope, rid)
-            encoded = rid.encode("utf-8")
-            if set_request_header and incoming != encoded:
-                if incoming is None:
-                    scope["headers"] = [*headers, (_HEADER, encoded)]
-                else:
-                    scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
-            if kind != "http":
-                await app(scope, receive, send)
-                return
-            line = (_HEADER, encoded)
+                scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
+        return (_HEADER, encoded) if kind == "http" else None
 
-            def send_with_id(message: Message) -> Awaitable[None]:
-                # A plain function handing back send's awaitable: no extra coroutine per message.
-                if message["type"] == "http.response.start":
-                    response_headers = message.get("headers") or ()
-                    for name, _ in response_headers:
-                        # ASGI says names are lowercase; compare exactly first, and case-fold only a name of the
-                        # same length starting with x/X ("content-type" has 12 bytes too).
-                        if name == _HEADER or (len(name) == _HEADER_LEN and name[0] | 0x20 == 0x78
-                                               and bytes(name).lower() == _HEADER):
-                            break
-                    else:
-                        message = {**message, "headers": [*response_headers, line]}
-                return send(message)
+    return HeaderLayer("request_id", prepare, _add_request_id)
 
-            await app(scope, receive, send_with_id)
 
-        return request_id_app
-
-    return wrap
+def _add_request_id(headers: Headers, line: tuple[bytes, bytes]) -> Headers:
+    """The response headers with ``X-Request-ID`` added, unless the app set one itself (any case)."""
+    for name, _ in headers:
+        # ASGI says names are lowercase; compare exactly first, and case-fold only a name of the same length
+        # starting with x/X ("content-type" has 12 bytes too).
+        if name == _HEADER or (len(name) == _HEADER_LEN and name[0] | 0x20 == 0x78 and bytes(name).lower() == _HEADER):
+            return headers
+    headers.append(line)
+    return headers
