@@ -53,13 +53,14 @@ class RequestIDGenerator:
     millisecond instead of blocking, so ids stay unique and monotonic.
     """
 
-    __slots__ = ("_lock", "_last_ms", "_seq", "_rng", "_ms", "_heads")
+    __slots__ = ("_lock", "_last_ms", "_seq", "_random_bits", "_ms", "_heads")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = 0
         self._seq = 0
-        self._rng = random.Random(secrets.randbits(64))
+        # Random.getrandbits is one C call (atomic under the GIL), so it is drawn outside the lock.
+        self._random_bits = random.Random(secrets.randbits(64)).getrandbits
         # Per millisecond: (Unix ms, q, r) with (delta << 24) = q * 62**4 + r, delta the ms since the epoch.
         self._ms: tuple[int, int, int] = (-1, 0, 0)
         # q + carry -> its 8 leading base62 digits. Consecutive milliseconds share most of them (q grows by
@@ -68,43 +69,48 @@ class RequestIDGenerator:
 
     def __call__(self) -> str:
         now_ms = time.time_ns() // 1_000_000
+        rand = self._random_bits(_RAND_BITS)
         lock = self._lock
-        lock.acquire()
+        lock.acquire()  # not ``with``: looking up and binding __enter__/__exit__ costs more than the two calls
         try:
-            if now_ms <= self._last_ms:
-                now_ms = self._last_ms
-                if self._seq < _SEQ_MAX:
-                    self._seq += 1
-                else:
-                    now_ms += 1
-                    self._seq = 0
-            else:
-                self._seq = 0
-            self._last_ms = now_ms
-            seq = self._seq
-            rand = self._rng.getrandbits(_RAND_BITS)
+            last = self._last_ms
+            if now_ms > last:
+                self._last_ms = now_ms
+                seq = self._seq = 0
+            elif self._seq < _SEQ_MAX:
+                now_ms = last
+                seq = self._seq = self._seq + 1
+            else:  # 1024 ids in this millisecond: borrow the next one
+                now_ms = self._last_ms = last + 1
+                seq = self._seq = 0
         finally:
             lock.release()
         # value = delta * 2**24 + low, low < 2**24. With delta * 2**24 = q * 62**4 + r (once per ms), the
         # 8 leading base62 digits are those of q + carry and only the last 4 depend on low: one divmod per id.
         ms = self._ms
         if ms[0] != now_ms:
-            delta = now_ms - _EPOCH_MS
-            q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
-            ms = self._ms = (now_ms, q, r)
+            ms = self._new_millisecond(now_ms)
         tail = ms[2] + ((rand << _SEQ_BITS) | seq)
         head = ms[1]
-        while tail >= _P4:
+        while tail >= _P4:  # at most twice: tail < 62**4 + 2**24 < 3 * 62**4
             tail -= _P4
             head += 1
-        leading = self._heads.get(head)
-        if leading is None:
-            heads = self._heads
-            if len(heads) >= 8:
-                heads.clear()
-            leading = heads[head] = _base62_8(head)
+        leading = self._heads.get(head) or self._new_head(head)
         high, low = divmod(tail, 3844)
         return leading + _PAIRS[high] + _PAIRS[low]
+
+    def _new_millisecond(self, now_ms: int) -> tuple[int, int, int]:
+        delta = now_ms - _EPOCH_MS
+        q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
+        ms = self._ms = (now_ms, q, r)
+        return ms
+
+    def _new_head(self, head: int) -> str:
+        heads = self._heads
+        if len(heads) >= 8:
+            heads.clear()
+        leading = heads[head] = _base62_8(head)
+        return leading
 
 
 def _base62_8(value: int) -> str:
