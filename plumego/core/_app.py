@@ -29,7 +29,6 @@ from plumego.contract import (
     Send,
 )
 from plumego.middleware import HeaderLayer, fuse_middleware, proxy_headers
-from plumego.middleware._headerlayers import Hooks, apply_all, prepare_all
 from plumego.router import RouteGroup, RouteInfo, Router
 
 from ._config import AppConfig
@@ -54,6 +53,9 @@ class LoggerLike(Protocol):
 Lifespan = Callable[["App"], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 """``async with lifespan(app) as state:`` around the serving period; a yielded mapping is merged into
 the lifespan ``scope["state"]``, which ASGI servers copy into every request scope."""
+
+
+_add_headers: Final = HeaderLayer.add_headers
 
 
 class AppStateError(RuntimeError):
@@ -83,7 +85,7 @@ class App:
         self._entry: ASGIApp | None = None
         # Header layers (request_id, security_headers) registered first: run by __call__ itself, in the send
         # wrapper it needs anyway, instead of as a layer of their own (see plumego.middleware._headerlayers).
-        self._head: Hooks = ()
+        self._head: HeaderLayer | None = None
         self._inflight = 0
 
     # --- configuration and state --------------------------------------------------------------
@@ -193,7 +195,7 @@ class App:
             if isinstance(first, HeaderLayer) and not config.trusted_proxies and not config.trusted_proxy_hops:
                 # Nothing runs between __call__ and the outermost middleware (proxy trust is unset): __call__
                 # runs the leading header layers itself, exactly where their own layer would have run them.
-                self._head = first.hooks
+                self._head = first
                 del chain[0]
             entry = self.router
             for mw in reversed(chain):
@@ -216,12 +218,12 @@ class App:
                 nonlocal started
                 started = True
                 if found and message["type"] == "http.response.start":
-                    message = apply_all(found, message)
+                    message = _add_headers(found, message)
                 return send(message)
 
             try:
-                if self._head:
-                    found = prepare_all(self._head, scope)
+                if self._head is not None:
+                    found = self._head.prepare_request(scope)
                 await entry(scope, receive, guard)
             except Exception as exc:
                 await self._unhandled(exc, scope, receive, send, started)
@@ -229,8 +231,8 @@ class App:
                 self._inflight -= 1
         elif kind == "websocket":
             entry = self._entry or self.prepare()
-            for prepare, _ in self._head:
-                prepare(scope)
+            if self._head is not None:
+                self._head.prepare_request(scope)
             await entry(scope, receive, send)
         elif kind == "lifespan":
             await self._run_lifespan(scope, receive, send)

@@ -41,6 +41,18 @@ class HeaderLayer:
     def __call__(self, app: ASGIApp) -> ASGIApp:
         return header_layers_app(self.hooks, app)
 
+    def prepare_request(self, scope: Scope) -> list[tuple[Apply, Any]]:
+        """Run every ``prepare`` on an ``http`` or ``websocket`` scope; what :meth:`add_headers` needs later.
+
+        For a caller that wraps ``send`` itself (the App) instead of using the layer as middleware.
+        """
+        return prepare_all(self.hooks, scope)
+
+    @staticmethod
+    def add_headers(found: list[tuple[Apply, Any]], message: Message) -> Message:
+        """The ``http.response.start`` ``message`` with the headers that :meth:`prepare_request` chose."""
+        return apply_all(found, message)
+
     def __repr__(self) -> str:
         return f"<header layer {self.name}>"
 
