@@ -1,6 +1,7 @@
 """What the reference app's transport stack adds per request, in process (no server, no sockets).
 
 The six layers of the reference app (request_id, security_headers, cors, recovery, access_log, body_limit),
+registered first as the reference app does (so the App runs the request_id/security_headers header layers itself),
 each alone and all together, around a plumego ``App`` answering ``GET /hello`` with ``JSONResponse``;
 the access log writes text (or JSON) lines to a real file in a temporary directory, as users run it.
 ``app(scope, receive, send)`` is called directly in one event loop with a fresh scope per request, like
@@ -101,6 +102,7 @@ async def main(requests: int, rounds: int) -> None:
             "bare App": lambda: _app(),
             "+ request_id": lambda: _app(request_id()),
             "+ security_headers": lambda: _app(security_headers()),
+            "+ request_id + security_headers": lambda: _app(request_id(), security_headers()),
             "+ cors (no Origin)": lambda: _app(cors()),
             "+ recovery": lambda: _app(recovery(text)),
             "+ access_log (text, file)": lambda: _app(access_log(text)),

@@ -5,7 +5,8 @@ answering ``{"message": "Hello, World!"}``, each written the framework's idiomat
 except Litestar's msgspec). Not a test; not imported by plumego.
 Served by ``run.py`` as ``uvicorn apps:app`` from this directory. ``plumego-reflog`` is the reference app's
 six transport layers (request_id, security_headers, cors, recovery, access_log, body_limit) with the access
-log on, writing text (``-json``: JSON) lines to ``$ACCESS_LOG_FILE`` or a file in the temp directory.
+log on, writing text (``-json``: JSON) lines to ``$ACCESS_LOG_FILE`` or a file in the temp directory;
+``plumego-six-off`` is the same six layers with a discarding logger (what the layers cost without the log line).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ BUILDERS = {
     "plumego-stack": lambda: build_plumego(stack=True),
     "plumego-reflog": lambda: build_plumego(access_format="text"),
     "plumego-reflog-json": lambda: build_plumego(access_format="json"),
+    "plumego-six-off": lambda: build_plumego(access_format="discard"),  # the six layers, logger discarding
     "starlette": build_starlette,
     "litestar": build_litestar,
     "falcon": build_falcon,

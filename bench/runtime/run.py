@@ -6,6 +6,9 @@ CPU1), for N_ROUTES=100 then 1000. Each cell: quiet gate (foreign CPU < 10 % ove
 Cells: hello JSON; the last of 100 / of 1,000 param routes with a random id per request (rand_id.lua).
 Foreign CPU during a cell = busy jiffies of the whole box minus the server's and wrk's, over 2 cores; a cell
 with >= 10 % foreign CPU is measured once more and the cleaner run kept (the TSV records the share).
+An app name ``APP@/path/to/tree`` serves APP with the plumego of another checkout (same run, same apps.py).
+Every cell also records the server's CPU time per request (user + system jiffies / requests), which does
+not depend on how long the server waited for a core on a shared box.
 Usage: python bench/runtime/run.py [--apps bare,plumego,...] [--duration 10] [--out results.tsv] [--check]
        python bench/runtime/run.py --interleave ROUNDS [--cases hello,param-100,param-1000] [--apps ...]
 """
@@ -73,6 +76,7 @@ class Cell:
     p99_ms: float
     foreign: float
     errors: str
+    cpu_us: float = 0.0  # the server process's CPU time (user + system) per request: immune to waiting for a core
 
 
 def _ms(text: str) -> float:
@@ -99,11 +103,13 @@ def measure(server: subprocess.Popen[bytes], app: str, case: str, path: str, pre
     warm.communicate()
     proc, _ = wrk(url, duration, script, prefix)
     busy0 = busy_jiffies()
-    own0 = proc_jiffies(server.pid) + proc_jiffies(proc.pid)
+    server0 = proc_jiffies(server.pid)
+    own0 = server0 + proc_jiffies(proc.pid)
     own_last = own0
     while proc.poll() is None:  # sample wrk's jiffies before it exits
         own_last = proc_jiffies(server.pid) + proc_jiffies(proc.pid)
         time.sleep(0.2)
+    server1 = proc_jiffies(server.pid)
     out = proc.stdout.read() if proc.stdout else ""
     busy1 = busy_jiffies()
     own1 = max(own_last, proc_jiffies(server.pid))
@@ -112,11 +118,15 @@ def measure(server: subprocess.Popen[bytes], app: str, case: str, path: str, pre
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     errs = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
-    return Cell(app, case, rps, p50, p99, foreign, errs.group(0) if errs else "")
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    cpu_us = (server1 - server0) / TICKS / max(total, 1) * 1e6
+    return Cell(app, case, rps, p50, p99, foreign, errs.group(0) if errs else "", cpu_us)
 
 
 def start_server(app: str, n_routes: int, port: int = PORT) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, APP=app, N_ROUTES=str(n_routes), PYTHONPATH=str(REPO))
+    # "APP@/other/checkout" serves APP with another tree's plumego (before/after comparisons in one run).
+    name, _, tree = app.partition("@")
+    env = dict(os.environ, APP=name, N_ROUTES=str(n_routes), PYTHONPATH=tree or str(REPO))
     cmd = ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "apps:app", "--app-dir", str(HERE),
            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "httptools",
            "--no-access-log", "--log-level", "warning"]
@@ -190,15 +200,17 @@ def interleaved(apps: list[str], rounds: int, duration: float, gate_wait: float,
                         cell = measure(server, app, case, path, prefix, duration, gate_wait, app_port, warmup=1.0)
                         results.setdefault((app, case), []).append(cell)
                         line = (f"round{r}\t{app}\t{case}\t{cell.rps:.0f}\t{cell.p50_ms:.2f}\t{cell.p99_ms:.2f}\t"
-                                f"{cell.foreign * 100:.1f}\t{cell.errors}")
+                                f"{cell.foreign * 100:.1f}\t{cell.cpu_us:.1f}\t{cell.errors}")
                         print(line, flush=True)
                         sink.write(line + "\n")
-        print("median of rounds: app case rps p50 p99 max-foreign%")
+        print("median of rounds: app case rps p50 p99 max-foreign% | server CPU µs/request: median, min")
         for (app, case), cells in results.items():
             ordered = sorted(cells, key=lambda c: c.rps)
             mid = ordered[len(ordered) // 2]
             worst = max(c.foreign for c in cells) * 100
-            print(f"{app}\t{case}\t{mid.rps:.0f}\t{mid.p50_ms:.2f}\t{mid.p99_ms:.2f}\t{worst:.1f}", flush=True)
+            cpu = sorted(c.cpu_us for c in cells)
+            print(f"{app}\t{case}\t{mid.rps:.0f}\t{mid.p50_ms:.2f}\t{mid.p99_ms:.2f}\t{worst:.1f}\t"
+                  f"{cpu[len(cpu) // 2]:.1f}\t{cpu[0]:.1f}", flush=True)
     finally:
         for server, _ in servers.values():
             stop_server(server)

@@ -28,7 +28,7 @@ from plumego.contract import (
     Scope,
     Send,
 )
-from plumego.middleware import proxy_headers
+from plumego.middleware import HeaderLayer, fuse_middleware, proxy_headers
 from plumego.router import RouteGroup, RouteInfo, Router
 
 from ._config import AppConfig
@@ -55,22 +55,11 @@ Lifespan = Callable[["App"], AbstractAsyncContextManager[Mapping[str, Any] | Non
 the lifespan ``scope["state"]``, which ASGI servers copy into every request scope."""
 
 
+_add_headers: Final = HeaderLayer.add_headers
+
+
 class AppStateError(RuntimeError):
     """Registration attempted after the app was prepared: ``core <operation>: <reason>``."""
-
-
-class _SendGuard:
-    """Records whether the response has started, so a late failure is not answered twice."""
-
-    __slots__ = ("send", "started")
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.started = False
-
-    def __call__(self, message: Message) -> Awaitable[None]:
-        self.started = True
-        return self.send(message)
 
 
 class _WebSocketGuard:
@@ -113,6 +102,9 @@ class App:
         self.lifecycle = LifecycleGroup()
         self._middleware: list[Middleware] = []
         self._entry: ASGIApp | None = None
+        # Header layers (request_id, security_headers) registered first: run by __call__ itself, in the send
+        # wrapper it needs anyway, instead of as a layer of their own (see plumego.middleware._headerlayers).
+        self._head: HeaderLayer | None = None
         self._inflight = 0
 
     # --- configuration and state --------------------------------------------------------------
@@ -216,11 +208,18 @@ class App:
             self.router.freeze()
             if not self.router.routes():
                 self._logger.warning("no routes registered; every request will answer 404")
+            config = self._config
+            chain = fuse_middleware(self._middleware)
+            first = chain[0] if chain else None
+            if isinstance(first, HeaderLayer) and not config.trusted_proxies and not config.trusted_proxy_hops:
+                # Nothing runs between __call__ and the outermost middleware (proxy trust is unset): __call__
+                # runs the leading header layers itself, exactly where their own layer would have run them.
+                self._head = first
+                del chain[0]
             entry = self.router
-            for mw in reversed(self._middleware):
+            for mw in reversed(chain):
                 entry = mw(entry)
             # The one proxy-trust setting resolves the client before any middleware reads it (a no-op unset).
-            config = self._config
             entry = proxy_headers(trusted_proxies=config.trusted_proxies, hops=config.trusted_proxy_hops)(entry)
             self._entry = entry
         return entry
@@ -231,17 +230,30 @@ class App:
         if kind == "http":
             entry = self._entry or self.prepare()
             self._inflight += 1
-            guard = _SendGuard(send)
+            started = False  # so a late failure is not answered twice
+            found: list[tuple[Any, Any]] = []
+
+            def guard(message: Message) -> Awaitable[None]:  # a closure: cheaper to call than an object
+                nonlocal started
+                started = True
+                if found and message["type"] == "http.response.start":
+                    message = _add_headers(found, message)
+                return send(message)
+
             try:
+                if self._head is not None:
+                    found = self._head.prepare_request(scope)
                 await entry(scope, receive, guard)
             except Exception as exc:
-                await self._unhandled(exc, scope, receive, send, guard.started)
+                await self._unhandled(exc, scope, receive, send, started)
             finally:
                 self._inflight -= 1
         elif kind == "websocket":
             entry = self._entry or self.prepare()
             ws_guard = _WebSocketGuard(send)
             try:
+                if self._head is not None:
+                    self._head.prepare_request(scope)
                 await entry(scope, receive, ws_guard)
             except Exception as exc:
                 await self._unhandled_websocket(exc, scope, receive, ws_guard)

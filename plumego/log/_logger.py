@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from types import FrameType, MappingProxyType
+from types import CodeType, FrameType, MappingProxyType
 from typing import Final, Literal, NoReturn, Protocol, TextIO, runtime_checkable
 
 from plumego.log._escape import ESCAPES, truncate
@@ -43,6 +43,12 @@ _LEVEL_NAMES: Mapping[Level, str] = MappingProxyType(
 _LEVEL_LETTERS: Mapping[Level, str] = MappingProxyType(
     {Level.DEBUG: "D", Level.INFO: "I", Level.WARNING: "W", Level.ERROR: "E", Level.FATAL: "F"}
 )
+# Module constants for the level checks on every call: reading ``Level.INFO`` goes through the enum class (~75 ns).
+_DEBUG: Final = Level.DEBUG
+_INFO: Final = Level.INFO
+_WARNING: Final = Level.WARNING
+_ERROR: Final = Level.ERROR
+_FATAL: Final = Level.FATAL
 # What follows the timestamp in a JSON line, per level: the level and the start of the message.
 _JSON_LEVELS: Mapping[Level, str] = MappingProxyType(
     {level: f'","level":"{name}","msg":' for level, name in _LEVEL_NAMES.items()}
@@ -160,8 +166,8 @@ class _Sink:
     """Shared by a logger and every logger derived from it with ``with_fields``: streams, one write lock,
     the per-key cache and the per-second timestamp prefixes."""
 
-    __slots__ = ("output", "error_output", "lock", "level", "extra_secret_keys", "max_chars", "keys",
-                 "basenames", "utc_second", "local_second", "pid", "text_plan")
+    __slots__ = ("output", "error_output", "lock", "level", "extra_secret_keys", "max_chars", "limit", "keys",
+                 "basenames", "callers", "utc_second", "local_second", "pid", "text_plan")
 
     def __init__(self, output: TextIO, error_output: TextIO | None, level: Level, extra: tuple[str, ...],
                  max_chars: int) -> None:
@@ -171,23 +177,17 @@ class _Sink:
         self.level = level
         self.extra_secret_keys = tuple(fragment.lower().replace("-", "_") for fragment in extra)
         self.max_chars = max(0, max_chars)
+        self.limit = self.max_chars or sys.maxsize  # one comparison per value on the hot path, 0 meaning no cap
         self.keys: dict[str, _Key] = {}
         self.basenames: dict[str, str] = {}  # source path -> file name, for the text format's caller field
+        # (id(code), instruction offset) of a logging call site -> (its code, "file.py:line"). ``frame.f_lineno``
+        # scans the code's line table on every read; a call site's line never changes, so it is read once.
+        self.callers: dict[tuple[int, int], tuple[CodeType, str]] = {}
         self.utc_second: tuple[int, str] = (-1, "")
         self.local_second: tuple[int, str] = (-1, "")
         self.pid = f"{os.getpid():7d}"
         # The last key tuple a text line was rendered for, with its keys sorted and their cached facts.
-        self.text_plan: tuple[tuple[str, ...], list[tuple[str, _Key]]] = ((), [])
-
-    def write(self, level: Level, line: str) -> None:
-        stream = self.error_output if self.error_output is not None and level >= Level.ERROR else self.output
-        with self.lock:
-            try:
-                stream.write(line)
-                stream.flush()
-            except (OSError, ValueError):
-                # A closed or broken log stream must never take a request down with it.
-                pass
+        self.text_plan: tuple[tuple[str, ...], list[tuple[str, str, bool]]] = ((), [])
 
     def key(self, key: str) -> _Key:
         """The cached facts about ``key``: secret or not, and how each format writes it."""
@@ -217,16 +217,12 @@ class _Sink:
             return cached[1] + "." + (_DIGITS3[millis] + _DIGITS3[micros]).rstrip("0") + "Z"
         return cached[1] + "Z"
 
-    def local_timestamp(self) -> str:
-        """Now in local time as glog writes it: ``MMDD hh:mm:ss.uuuuuu``."""
-        second, nanos = divmod(time.time_ns(), 1_000_000_000)
-        cached = self.local_second
-        if cached[0] != second:
-            cached = self.local_second = (second, time.strftime("%m%d %H:%M:%S", time.localtime(second)) + ".")
-            # getpid() is a system call: read it once a second (a forked child shows its own pid within 1 s).
-            self.pid = f"{os.getpid():7d}"
-        millis, micros = divmod(nanos // 1000, 1000)
-        return cached[1] + _DIGITS3[millis] + _DIGITS3[micros]
+    def local_second_prefix(self, second: int) -> tuple[int, str]:
+        """The cached ``MMDD hh:mm:ss.`` of ``second`` in local time (glog's timestamp up to the fraction)."""
+        cached = self.local_second = (second, time.strftime("%m%d %H:%M:%S", time.localtime(second)) + ".")
+        # getpid() is a system call: read it once a second (a forked child shows its own pid within 1 s).
+        self.pid = f"{os.getpid():7d}"
+        return cached
 
 
 def _as_text(value: object) -> str:
@@ -263,7 +259,8 @@ def _clean(value: object, sink: _Sink, depth: int) -> object:
 
 
 class _BaseLogger:
-    """Level filtering and field merging; subclasses render a line (redacting, escaping and capping)."""
+    """Level filtering and field merging; subclasses render and write a line (redacting, escaping and capping)
+    in one ``_log`` call, so a log call costs one extra frame."""
 
     __slots__ = ("_sink", "_fields")
 
@@ -281,38 +278,40 @@ class _BaseLogger:
     def enabled(self, level: Level) -> bool:
         return level >= self._sink.level
 
+    # ``_log`` must be called straight from these methods: the text format finds its caller two frames up.
     def debug(self, msg: str, fields: Fields | None = None) -> None:
-        if Level.DEBUG >= self._sink.level:
-            self._log(Level.DEBUG, msg, fields)
+        if _DEBUG >= self._sink.level:
+            self._log(_DEBUG, msg, fields)
 
     def info(self, msg: str, fields: Fields | None = None) -> None:
-        if Level.INFO >= self._sink.level:
-            self._log(Level.INFO, msg, fields)
+        if _INFO >= self._sink.level:
+            self._log(_INFO, msg, fields)
 
     def warn(self, msg: str, fields: Fields | None = None) -> None:
-        if Level.WARNING >= self._sink.level:
-            self._log(Level.WARNING, msg, fields)
+        if _WARNING >= self._sink.level:
+            self._log(_WARNING, msg, fields)
 
     def error(self, msg: str, fields: Fields | None = None) -> None:
-        if Level.ERROR >= self._sink.level:
-            self._log(Level.ERROR, msg, fields)
+        if _ERROR >= self._sink.level:
+            self._log(_ERROR, msg, fields)
 
     def fatal(self, msg: str, fields: Fields | None = None) -> NoReturn:
-        self._log(Level.FATAL, msg, fields)
+        self._log(_FATAL, msg, fields)
         raise SystemExit(1)
 
     def _log(self, level: Level, msg: str, fields: Fields | None) -> None:
-        if fields:
-            if self._fields:
-                merged: Mapping[str, object] = {**self._fields, **fields}
-            else:
-                merged = fields
-        else:
-            merged = self._fields
-        self._sink.write(level, self._render(level, msg, merged))
-
-    def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
         raise NotImplementedError
+
+
+def _write(sink: _Sink, level: Level, line: str) -> None:
+    stream = sink.error_output if sink.error_output is not None and level >= _ERROR else sink.output
+    with sink.lock:
+        try:
+            stream.write(line)
+            stream.flush()
+        except (OSError, ValueError):
+            # A closed or broken log stream must never take a request down with it.
+            pass
 
 
 class JSONLogger(_BaseLogger):
@@ -325,14 +324,24 @@ class JSONLogger(_BaseLogger):
 
     __slots__ = ()
 
-    def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
+    def _log(self, level: Level, msg: str, fields: Fields | None) -> None:
+        own = self._fields
+        if not fields:
+            fields = own
+        elif own:
+            fields = {**own, **fields}
         sink = self._sink
-        cap = sink.max_chars
+        limit = sink.limit
         if type(msg) is not str:
             msg = _as_text(msg)
-        if cap and len(msg) > cap:
-            msg = truncate(msg, cap)
+        if len(msg) > limit:
+            msg = truncate(msg, limit)
+        # encode_basestring escapes U+0000-U+001F, so a string can only still carry an unsafe character raw when
+        # it holds DEL or is not ASCII. isascii() is O(1) and DEL is one memchr over the finished line; only
+        # non-ASCII strings pay for isprintable(), which looks up every character in the Unicode database.
+        unsafe = not msg.isascii() and not msg.isprintable()
         parts = ['{"time":"', sink.utc_timestamp(), _JSON_LEVELS[level], encode_basestring(msg)]
+        append = parts.append
         known = sink.keys
         for key, value in fields.items():
             info = known.get(key)
@@ -340,34 +349,35 @@ class JSONLogger(_BaseLogger):
                 info = sink.key(key if type(key) is str else _as_text(key))
             if info.kind:
                 if info.kind == _SECRET:
-                    parts.append(info.json_redacted)
+                    append(info.json_redacted)
                 continue  # reserved keys always win
+            append(info.json)
             kind = type(value)
             if kind is str:
-                parts.append(info.json)
-                parts.append(encode_basestring(value if not cap or len(value) <= cap  # type: ignore[arg-type]
-                                               else truncate(value, cap)))  # type: ignore[arg-type]
+                if len(value) > limit:  # type: ignore[arg-type]
+                    value = truncate(value, limit)  # type: ignore[arg-type]
+                if not unsafe and not value.isascii() and not value.isprintable():  # type: ignore[attr-defined]
+                    unsafe = True
+                append(encode_basestring(value))  # type: ignore[arg-type]
             elif kind is int:
-                parts.append(info.json)
-                parts.append(int.__repr__(value))
+                append(int.__repr__(value))
             elif kind is float:
                 text = float.__repr__(value)
-                parts.append(info.json)
-                parts.append(_FLOAT_WORDS.get(text, text))
+                append(_FLOAT_WORDS.get(text, text))
             elif kind is bool:
-                parts.append(info.json)
-                parts.append("true" if value else "false")
+                append("true" if value else "false")
             elif value is None:
-                parts.append(info.json)
-                parts.append("null")
+                append("null")
             else:
-                parts.append(info.json)
-                parts.append(_json_value(value, sink))
-        parts.append("}")
+                text = _json_value(value, sink)
+                if not unsafe and not text.isascii() and not text.isprintable():
+                    unsafe = True
+                append(text)
+        append("}")
         line = "".join(parts)
-        if not line.isprintable():
+        if unsafe or "\x7f" in line:
             line = line.translate(ESCAPES)
-        return line + "\n"
+        _write(sink, level, line + "\n")
 
 
 def _json_value(value: object, sink: _Sink) -> str:
@@ -390,43 +400,66 @@ class TextLogger(_BaseLogger):
 
     __slots__ = ()
 
-    def _render(self, level: Level, msg: str, fields: Mapping[str, object]) -> str:
+    def _log(self, level: Level, msg: str, fields: Fields | None) -> None:
+        own = self._fields
+        if not fields:
+            fields = own
+        elif own:
+            fields = {**own, **fields}
         sink = self._sink
-        cap = sink.max_chars
+        limit = sink.limit
         if type(msg) is not str:
             msg = _as_text(msg)
-        if cap and len(msg) > cap:
-            msg = truncate(msg, cap)
+        if len(msg) > limit:
+            msg = truncate(msg, limit)
         if not msg.isprintable():
             msg = msg.translate(ESCAPES)
-        stamp = sink.local_timestamp()
-        parts = [f"{_LEVEL_LETTERS[level]}{stamp} {sink.pid} [{_caller_location(sink)}] {msg}"]
+        second, nanos = divmod(time.time_ns(), 1_000_000_000)
+        stamp = sink.local_second
+        if stamp[0] != second:
+            stamp = sink.local_second_prefix(second)
+        millis, micros = divmod(nanos // 1000, 1000)
+        # The caller is two frames up (_log <- info/warn/... <- caller); its "file.py:line" is cached per call site.
+        frame = sys._getframe(2)
+        code = frame.f_code
+        site = sink.callers.get((id(code), frame.f_lasti))
+        where = site[1] if site is not None and site[0] is code else _caller_location(sink, frame)
+        parts = [f"{_LEVEL_LETTERS[level]}{stamp[1]}{_DIGITS3[millis]}{_DIGITS3[micros]} {sink.pid} [{where}] {msg}"]
+        append = parts.append
         names = tuple(fields)
         plan = sink.text_plan
         if plan[0] != names:  # callers like the access log pass the same keys every time: sort them once
-            try:
-                keys = sorted(fields)
-            except TypeError:  # mixed key types: order by their text
-                keys = sorted(fields, key=_as_text)
-            plan = sink.text_plan = (names, [(key, sink.key(key if type(key) is str else _as_text(key)))
-                                             for key in keys])
-        for key, info in plan[1]:
+            plan = sink.text_plan = (names, _text_plan(sink, fields))
+        for key, prefix, secret in plan[1]:
             value = fields[key]
-            if info.kind == _SECRET:
-                parts.append(info.text_redacted)
+            if secret:
+                append(prefix + REDACTED)
             elif type(value) is str:
                 if not value:
-                    parts.append(info.text + '""')
-                elif ((not cap or len(value) <= cap) and value.isprintable()
+                    append(prefix + '""')
+                elif (len(value) <= limit and value.isprintable()
                         and " " not in value and "=" not in value and '"' not in value):
-                    parts.append(info.text + value)
+                    append(prefix + value)
                 else:
-                    parts.append(info.text + _text_string(value, cap))
+                    append(prefix + _text_string(value, sink.max_chars))
             elif type(value) is int:
-                parts.append(info.text + int.__repr__(value))
+                append(prefix + int.__repr__(value))
             else:
-                parts.append(info.text + _text_value(value, sink))
-        return " ".join(parts) + "\n"
+                append(prefix + _text_value(value, sink))
+        _write(sink, level, " ".join(parts) + "\n")
+
+
+def _text_plan(sink: _Sink, fields: Mapping[str, object]) -> list[tuple[str, str, bool]]:
+    """The keys of ``fields`` sorted, each with its ``key=`` prefix and whether it is redacted."""
+    try:
+        keys = sorted(fields)
+    except TypeError:  # mixed key types: order by their text
+        keys = sorted(fields, key=_as_text)
+    plan = []
+    for key in keys:
+        info = sink.key(key if type(key) is str else _as_text(key))
+        plan.append((key, info.text, info.kind == _SECRET))
+    return plan
 
 
 def _text_value(value: object, sink: _Sink) -> str:
@@ -457,21 +490,26 @@ def _text_string(text: str, cap: int) -> str:
     return encode_basestring(text).translate(ESCAPES)
 
 
-def _caller_location(sink: _Sink) -> str:
-    """``file.py:line`` of the first frame outside this module (the code that called ``info`` etc.)."""
-    frame: FrameType | None = sys._getframe(3)  # _render <- _log <- info/warn/... <- the caller
+def _caller_location(sink: _Sink, frame: FrameType | None) -> str:
+    """``file.py:line`` of the first frame from ``frame`` outward that is outside this module; cached per call
+    site when ``frame`` itself is that frame (a call from inside this module depends on its own caller)."""
     here = __file__
+    first = frame
     while frame is not None and frame.f_code.co_filename == here:
         frame = frame.f_back
     if frame is None:
         return "???:0"
-    path = frame.f_code.co_filename
+    code = frame.f_code
+    path = code.co_filename
     name = sink.basenames.get(path)
     if name is None:
         name = os.path.basename(path)
         if len(sink.basenames) < _KEY_CACHE_SIZE:
             sink.basenames[path] = name
-    return f"{name}:{frame.f_lineno}"
+    where = f"{name}:{frame.f_lineno}"
+    if frame is first and len(sink.callers) < _KEY_CACHE_SIZE:
+        sink.callers[(id(code), frame.f_lasti)] = (code, where)
+    return where
 
 
 class DiscardLogger:

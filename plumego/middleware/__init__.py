@@ -31,6 +31,7 @@ from plumego.middleware._coalesce import DEFAULT_COALESCE_HEADERS, coalesce
 from plumego.middleware._compression import accepts_gzip, compressible_content_type, compression
 from plumego.middleware._concurrencylimit import CODE_SERVER_BUSY, CODE_SERVER_QUEUE_TIMEOUT, concurrency_limit
 from plumego.middleware._cors import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_METHODS, cors
+from plumego.middleware._headerlayers import HeaderLayer, fuse_middleware
 from plumego.middleware._httpmetrics import http_metrics
 from plumego.middleware._proxyheaders import parse_forwarded_address, proxy_headers
 from plumego.middleware._recovery import recovery
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_COALESCE_HEADERS",
     "Chain",
     "DecodedRequestID",
+    "HeaderLayer",
     "ExpiredCredentialsError",
     "FinishedSpan",
     "InvalidCredentialsError",
@@ -82,6 +84,7 @@ __all__ = [
     "decode_request_id",
     "extract_bearer_token",
     "format_traceparent",
+    "fuse_middleware",
     "http_metrics",
     "parse_baggage",
     "parse_traceparent",

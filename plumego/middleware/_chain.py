@@ -7,6 +7,7 @@ library and plumego.contract.
 from __future__ import annotations
 
 from plumego.contract import ASGIApp, Middleware
+from plumego.middleware._headerlayers import fuse_middleware
 
 
 class Chain:
@@ -34,7 +35,7 @@ class Chain:
         return tuple(self._middlewares)
 
     def build(self, app: ASGIApp) -> ASGIApp:
-        """Wrap ``app`` in every middleware, the first registered outermost."""
-        for middleware in reversed(self._middlewares):
+        """Wrap ``app`` in every middleware, the first registered outermost (consecutive header layers as one)."""
+        for middleware in reversed(fuse_middleware(self._middlewares)):
             app = middleware(app)
         return app

@@ -1,7 +1,8 @@
 """Request-id middleware and the Go-compatible 12-character base62 request-id generator.
 
-Owns accepting, generating and echoing ``X-Request-ID``. Imports only the standard library and
-plumego.contract (the id is stored with the contract's scope carrier).
+Owns accepting, generating and echoing ``X-Request-ID``: a header layer (see ``_headerlayers``), so the App runs
+it without a layer of its own when it is outermost. Imports only the standard library and plumego.contract (the
+id is stored with the contract's scope carrier).
 """
 
 from __future__ import annotations
@@ -10,22 +11,13 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from plumego.contract import (
-    SCOPE_REQUEST_ID,
-    ASGIApp,
-    Message,
-    Middleware,
-    Receive,
-    Scope,
-    Send,
-    valid_request_id,
-    with_request_id,
-)
+from plumego.contract import SCOPE_REQUEST_ID, Middleware, Scope, valid_request_id, with_request_id
+from plumego.middleware._headerlayers import HeaderLayer, Headers
 
 _ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _VALUES: Final = MappingProxyType({char: index for index, char in enumerate(_ALPHABET)})
@@ -61,45 +53,64 @@ class RequestIDGenerator:
     millisecond instead of blocking, so ids stay unique and monotonic.
     """
 
-    __slots__ = ("_lock", "_last_ms", "_seq", "_rng", "_prefix")
+    __slots__ = ("_lock", "_last_ms", "_seq", "_random_bits", "_ms", "_heads")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ms = 0
         self._seq = 0
-        self._rng = random.Random(secrets.randbits(64))
-        # Per millisecond: (ms delta, (delta << 24) mod 62**4, the 8 leading digits for carries 0, 1, 2).
-        self._prefix: tuple[int, int, tuple[str, str, str]] = (-1, 0, ("", "", ""))
+        # Random.getrandbits is one C call (atomic under the GIL), so it is drawn outside the lock.
+        self._random_bits = random.Random(secrets.randbits(64)).getrandbits
+        # Per millisecond: (Unix ms, q, r) with (delta << 24) = q * 62**4 + r, delta the ms since the epoch.
+        self._ms: tuple[int, int, int] = (-1, 0, 0)
+        # q + carry -> its 8 leading base62 digits. Consecutive milliseconds share most of them (q grows by
+        # about 1.14 per ms), so a millisecond usually renders at most one new head; kept to a few entries.
+        self._heads: dict[int, str] = {}
 
     def __call__(self) -> str:
         now_ms = time.time_ns() // 1_000_000
-        with self._lock:
-            if now_ms <= self._last_ms:
-                now_ms = self._last_ms
-                if self._seq < _SEQ_MAX:
-                    self._seq += 1
-                else:
-                    now_ms += 1
-                    self._seq = 0
-            else:
-                self._seq = 0
-            self._last_ms = now_ms
-            seq = self._seq
-            rand = self._rng.getrandbits(_RAND_BITS)
-        delta = max(now_ms - _EPOCH_MS, 0) & _TS_MASK
+        rand = self._random_bits(_RAND_BITS)
+        lock = self._lock
+        lock.acquire()  # not ``with``: looking up and binding __enter__/__exit__ costs more than the two calls
+        try:
+            last = self._last_ms
+            if now_ms > last:
+                self._last_ms = now_ms
+                seq = self._seq = 0
+            elif self._seq < _SEQ_MAX:
+                now_ms = last
+                seq = self._seq = self._seq + 1
+            else:  # 1024 ids in this millisecond: borrow the next one
+                now_ms = self._last_ms = last + 1
+                seq = self._seq = 0
+        finally:
+            lock.release()
         # value = delta * 2**24 + low, low < 2**24. With delta * 2**24 = q * 62**4 + r (once per ms), the
         # 8 leading base62 digits are those of q + carry and only the last 4 depend on low: one divmod per id.
-        prefix = self._prefix
-        if prefix[0] != delta:
-            q, r = divmod(delta << (_RAND_BITS + _SEQ_BITS), _P4)
-            prefix = self._prefix = (delta, r, (_base62_8(q), _base62_8(q + 1), _base62_8(q + 2)))
-        tail = prefix[1] + ((rand << _SEQ_BITS) | seq)
-        carry = 0
-        while tail >= _P4:
+        ms = self._ms
+        if ms[0] != now_ms:
+            ms = self._new_millisecond(now_ms)
+        tail = ms[2] + ((rand << _SEQ_BITS) | seq)
+        head = ms[1]
+        while tail >= _P4:  # at most twice: tail < 62**4 + 2**24 < 3 * 62**4
             tail -= _P4
-            carry += 1
+            head += 1
+        leading = self._heads.get(head) or self._new_head(head)
         high, low = divmod(tail, 3844)
-        return prefix[2][carry] + _PAIRS[high] + _PAIRS[low]
+        return leading + _PAIRS[high] + _PAIRS[low]
+
+    def _new_millisecond(self, now_ms: int) -> tuple[int, int, int]:
+        delta = now_ms - _EPOCH_MS
+        q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
+        ms = self._ms = (now_ms, q, r)
+        return ms
+
+    def _new_head(self, head: int) -> str:
+        heads = self._heads
+        if len(heads) >= 8:
+            heads.clear()
+        leading = heads[head] = _base62_8(head)
+        return leading
 
 
 def _base62_8(value: int) -> str:
@@ -141,67 +152,57 @@ def request_id(
     :class:`RequestIDGenerator`). It is stored with ``contract.with_request_id`` and, unless
     ``set_request_header`` is False, also written into the request headers seen by inner apps.
     """
-    generate = generator if generator is not None else RequestIDGenerator()
+    # The bound method: calling an instance goes through its type's __call__ slot, a bound method does not.
+    generate = generator if generator is not None else RequestIDGenerator().__call__
     trusted = generator is None  # the built-in generator's ids need no validation on the hot path
 
-    def wrap(app: ASGIApp) -> ASGIApp:
-        async def request_id_app(scope: Scope, receive: Receive, send: Send) -> None:
-            kind = scope["type"]
-            if kind != "http" and kind != "websocket":
-                await app(scope, receive, send)
-                return
-            rid = scope.get(SCOPE_REQUEST_ID)
-            incoming: bytes | None = None
-            headers = scope.get("headers") or []
-            for key, value in headers:
-                if key == _HEADER:
-                    incoming = value
-                    break
-            if not rid or not isinstance(rid, str):
-                rid = ""
-                if incoming is not None:
-                    try:
-                        rid = valid_request_id(incoming.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        rid = ""  # not text: treated like any other unacceptable id
-            if rid and with_request_id(scope, rid):
-                pass
-            elif trusted:
-                rid = generate()
-                scope[SCOPE_REQUEST_ID] = rid
+    def prepare(scope: Scope) -> tuple[bytes, bytes] | None:
+        """Choose and store the id (and rewrite the request header); the response header line for HTTP."""
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            return None
+        rid = scope.get(SCOPE_REQUEST_ID)
+        incoming: bytes | None = None
+        headers = scope.get("headers") or []
+        for key, value in headers:
+            if key == _HEADER:
+                incoming = value
+                break
+        if not rid or not isinstance(rid, str):
+            rid = ""
+            if incoming is not None:
+                try:
+                    rid = valid_request_id(incoming.decode("utf-8"))
+                except UnicodeDecodeError:
+                    rid = ""  # not text: treated like any other unacceptable id
+        if rid and with_request_id(scope, rid):
+            pass
+        elif trusted:
+            rid = generate()
+            scope[SCOPE_REQUEST_ID] = rid
+        else:
+            rid = generate()
+            if not with_request_id(scope, rid):
+                # A custom generator produced an unusable id: fall back to the canonical format.
+                rid = RequestIDGenerator()()
+                with_request_id(scope, rid)
+        encoded = rid.encode("utf-8")
+        if set_request_header and incoming != encoded:
+            if incoming is None:
+                scope["headers"] = [*headers, (_HEADER, encoded)]
             else:
-                rid = generate()
-                if not with_request_id(scope, rid):
-                    # A custom generator produced an unusable id: fall back to the canonical format.
-                    rid = RequestIDGenerator()()
-                    with_request_id(scope, rid)
-            encoded = rid.encode("utf-8")
-            if set_request_header and incoming != encoded:
-                if incoming is None:
-                    scope["headers"] = [*headers, (_HEADER, encoded)]
-                else:
-                    scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
-            if kind != "http":
-                await app(scope, receive, send)
-                return
-            line = (_HEADER, encoded)
+                scope["headers"] = [(k, v) for k, v in headers if k != _HEADER] + [(_HEADER, encoded)]
+        return (_HEADER, encoded) if kind == "http" else None
 
-            def send_with_id(message: Message) -> Awaitable[None]:
-                # A plain function handing back send's awaitable: no extra coroutine per message.
-                if message["type"] == "http.response.start":
-                    response_headers = message.get("headers") or ()
-                    for name, _ in response_headers:
-                        # ASGI says names are lowercase; compare exactly first, and case-fold only a name of the
-                        # same length starting with x/X ("content-type" has 12 bytes too).
-                        if name == _HEADER or (len(name) == _HEADER_LEN and name[0] | 0x20 == 0x78
-                                               and bytes(name).lower() == _HEADER):
-                            break
-                    else:
-                        message = {**message, "headers": [*response_headers, line]}
-                return send(message)
+    return HeaderLayer("request_id", prepare, _add_request_id)
 
-            await app(scope, receive, send_with_id)
 
-        return request_id_app
-
-    return wrap
+def _add_request_id(headers: Headers, line: tuple[bytes, bytes]) -> Headers:
+    """The response headers with ``X-Request-ID`` added, unless the app set one itself (any case)."""
+    for name, _ in headers:
+        # ASGI says names are lowercase; compare exactly first, and case-fold only a name of the same length
+        # starting with x/X ("content-type" has 12 bytes too).
+        if name == _HEADER or (len(name) == _HEADER_LEN and name[0] | 0x20 == 0x78 and bytes(name).lower() == _HEADER):
+            return headers
+    headers.append(line)
+    return headers

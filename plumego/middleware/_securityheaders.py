@@ -1,14 +1,14 @@
 """Security-headers middleware: stamps a plumego.security HeaderPolicy onto every HTTP response start.
 
-Owns only the HTTP adaptation (HTTPS detection per request, no duplicate headers); the policy data and its
+Owns only the HTTP adaptation (HTTPS detection per request, no duplicate headers) as a header layer (see
+``_headerlayers``: run with request_id in one layer, or by the App itself when outermost); the policy data and its
 validation live in plumego.security. Imports only the standard library, plumego.contract and plumego.security.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
-from plumego.contract import ASGIApp, Message, Middleware, Receive, Scope, Send
+from plumego.contract import ASGIApp, Middleware, Scope
+from plumego.middleware._headerlayers import HeaderLayer, Headers
 from plumego.security import HeaderPolicy, default_policy, is_https
 from plumego.security import security_headers as render_policy
 
@@ -46,34 +46,30 @@ def security_headers(policy: HeaderPolicy | None = None, *, trust_forwarded: boo
     secure = _encode(render_policy(chosen, https=True))
     policy_names = frozenset(name for name, _ in secure)
 
-    def wrap(app: ASGIApp) -> ASGIApp:
-        if not secure:
-            return app
+    if not secure:
+        return _unchanged
 
-        async def security_headers_app(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            lines = secure if _request_is_https(scope, trust_forwarded) else plain
+    def prepare(scope: Scope) -> _HeaderLines | None:
+        if scope["type"] != "http":
+            return None
+        return secure if _request_is_https(scope, trust_forwarded) else plain
 
-            def headers_send(message: Message) -> Awaitable[None]:  # no extra coroutine per message
-                if message["type"] == "http.response.start":
-                    existing = message.get("headers") or ()
-                    taken: set[bytes] | None = None
-                    for name, _ in existing:
-                        # ASGI says names are lowercase: an exact set lookup; case-fold only names with capitals.
-                        if name in policy_names or (not name.islower() and bytes(name).lower() in policy_names):
-                            if taken is None:
-                                taken = set()
-                            taken.add(bytes(name).lower())
-                    if taken is None:
-                        message = {**message, "headers": [*existing, *lines]}
-                    else:  # rare: the app set some of them itself, and its values win
-                        message = {**message, "headers": [*existing, *(ln for ln in lines if ln[0] not in taken)]}
-                return send(message)
+    def apply(headers: Headers, lines: _HeaderLines) -> Headers:
+        taken: set[bytes] | None = None
+        for name, _ in headers:
+            # ASGI says names are lowercase: an exact set lookup; case-fold only names with capitals.
+            if name in policy_names or (not name.islower() and bytes(name).lower() in policy_names):
+                if taken is None:
+                    taken = set()
+                taken.add(bytes(name).lower())
+        if taken is None:
+            headers.extend(lines)
+        else:  # rare: the app set some of them itself, and its values win
+            headers.extend(line for line in lines if line[0] not in taken)
+        return headers
 
-            await app(scope, receive, headers_send)
+    return HeaderLayer("security_headers", prepare, apply)
 
-        return security_headers_app
 
-    return wrap
+def _unchanged(app: ASGIApp) -> ASGIApp:
+    return app

@@ -158,3 +158,40 @@ def test_text_lines_match_the_per_field_rules(fields: dict[str, object], cap: in
     )
     for line in buf.getvalue().splitlines():
         assert line.split("] m", 1)[1] == (" " + expected if expected else "")
+
+
+_JSON_VALUES = st.one_of(
+    st.text(alphabet=st.sampled_from(list('ab µé日 ="\\\x00\x1b\n\x7f\x85\u2028\u202e\ud800')), max_size=12),
+    st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+    st.lists(st.text(alphabet=st.sampled_from(list("a\x7f\u2028µ")), max_size=3), max_size=2),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON_VALUES, max_size=8), st.text(alphabet="m\x7fµ\u2028\n", max_size=4),
+       st.integers(min_value=0, max_value=6))
+def test_json_lines_are_one_printable_line_that_decodes_to_the_capped_fields(
+    fields: dict[str, object], msg: str, cap: int
+) -> None:
+    # The JSON renderer only runs the escaping pass when a string is non-ASCII and not printable, or the line
+    # holds DEL; whatever the values, the line must be one printable line decoding to the (capped) values.
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="json", output=buf, max_value_chars=cap))
+    logger.info(msg, fields)
+    line = buf.getvalue()
+    assert line.endswith("\n") and line[:-1].isprintable() and len(line.splitlines()) == 1
+    record = json.loads(line)
+    assert record["msg"] == truncate(msg, cap)
+    for key, value in fields.items():
+        written = record[truncate(key, cap)]  # keys are capped too (each of _KEYS has its own first letter)
+        if key == "token_id":
+            assert written == REDACTED
+        elif isinstance(value, str):
+            assert written == truncate(value, cap)
+        elif isinstance(value, float) and value != value:
+            assert written != written
+        elif isinstance(value, list):
+            # a container longer than the cap as a whole is written as its cut JSON text
+            assert written == [truncate(item, cap) for item in value] or "...[truncated " in written
+        else:
+            assert written == value

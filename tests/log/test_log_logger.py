@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -157,3 +158,27 @@ def test_parse_level() -> None:
     with pytest.raises(ValueError):
         parse_level("loud")
     assert int(Level.DEBUG) == -1 and int(Level.FATAL) == 3
+
+
+def _log_twice_from_two_lines(logger: StructuredLogger) -> list[int]:
+    lines = []
+    for _ in range(2):  # the second pass is served from the per-call-site cache
+        lines.append(sys._getframe().f_lineno + 1)
+        logger.info("first")
+        lines.append(sys._getframe().f_lineno + 1)
+        logger.with_fields({"k": 1}).warn("second")
+    return lines
+
+
+def test_text_caller_is_the_exact_line_of_each_call_site() -> None:
+    # The caller's "file.py:line" is cached per call site (code object and instruction offset); two calls in
+    # one function, a bound-fields child and a repeated call must each name their own line.
+    buf = io.StringIO()
+    logger = new_logger(LoggerConfig(format="text", output=buf))
+    expected = _log_twice_from_two_lines(logger)
+    expected_fatal = sys._getframe().f_lineno + 2
+    with pytest.raises(SystemExit):
+        logger.fatal("bye")
+    found = [int(m) for m in re.findall(r"\[test_log_logger\.py:(\d+)\]", buf.getvalue())]
+    assert found == [*expected, expected_fatal]
+    assert expected[0] != expected[1] and expected[:2] == expected[2:]
