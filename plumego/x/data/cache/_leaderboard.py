@@ -14,7 +14,8 @@ import builtins
 import math
 import threading
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .._redis import connect_redis
 
 __all__ = ["Leaderboard", "MemoryLeaderboard", "RedisLeaderboard", "open_leaderboard"]
 
@@ -133,21 +134,7 @@ class RedisLeaderboard:
 
     @classmethod
     async def open(cls, url: str, name: str, *, ttl: float = DEFAULT_TTL) -> RedisLeaderboard:
-        try:
-            import redis.asyncio as aioredis
-        except ImportError as exc:  # pragma: no cover - exercised only without the extra
-            raise ImportError("the Redis leaderboard needs redis-py: pip install 'plumego[data]'") from exc
-        parts = urlsplit(url)
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        prefix = next((v for k, v in params if k == "prefix"), "plumego")
-        plain = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                            urlencode([(k, v) for k, v in params if k != "prefix"]), parts.fragment))
-        client = aioredis.Redis.from_url(plain, decode_responses=False)
-        try:
-            await client.ping()
-        except BaseException:
-            await client.aclose()
-            raise
+        client, prefix = await connect_redis(url, what="the Redis leaderboard")
         return cls(client, "{" + prefix + "}:board:" + name, ttl=ttl)
 
     def _touch(self, pipe: Any) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from plumego.store import NotIntegerError, validate_key
+
+from .._redis import connect_redis
 
 __all__ = ["CacheClearRefused", "RedisCache"]
 
@@ -39,21 +40,7 @@ class RedisCache:
 
     @classmethod
     async def open(cls, url: str, *, default_ttl: float | None = None, allow_flush_db: bool = False) -> RedisCache:
-        try:
-            import redis.asyncio as aioredis
-        except ImportError as exc:  # pragma: no cover - exercised only without the extra
-            raise ImportError("the Redis cache needs redis-py: pip install 'plumego[data]'") from exc
-        parts = urlsplit(url)
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        prefix = next((v for k, v in params if k == "prefix"), "")
-        plain = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                            urlencode([(k, v) for k, v in params if k != "prefix"]), parts.fragment))
-        client = aioredis.Redis.from_url(plain, decode_responses=False)
-        try:
-            await client.ping()
-        except BaseException:
-            await client.aclose()
-            raise
+        client, prefix = await connect_redis(url, what="the Redis cache", default_prefix="")
         return cls(client, prefix=prefix, default_ttl=default_ttl, allow_flush_db=allow_flush_db)
 
     def _px(self, ttl: float | None) -> int | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from plumego.store import (
     DEFAULT_IDEMPOTENCY_TTL,
@@ -24,6 +23,7 @@ from plumego.store import (
     validate_key,
 )
 
+from .._redis import connect_redis
 from . import _decide
 
 __all__ = ["RedisIdempotencyStore"]
@@ -68,21 +68,7 @@ class RedisIdempotencyStore:
 
     @classmethod
     async def open(cls, url: str, *, clock: Callable[[], float] = time.time) -> RedisIdempotencyStore:
-        try:
-            import redis.asyncio as aioredis
-        except ImportError as exc:  # pragma: no cover - exercised only without the extra
-            raise ImportError("the Redis idempotency store needs redis-py: pip install 'plumego[data]'") from exc
-        parts = urlsplit(url)
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        prefix = next((v for k, v in params if k == "prefix"), "plumego")
-        plain = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                            urlencode([(k, v) for k, v in params if k != "prefix"]), parts.fragment))
-        client = aioredis.Redis.from_url(plain, decode_responses=False)
-        try:
-            await client.ping()
-        except BaseException:
-            await client.aclose()
-            raise
+        client, prefix = await connect_redis(url, what="the Redis idempotency store")
         return cls(client, prefix, clock)
 
     async def _atomic(self, key: str, step: Callable[[IdempotencyRecord | None, Any], Awaitable[_T]]) -> _T:

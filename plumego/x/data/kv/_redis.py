@@ -15,9 +15,10 @@ import builtins
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from plumego.store import ValueTooLargeError, prefix_upper_bound, validate_key
+
+from .._redis import connect_redis
 
 __all__ = ["RedisKVStore"]
 
@@ -50,21 +51,7 @@ class RedisKVStore:
 
     @classmethod
     async def open(cls, url: str, *, clock: Callable[[], float] = time.time) -> RedisKVStore:
-        try:
-            import redis.asyncio as aioredis
-        except ImportError as exc:  # pragma: no cover - exercised only without the extra
-            raise ImportError("the Redis KV store needs redis-py: pip install 'plumego[data]'") from exc
-        parts = urlsplit(url)
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        prefix = next((v for k, v in params if k == "prefix"), "plumego")
-        plain = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                            urlencode([(k, v) for k, v in params if k != "prefix"]), parts.fragment))
-        client = aioredis.Redis.from_url(plain, decode_responses=False)
-        try:
-            await client.ping()
-        except BaseException:
-            await client.aclose()
-            raise
+        client, prefix = await connect_redis(url, what="the Redis KV store")
         return cls(client, prefix, clock=clock)
 
     # -- helpers ------------------------------------------------------------------------------------------------
