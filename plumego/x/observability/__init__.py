@@ -34,20 +34,16 @@ __all__ = [
     "prometheus_middleware",
 ]
 
-_LAZY = {
-    "UNMATCHED_ROUTE": "_prometheus",
-    "PlumegoMetricsExporter": "_prometheus",
-    "PrometheusCollector": "_prometheus",
-    "prometheus_middleware": "_prometheus",
-    "OTelTracing": "_tracing",
-    "current_trace_headers": "_tracing",
-}
+_PROMETHEUS = frozenset({"UNMATCHED_ROUTE", "PlumegoMetricsExporter", "PrometheusCollector", "prometheus_middleware"})
+_TRACING = frozenset({"OTelTracing", "current_trace_headers"})
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    """Load the prometheus-client and OpenTelemetry parts on first use (literal imports the linter can check)."""
+    if name in _PROMETHEUS:
+        from plumego.x.observability import _prometheus as module
+    elif name in _TRACING:
+        from plumego.x.observability import _tracing as module  # type: ignore[no-redef]
+    else:
         raise AttributeError(f"module 'plumego.x.observability' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"plumego.x.observability.{module}"), name)
+    return getattr(module, name)

@@ -190,6 +190,7 @@ class PlumegoMetricsExporter(Collector):
             else:
                 histogram = HistogramMetricFamily(family.name, family.help or family.name, labels=label_names)
                 for sample in family.samples:
-                    buckets = [("+Inf" if le == float("inf") else repr(float(le)), float(n)) for le, n in sample.buckets]
+                    buckets = [("+Inf" if le == float("inf") else repr(float(le)), float(n))
+                               for le, n in sample.buckets]
                     histogram.add_metric([sample.labels.get(n, "") for n in label_names], buckets, sample.sum)
                 yield histogram

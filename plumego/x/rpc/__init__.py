@@ -11,7 +11,6 @@ and transcodes JSON itself from message descriptors (generated or built at run t
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,17 +42,23 @@ __all__ = [
     "unary_handler",
 ]
 
-_LAZY = {
-    "ClientPool": "_client", "LoggingInterceptor": "_client", "PoolClosedError": "_client",
-    "RetryInterceptor": "_client", "TracingInterceptor": "_client",
-    "HTTPTranscoder": "_gateway", "RouteRegistrar": "_gateway", "TranscodedRoute": "_gateway",
-    "GrpcServer": "_server", "ServerTracingInterceptor": "_server", "unary_handler": "_server",
-    "HTTP_STATUS": "_status", "api_error": "_status", "http_status": "_status",
-}
+_CLIENT = frozenset({"ClientPool", "LoggingInterceptor", "PoolClosedError", "RetryInterceptor",
+                     "TracingInterceptor"})
+_GATEWAY = frozenset({"HTTPTranscoder", "RouteRegistrar", "TranscodedRoute"})
+_SERVER = frozenset({"GrpcServer", "ServerTracingInterceptor", "unary_handler"})
+_STATUS = frozenset({"HTTP_STATUS", "api_error", "http_status"})
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    """Load grpcio and protobuf on first use (literal imports the linter can check)."""
+    if name in _CLIENT:
+        from plumego.x.rpc import _client as module
+    elif name in _GATEWAY:
+        from plumego.x.rpc import _gateway as module  # type: ignore[no-redef]
+    elif name in _SERVER:
+        from plumego.x.rpc import _server as module  # type: ignore[no-redef]
+    elif name in _STATUS:
+        from plumego.x.rpc import _status as module  # type: ignore[no-redef]
+    else:
         raise AttributeError(f"module 'plumego.x.rpc' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"plumego.x.rpc.{module}"), name)
+    return getattr(module, name)

@@ -120,7 +120,8 @@ class HTTPTranscoder:
                         raise APIError(ErrorType.BAD_REQUEST, f"unknown query parameter {key!r}",
                                        code="INVALID_ARGUMENT", details={"field": key})
                     values = request.query_params.getlist(key)
-                    payload[key] = [_scalar(field, v) for v in values] if _is_repeated(field) else _scalar(field, values[-1])
+                    repeated = _is_repeated(field)
+                    payload[key] = [_scalar(field, v) for v in values] if repeated else _scalar(field, values[-1])
             for key, value in request.path_params.items():
                 payload[key] = _scalar(fields[key], value)
             message = request_type()

@@ -206,7 +206,8 @@ async def test_transcoder(server: GrpcServer, greeter: Greeter) -> None:
         assert await error(await client.get("/v1/hello/x?failCode=NOT_FOUND")) == (404, "GRPC_NOT_FOUND")
         internal = await client.get("/v1/hello/x?failCode=INTERNAL")
         assert await error(internal) == (500, "GRPC_INTERNAL") and "hunter2" not in internal.text
-        assert await error(await client.get("/v1/hello/x?failCode=PERMISSION_DENIED")) == (403, "GRPC_PERMISSION_DENIED")
+        denied = await client.get("/v1/hello/x?failCode=PERMISSION_DENIED")
+        assert await error(denied) == (403, "GRPC_PERMISSION_DENIED")
         assert await error(await client.get("/v1/hello/slow?delayMs=3000")) == (504, "GRPC_DEADLINE_EXCEEDED")
     await asyncio.wait_for(greeter.cancelled.wait(), 2)
     await server.stop()

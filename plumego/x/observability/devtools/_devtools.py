@@ -98,7 +98,8 @@ def mount_devtools(app: App, *, environment: str, config: Any = None, prefix: st
         return {"environment": environment, "app": redact(app.config), "service": redact(config)}
 
     async def info(request: Request) -> dict[str, Any]:
-        return {"pid": os.getpid(), "python": sys.version.split()[0], "implementation": platform.python_implementation(),
+        return {"pid": os.getpid(), "python": sys.version.split()[0],
+                "implementation": platform.python_implementation(),
                 "platform": platform.platform(), "uptime_seconds": round(time.time() - started, 3),
                 "threads": threading.active_count(), "tasks": len(asyncio.all_tasks()), "inflight": app.inflight}
 
@@ -135,7 +136,8 @@ def mount_devtools(app: App, *, environment: str, config: Any = None, prefix: st
             return {"tracing": False}
         if not tracemalloc.is_tracing():
             if request.query_params.get("start") != "1":
-                raise APIError(ErrorType.CONFLICT, "tracemalloc is off: call with ?start=1 first (it slows the process)",
+                raise APIError(ErrorType.CONFLICT,
+                               "tracemalloc is off: call with ?start=1 first (it slows the process)",
                                code="HEAP_NOT_TRACING")
             tracemalloc.start(10)
             return {"tracing": True, "top": []}
