@@ -2,7 +2,8 @@
 the HTTP transcoder that calls it.
 
 Owns ``RpcGateway`` (the app's interface) and ``GrpcGateway``: a lifecycle component that starts the gRPC server,
-then points the transcoder at it, and a handler factory for the HTTP routes. Imports plumego's x/rpc only in this module.
+then points the transcoder at it, and a handler factory for the HTTP routes. Imports plumego's x/rpc
+only in this module.
 """
 
 from __future__ import annotations
