@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Iterator, Sequence
-from typing import Final
+from typing import Any, Final
 
 try:
     import prometheus_client
@@ -49,6 +49,7 @@ __all__ = ["UNMATCHED_ROUTE", "PlumegoMetricsExporter", "PrometheusCollector", "
 UNMATCHED_ROUTE: Final = "<unmatched>"
 _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 _MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
+_MAX_CACHED: Final = 10_000
 
 
 class PrometheusCollector:
@@ -86,18 +87,25 @@ class PrometheusCollector:
         self._duration = prometheus_client.Histogram(
             "http_request_duration_seconds", "HTTP request duration in seconds", labels, namespace=namespace,
             registry=self.registry, buckets=tuple(buckets))
+        # prometheus-client's labels() validates and locks on every call: keep the children per label tuple
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, duration: float, bytes_written: int) -> None:
         """Record one finished request (the plumego.metrics ``HTTPObserver`` contract).
 
         ``route`` must already be a template; :func:`prometheus_middleware` guarantees it.
         """
-        method = method if method in _METHODS else "OTHER"
-        status_label = str(status) if 100 <= status <= 599 else "0"
-        self._requests.labels(method, route, status_label).inc()
-        self._duration.labels(method, route, status_label).observe(max(duration, 0.0))
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (method if method in _METHODS else "OTHER", route, str(status) if 100 <= status <= 599 else "0")
+            children = (self._requests.labels(*labels), self._duration.labels(*labels), self._bytes.labels(*labels))
+            if len(self._children) < _MAX_CACHED:      # the label set is bounded; the cache is bounded anyway
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(max(duration, 0.0))
         if bytes_written > 0:
-            self._bytes.labels(method, route, status_label).inc(bytes_written)
+            children[2].inc(bytes_written)
 
     def register(self, collector: Collector) -> None:
         """Add another collector (for example a :class:`PlumegoMetricsExporter`) to this registry."""
