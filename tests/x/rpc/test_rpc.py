@@ -99,6 +99,8 @@ async def test_health_service_and_graceful_stop(greeter: Greeter) -> None:
     await asyncio.sleep(0.1)
     await server.stop()                       # drains: the in-flight call completes
     assert (await in_flight).message == "hello slow"
+    drained = await server.health.Check(health_pb2.HealthCheckRequest(service=SERVICE), None)
+    assert drained.status == health_pb2.HealthCheckResponse.NOT_SERVING      # load balancers were told first
     with pytest.raises(grpc.aio.AioRpcError) as after:
         await say_hello(channel)(HelloRequest(name="late"), timeout=1)
     assert after.value.code() == grpc.StatusCode.UNAVAILABLE
@@ -184,6 +186,8 @@ async def test_transcoder(server: GrpcServer, greeter: Greeter) -> None:
     app.use(tracing.middleware())
     transcoder.register(app, "GET", "/v1/hello/:name", SAY_HELLO, HelloRequest, HelloReply)
     transcoder.register(app, "POST", "/v1/hello", SAY_HELLO, HelloRequest, HelloReply)
+    patient = HTTPTranscoder(pool.channel(f"127.0.0.1:{server.port}"), timeout=60)   # no deadline in the way
+    patient.register(app, "GET", "/v1/patient/:name", SAY_HELLO, HelloRequest, HelloReply)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         ok = await client.get("/v1/hello/ada?shout=true&tags=a&tags=b",
                               headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"})
@@ -210,6 +214,14 @@ async def test_transcoder(server: GrpcServer, greeter: Greeter) -> None:
         assert await error(denied) == (403, "GRPC_PERMISSION_DENIED")
         assert await error(await client.get("/v1/hello/slow?delayMs=3000")) == (504, "GRPC_DEADLINE_EXCEEDED")
     await asyncio.wait_for(greeter.cancelled.wait(), 2)
+    greeter.cancelled.clear()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        gone = asyncio.ensure_future(client.get("/v1/patient/gone?delayMs=30000"))   # the HTTP client goes away
+        await asyncio.sleep(0.1)
+        gone.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+    await asyncio.wait_for(greeter.cancelled.wait(), 2)                      # so the gRPC call was cancelled
     await server.stop()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         assert await error(await client.get("/v1/hello/down")) == (503, "GRPC_UNAVAILABLE")
