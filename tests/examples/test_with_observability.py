@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from example_server import REPO, call
@@ -41,11 +42,13 @@ def settled(url: str, key: tuple[str, str, str], expected: float) -> dict[tuple[
     return seen
 
 
-def test_metrics_traces_and_readiness() -> None:
+def test_metrics_traces_and_readiness(monkeypatch: pytest.MonkeyPatch) -> None:
+    # not even empty: prometheus-client switches to multiprocess files (in the cwd) when the name is present
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     receiver = OTLPReceiver()
     try:
-        with serve_example("examples.with_observability", env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url,
-                                                              "PROMETHEUS_MULTIPROC_DIR": ""}) as url:
+        env = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url}
+        with serve_example("examples.with_observability", env=env) as url:
             assert call(url + "/healthz") == (200, {"status": "ok"})
             assert call(url + "/readyz") == (200, {"ready": True})
             request = urllib.request.Request(url + "/api/v1/hello/ada",
