@@ -63,7 +63,8 @@ class PrometheusCollector:
     ``multiprocess=True`` sums every worker's series: prometheus-client picks its storage when it is first
     imported, so ``PROMETHEUS_MULTIPROC_DIR`` must name an existing directory in the environment of every
     worker before it starts (``PROMETHEUS_MULTIPROC_DIR=/tmp/prom uvicorn --workers 4 ...``); otherwise the
-    constructor raises ValueError naming the variable. Empty that directory between runs of the service.
+    constructor raises ValueError naming the variable. Empty that directory between runs of the service. Do not
+    leave the variable set but empty: prometheus-client then writes its files into the working directory.
     """
 
     def __init__(self, namespace: str = "", *, multiprocess: bool = False,
