@@ -1,6 +1,9 @@
-"""plumego.x.observability.devtools (experimental): Developer tooling endpoints: route listing, config dump, pub/sub
-debug.
+"""plumego.x.observability.devtools (experimental): developer endpoints (routes, middleware, redacted config,
+info, pprof-like profiling) that refuse to mount in production.
 
-Planned contents are listed in module.yaml; this package holds no code yet.
-Imports follow the x/observability family's rules in specs/dependency-rules.yaml.
+Imports the standard library and the stable roots its module.yaml allows; never the reference app or tooling.
 """
+
+from plumego.x.observability.devtools._devtools import DevtoolsRefused, mount_devtools, redact
+
+__all__ = ["DevtoolsRefused", "mount_devtools", "redact"]

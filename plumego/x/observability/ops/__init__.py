@@ -1,5 +1,9 @@
-"""plumego.x.observability.ops (experimental): Operational endpoints: health over HTTP, runtime stats.
+"""plumego.x.observability.ops (experimental): operational routes (queue, receipts, channels, tenant quota,
+runtime, readiness, and any extra such as metrics) behind a static bearer token that fails closed.
 
-Planned contents are listed in module.yaml; this package holds no code yet.
-Imports follow the x/observability family's rules in specs/dependency-rules.yaml.
+Imports the standard library and the stable roots its module.yaml allows; never the reference app or tooling.
 """
+
+from plumego.x.observability.ops._ops import OpsHooks, OpsOptions, register_ops_routes
+
+__all__ = ["OpsHooks", "OpsOptions", "register_ops_routes"]
