@@ -2,9 +2,10 @@
 
 ``check FILE`` and every flake8 process with a PLG code load the whole control plane (repo.yaml, the
 dependency rules, the schema, every module.yaml) to check one file; with PyYAML's import that was about a
-third of their start-up. The cache keeps the loaded set (pickled: it lives in the project's own cache
-directory, next to the tree index) together with what the load read: each file's content digest, each path
-it probed (is_file / is_dir / exists, with the answer) and the module.yaml listing. It is reused only while
+third of their start-up. The cache keeps the loaded set (pickled, next to the tree index; read back by an
+unpickler that resolves only the spec model's classes, so a planted file cannot run code) together with
+what the load read: each file's content digest, each path it probed (is_file / is_dir / exists, with the
+answer) and the module.yaml listing. It is reused only while
 every one of them gives the same answer, so editing, adding or removing any spec file, a module.yaml or a
 doc path a manifest names loads the specs again. A load that fails (SpecError) is never stored.
 Must not import the engine, the rules or the CLI.
@@ -58,19 +59,36 @@ def _holds(probes: Any) -> bool:
     return True
 
 
+class _SpecUnpickler(pickle.Unpickler):
+    """Resolves only the spec model's classes, ``Location`` and paths: a pickle planted in a cloned repo's cache
+    directory cannot name any other callable, so reading it can never run code (it is a miss instead)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "pathlib" and name in ("PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"):
+            return super().find_class(module, name)
+        if (module, name) == ("plumego_lint.specs.yamlsource", "Location") or module == "plumego_lint.specs.model":
+            found = super().find_class(module, name)
+            if isinstance(found, type) and found.__module__ == module:
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a spec set")
+
+
 def _cached(file: Path, list_manifests: ListManifests) -> SpecSet | None:
+    from plumego_lint.specs.model import SpecSet
+
     try:
-        entry = pickle.loads(file.read_bytes())
-    except Exception:      # missing, truncated, or written by another version: load the specs instead
+        with file.open("rb") as handle:
+            entry = _SpecUnpickler(handle).load()
+    except Exception:      # missing, truncated, foreign, or written by another version: load the specs instead
         return None
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
         return None
     specs, probes, listing = entry.get("specs"), entry.get("probes"), entry.get("listing")
-    if specs is None or not isinstance(probes, list) or not _holds(probes):
+    if not isinstance(specs, SpecSet) or not isinstance(probes, list) or not _holds(probes):
         return None
     if listing is not None and [str(p) for p in list_manifests(specs.package_dir)] != listing:
         return None
-    return specs  # type: ignore[no-any-return]
+    return specs
 
 
 def load_specs_cached(root: Path, specs_dir: str, directory: Path, list_manifests: ListManifests) -> SpecSet:

@@ -5,6 +5,7 @@ names) loads them again; failed loads are never kept. Runs on copies of the rule
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +113,23 @@ def test_a_failed_load_is_not_kept_and_a_corrupt_cache_is_ignored(fixture_copy) 
     assert _cached(root) == good
     cache_file(root / ".plumego-lint-cache", root.resolve(), "specs").write_bytes(b"not a pickle")
     assert _cached(root) == good
+
+
+class _Planted:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (str(self.target),))   # what a hostile repo could commit into its cache directory
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+
+def test_a_planted_pickle_is_never_executed(fixture_copy) -> None:  # type: ignore[no-untyped-def]
+    root: Path = fixture_copy("rules")
+    good = _cached(root)
+    marker = root / "pwned"
+    cache_file(root / ".plumego-lint-cache", root.resolve(), "specs").write_bytes(
+        pickle.dumps({"format": 1, "specs": _Planted(marker), "probes": [], "listing": None}))
+    assert _cached(root) == good and not marker.exists()
 
 
 def test_project_and_flake8_plugin_see_a_spec_edit(fixture_copy) -> None:  # type: ignore[no-untyped-def]
