@@ -16,7 +16,6 @@ Must not import rules, reporters or the CLI (nor, at import time, facts: the war
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
@@ -30,6 +29,11 @@ from plumego_lint.snapshot import RACY_NS as RACY_NS
 from plumego_lint.snapshot import Snapshot as Snapshot
 from plumego_lint.snapshot import code_fingerprint as code_fingerprint
 
+try:   # the builtin BLAKE2 module: importing ``hashlib`` also loads OpenSSL (about 3 ms of every short run)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython builds it in
+    from hashlib import blake2b
+
 FORMAT = 4
 StatKey = tuple[int, int, int]
 
@@ -38,7 +42,7 @@ def cache_key(config_fingerprint: str) -> str:
     from plumego_lint.facts import PARSER_VERSION
 
     payload = f"{FORMAT}|{__version__}|{PARSER_VERSION}|{sys.version_info[:2]}|{config_fingerprint}"
-    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+    return blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
 class FactsCache:
@@ -147,7 +151,7 @@ def run_key(config_fingerprint: str, root: Path, select: Sequence[str], ignore: 
     # sys.prefix and sys.path: another environment may install another plumego (the service family's tiers)
     payload = (f"{RUN_FORMAT}|{__version__}|{sys.version_info[:2]}|{sys.prefix}|{sys.path[1:]}|"
                f"{config_fingerprint}|{root}|{sorted(select)}|{sorted(ignore)}|{code_fingerprint()}")
-    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+    return blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
 class RunCache:
@@ -242,7 +246,7 @@ def memo_key(config_fingerprint: str, select: Sequence[str], ignore: Sequence[st
     checkout at another path with a restored cache directory still reuses them."""
     payload = (f"memo|{MEMO_FORMAT}|{__version__}|{sys.version_info[:2]}|{config_fingerprint}|{sorted(select)}|"
                f"{sorted(ignore)}|{code_fingerprint()}")
-    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+    return blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
 FileSignature = tuple[str, str, bool, bool]    # (content hash, module, is_package, is_test)

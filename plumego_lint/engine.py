@@ -173,8 +173,16 @@ def _project_deferred(config: Config, select: Sequence[str], ignore: Sequence[st
         from plumego_lint.specs import SpecError, load_specs
 
         known = index is not None or manifests is not None
-        specs = (load_specs(config.root, config.specs, list_manifests=list_manifests if known else None)
-                 if config.specs else None)
+        if not config.specs:
+            specs = None
+        elif known:
+            # the module.yaml listing is known and validated: the loaded specs come from the spec cache while
+            # no file they were read from changed (no PyYAML, no validation; ``speccache``)
+            from plumego_lint.speccache import load_specs_cached
+
+            specs = load_specs_cached(config.root, config.specs, config.root / config.cache_dir, list_manifests)
+        else:
+            specs = load_specs(config.root, config.specs)
         project.manifest_listing = listing if known else None
         if index is not None:
             index.store()

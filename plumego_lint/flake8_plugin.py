@@ -47,13 +47,14 @@ def _selected_codes(options: argparse.Namespace) -> frozenset[str] | None:
 def _project(root: Path) -> tuple[Project, list[RuleFamily]] | SpecError:
     """One project model per root per flake8 worker process (flake8 builds a plugin object per file).
 
-    Through the tree index (``treeindex``): while no directory changed, no walk of the tree."""
+    Through the tree index (``treeindex``) and the spec cache (``speccache``): while no directory and no spec
+    file changed, no walk of the tree and no YAML."""
     from plumego_lint.engine import build_project
-    from plumego_lint.rules import default_families
+    from plumego_lint.rules import per_file_families
     from plumego_lint.specs import SpecError
 
-    try:
-        return build_project(root, use_cache=True), default_families()
+    try:   # only the families with per-file rules: the project-wide ones (and their imports) stay in the CLI
+        return build_project(root, use_cache=True), per_file_families()
     except SpecError as exc:
         return exc   # reported on line 1 of every file checked, so an editor shows it instead of silence
 

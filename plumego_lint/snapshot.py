@@ -6,12 +6,16 @@ not even ``pathlib``: the replay path imports this module and nothing else of th
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import stat as stat_module
 import time
 from collections.abc import Iterable
+
+try:   # the builtin BLAKE2 module: importing ``hashlib`` also loads OpenSSL (about 3 ms of every short run)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython builds it in
+    from hashlib import blake2b
 
 RACY_NS = 2_000_000_000     # entries changed this close to the snapshot are re-verified by content, as git does
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -27,16 +31,16 @@ def code_fingerprint() -> str:
             if name.endswith((".py", ".yaml")):
                 st = os.stat(os.path.join(dirpath, name))
                 parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
+    return blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 
 def _names_digest(path: str) -> str:
-    return hashlib.blake2b("\0".join(sorted(os.listdir(path))).encode(), digest_size=16).hexdigest()
+    return blake2b("\0".join(sorted(os.listdir(path))).encode(), digest_size=16).hexdigest()
 
 
 def _file_digest(path: str) -> str:
     with open(path, "rb") as handle:
-        return hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+        return blake2b(handle.read(), digest_size=16).hexdigest()
 
 
 class Snapshot:

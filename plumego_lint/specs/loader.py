@@ -29,7 +29,7 @@ from plumego_lint.specs.model import (
 )
 from plumego_lint.specs.validate import validate_specs
 from plumego_lint.listing import Listed, Listings, record_dir, record_names
-from plumego_lint.specs.yamlsource import Location, LocatedDict, LocatedList, SpecError, load_yaml
+from plumego_lint.specs.yamlsource import Location, LocatedDict, LocatedList, SpecError, load_yaml, probe
 
 MANIFEST_NAME = "module.yaml"
 # The repo-wide rules of dependency-rules.yaml `rules:` (each off unless written as true).
@@ -184,7 +184,7 @@ def _has_list(r: _Reader, body: LocatedDict, key: str) -> bool:
 
 def load_schema(root: Path, specs_dir: str) -> ManifestSchema | None:
     path = f"{specs_dir}/module-manifest.schema.yaml"
-    if not (root / path).is_file():
+    if not probe(root / path, "file"):
         return None
     doc = _require_mapping_doc(load_yaml(root / path, path), path)
     r = _Reader(path)
@@ -205,7 +205,7 @@ def load_schema(root: Path, specs_dir: str) -> ManifestSchema | None:
 
 def load_taxonomy(root: Path, specs_dir: str) -> dict[str, Family]:
     path = f"{specs_dir}/extension-taxonomy.yaml"
-    if not (root / path).is_file():
+    if not probe(root / path, "file"):
         return {}
     doc = _require_mapping_doc(load_yaml(root / path, path), path)
     r = _Reader(path)
@@ -225,7 +225,7 @@ def load_taxonomy(root: Path, specs_dir: str) -> dict[str, Family]:
 
 def load_maturity(root: Path, specs_dir: str) -> tuple[MaturitySignal, ...]:
     path = f"{specs_dir}/extension-maturity.yaml"
-    if not (root / path).is_file():
+    if not probe(root / path, "file"):
         return ()
     doc = _require_mapping_doc(load_yaml(root / path, path), path)
     r = _Reader(path)
@@ -344,7 +344,7 @@ def load_specs(root: Path, specs_dir: str = "specs", *, with_manifests: bool = T
         root=root, specs_dir=specs_dir, repo=repo, rules=rules, schema=load_schema(root, specs_dir),
         families=load_taxonomy(root, specs_dir), maturity=load_maturity(root, specs_dir), manifests={}, problems=[],
     )
-    if with_manifests and specs.package_dir.is_dir():
+    if with_manifests and probe(specs.package_dir, "dir"):
         files = list_manifests(specs.package_dir) if list_manifests is not None else None
         manifests, raw = _load_manifests(root, specs.package_dir, files)
         specs.manifests = manifests

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from plumego_lint.specs.model import STDLIB, ManifestSchema, SpecProblem, SpecSet, match_pattern
-from plumego_lint.specs.yamlsource import LocatedDict, Location
+from plumego_lint.specs.yamlsource import LocatedDict, Location, probe
 
 MISSING_MANIFEST = "PLG401"
 MISSING_KEY = "PLG402"
@@ -118,7 +118,7 @@ def validate_specs(specs: SpecSet, raw: Mapping[str, LocatedDict]) -> list[SpecP
             out.append(_problem(INCONSISTENT, f"stable root {directory} must be status 'ga'", file,
                                 doc.line_of("status")))
         for i, doc_path in enumerate(manifest.doc_paths):
-            if not (specs.root / doc_path).exists():
+            if not probe(specs.root / doc_path, "exists"):
                 node: Any = doc.get("doc_paths")
                 line = node.line_of(i) if hasattr(node, "line_of") else doc.line
                 out.append(_problem(MISSING_DOC, f"doc_paths target {doc_path!r} does not exist", file, line))
@@ -135,7 +135,7 @@ def _tier_consistency(specs: SpecSet, directory: str) -> list[SpecProblem]:
     for tier, subs in manifest.stability_tiers.items():
         for sub in subs:
             child = specs.manifests.get(f"{directory}/{sub}")
-            if not (specs.package_dir / directory / sub).is_dir():
+            if not probe(specs.package_dir / directory / sub, "dir"):
                 out.append(_problem(INCONSISTENT, f"stability_tiers lists {sub!r} but {directory}/{sub} does not exist",
                                     manifest.file, manifest.key_lines.get("stability_tiers", 1)))
             elif child is not None and child.status != tier:
@@ -181,7 +181,7 @@ def _taxonomy(specs: SpecSet) -> list[SpecProblem]:
                                 specs.repo.layers["extension"].location.line))
     for fam in specs.families.values():
         for root in fam.roots:
-            if not (specs.package_dir / root).is_dir():
+            if not probe(specs.package_dir / root, "dir"):
                 out.append(SpecProblem(TAXONOMY, f"family {fam.name}: root {root} does not exist", fam.location))
         canonical = specs.manifests.get(fam.canonical_root)
         subordinates = [r for r in fam.roots if r != fam.canonical_root]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import TYPE_CHECKING, Any
 
 from plumego_lint.spec_error import SpecError as SpecError
+
+if TYPE_CHECKING:
+    from yaml.constructor import SafeConstructor
+    from yaml.nodes import Node
 
 
 class LocatedDict(dict[str, Any]):
@@ -38,6 +38,36 @@ class LocatedList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+# While a spec cache records a load (``speccache``): every file the loader read (its content digest, None when it
+# could not be read) and every path it probed (is_file / is_dir / exists, with the answer), so a cached spec set is
+# reused only while each of them gives the same answer.
+Probe = tuple[str, str, "str | bool | None"]
+_PROBES: list[Probe] | None = None
+
+
+def record_probes(probes: list[Probe] | None) -> list[Probe] | None:
+    """Start (a list) or stop (None) recording; returns the recorder that was set before."""
+    global _PROBES
+    before, _PROBES = _PROBES, probes
+    return before
+
+
+def probe(path: Path, kind: str) -> bool:
+    """``path.is_file()`` (kind "file"), ``is_dir()`` ("dir") or ``exists()`` ("exists"), recorded when asked."""
+    answer = path.is_file() if kind == "file" else path.is_dir() if kind == "dir" else path.exists()
+    if _PROBES is not None:
+        _PROBES.append((str(path), kind, answer))
+    return answer
+
+
+def content_digest(data: bytes) -> str:
+    try:   # the builtin BLAKE2 module: importing ``hashlib`` also loads OpenSSL
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - CPython builds it in
+        from hashlib import blake2b
+    return blake2b(data, digest_size=16).hexdigest()
+
+
 @dataclass(frozen=True)
 class Location:
     """A place in a spec file, rendered ``path:line`` in findings (``source`` in JSON)."""
@@ -50,6 +80,8 @@ class Location:
 
 
 def _convert(node: Node, path: str, ctor: SafeConstructor) -> Any:
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     line = node.start_mark.line + 1
     if isinstance(node, MappingNode):
         out = LocatedDict()
@@ -77,20 +109,31 @@ def _convert(node: Node, path: str, ctor: SafeConstructor) -> Any:
 
 
 # libyaml's composer (when PyYAML was built with it) gives the same nodes and marks about 10x faster: loading the
-# installed plumego's 37 manifests for the service tiers went from 0.33 s to about 0.03 s.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# installed plumego's 37 manifests for the service tiers went from 0.33 s to about 0.03 s. PyYAML is imported on
+# the first load (about 15-20 ms): a process that reads its specs from the spec cache (``speccache``) never does.
 
 
 def load_yaml(file: Path, display_path: str) -> Any:
     """Parse ``file``; raise SpecError naming ``display_path`` and the line on any problem."""
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except FileNotFoundError:
+        if _PROBES is not None:
+            _PROBES.append((str(file), "read", None))
         raise SpecError(display_path, 1, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise SpecError(display_path, 1, f"cannot read file: {exc}") from None
+    if _PROBES is not None:
+        _PROBES.append((str(file), "read", content_digest(data)))
+    try:   # what read_text(encoding="utf-8") gives: universal newlines
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise SpecError(display_path, 1, f"cannot read file: {exc}") from None
+    import yaml
+    from yaml.constructor import ConstructorError, SafeConstructor
+
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
