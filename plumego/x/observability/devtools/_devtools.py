@@ -55,6 +55,9 @@ def redact(value: Any, key: str = "") -> Any:
 
 
 def _middleware_name(middleware: object) -> str:
+    layer_name = getattr(middleware, "name", None)    # header layers (request_id, security_headers) are objects
+    if isinstance(layer_name, str) and layer_name:
+        return layer_name
     name = getattr(middleware, "__qualname__", "") or type(middleware).__qualname__
     return name.split(".<locals>")[0]
 
