@@ -38,6 +38,9 @@ _HEADER: Final = b"x-request-id"
 _HEADER_LEN: Final = len(_HEADER)
 
 
+_State = tuple[int, int, int, Callable[[], int], int]
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedRequestID:
     """The parts of a generated id: creation time (Unix ms), 14-bit random value, per-ms sequence."""
@@ -69,8 +72,9 @@ class RequestIDGenerator:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()  # re-entered on a free-threaded build (see the end of the module)
-        # (Unix ms, q, r, count) with (delta << 24) = q * 62**4 + r, delta the ms since the epoch.
-        self._state: tuple[int, int, int, Callable[[], int]] = (-1, 0, 0, itertools.count(_SEQ_MAX + 1).__next__)
+        # (end, q, r, count, Unix ms): end is the first Unix ns after the millisecond (so an id compares the clock
+        # instead of dividing it), (delta << 24) = q * 62**4 + r with delta the ms since the epoch.
+        self._state: _State = (-1, 0, 0, itertools.count(_SEQ_MAX + 1).__next__, -1)
         # Random.getrandbits is one C call (atomic under the GIL).
         self._random_bits = random.Random(secrets.randbits(64)).getrandbits
         # q + carry -> its 8 leading base62 digits. Consecutive milliseconds share most of them (q grows by
@@ -78,15 +82,15 @@ class RequestIDGenerator:
         self._heads: dict[int, str] = {}
 
     def __call__(self) -> str:
-        now_ms = time.time_ns() // 1_000_000
+        now_ns = time.time_ns()
         state = self._state
-        if now_ms > state[0]:
-            state = self._new_state(now_ms, state)
-        _, head, tail, count = state
+        if now_ns >= state[0]:
+            state = self._new_state(now_ns // 1_000_000, state)
+        _, head, tail, count, _ = state
         seq = count()
         while seq > _SEQ_MAX:  # 1024 ids in this millisecond: borrow the next one
-            state = self._new_state(state[0] + 1, state)
-            _, head, tail, count = state
+            state = self._new_state(state[4] + 1, state)
+            _, head, tail, count, _ = state
             seq = count()
         # value = delta * 2**24 + low, low < 2**24. With delta * 2**24 = q * 62**4 + r (once per ms), the
         # 8 leading base62 digits are those of q + carry and only the last 4 depend on low: one divmod per id.
@@ -98,9 +102,7 @@ class RequestIDGenerator:
         high, low = divmod(tail, 3844)
         return leading + _PAIRS[high] + _PAIRS[low]
 
-    def _new_state(
-        self, now_ms: int, seen: tuple[int, int, int, Callable[[], int]]
-    ) -> tuple[int, int, int, Callable[[], int]]:
+    def _new_state(self, now_ms: int, seen: _State) -> _State:
         """The state for ``now_ms``, unless another caller replaced ``seen`` meanwhile: then theirs."""
         with self._lock:
             state = self._state
@@ -108,7 +110,7 @@ class RequestIDGenerator:
                 return state  # another caller moved on first; a later millisecond is still unique and monotonic
             delta = now_ms - _EPOCH_MS
             q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
-            state = self._state = (now_ms, q, r, itertools.count().__next__)
+            state = self._state = ((now_ms + 1) * 1_000_000, q, r, itertools.count().__next__, now_ms)
             return state
 
     def _new_head(self, head: int) -> str:
