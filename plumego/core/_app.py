@@ -55,7 +55,8 @@ Lifespan = Callable[["App"], AbstractAsyncContextManager[Mapping[str, Any] | Non
 the lifespan ``scope["state"]``, which ASGI servers copy into every request scope."""
 
 
-_add_headers: Final = HeaderLayer.add_headers
+_HeadHooks = tuple[tuple[Callable[[Scope], Any], Callable[[list[tuple[bytes, bytes]], Any], Any]], ...]
+"""``HeaderLayer.hooks``: (prepare, apply) pairs, outermost first."""
 
 
 class AppStateError(RuntimeError):
@@ -104,7 +105,7 @@ class App:
         self._entry: ASGIApp | None = None
         # Header layers (request_id, security_headers) registered first: run by __call__ itself, in the send
         # wrapper it needs anyway, instead of as a layer of their own (see plumego.middleware._headerlayers).
-        self._head: HeaderLayer | None = None
+        self._head: _HeadHooks = ()
         self._inflight = 0
 
     # --- configuration and state --------------------------------------------------------------
@@ -214,7 +215,7 @@ class App:
             if isinstance(first, HeaderLayer) and not config.trusted_proxies and not config.trusted_proxy_hops:
                 # Nothing runs between __call__ and the outermost middleware (proxy trust is unset): __call__
                 # runs the leading header layers itself, exactly where their own layer would have run them.
-                self._head = first
+                self._head = first.hooks
                 del chain[0]
             entry = self.router
             for mw in reversed(chain):
@@ -237,12 +238,19 @@ class App:
                 nonlocal started
                 started = True
                 if found and message["type"] == "http.response.start":
-                    message = _add_headers(found, message)
+                    # HeaderLayer.add_headers, inlined: the apply hooks innermost first, on a copy.
+                    headers = list(message.get("headers") or ())
+                    for apply, data in reversed(found):
+                        headers = apply(headers, data)
+                    message = {**message, "headers": headers}
                 return send(message)
 
             try:
-                if self._head is not None:
-                    found = self._head.prepare_request(scope)
+                # HeaderLayer.prepare_request, inlined (two frames fewer per request): prepare outermost first.
+                for prepare, apply in self._head:
+                    data = prepare(scope)
+                    if data is not None:
+                        found.append((apply, data))
                 await entry(scope, receive, guard)
             except Exception as exc:
                 await self._unhandled(exc, scope, receive, send, started)
@@ -252,8 +260,8 @@ class App:
             entry = self._entry or self.prepare()
             ws_guard = _WebSocketGuard(send)
             try:
-                if self._head is not None:
-                    self._head.prepare_request(scope)
+                for prepare, _ in self._head:
+                    prepare(scope)
                 await entry(scope, receive, ws_guard)
             except Exception as exc:
                 await self._unhandled_websocket(exc, scope, receive, ws_guard)

@@ -7,8 +7,10 @@ id is stored with the contract's scope carrier).
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +38,9 @@ _HEADER: Final = b"x-request-id"
 _HEADER_LEN: Final = len(_HEADER)
 
 
+_State = tuple[int, int, int, Callable[[], int], int]
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedRequestID:
     """The parts of a generated id: creation time (Unix ms), 14-bit random value, per-ms sequence."""
@@ -49,49 +54,47 @@ class RequestIDGenerator:
     """Generates ids laid out like Go plumego: 40-bit ms since 2020-01-01, 14 random bits, 10-bit
     per-millisecond sequence, rendered as 12 fixed-width base62 characters. Sortable by time, not a secret.
 
-    Thread-safe. When 1024 ids were issued within one millisecond the generator borrows the next
-    millisecond instead of blocking, so ids stay unique and monotonic.
+    When 1024 ids were issued within one millisecond the generator borrows the next millisecond instead of
+    blocking, and a clock that steps back keeps the last millisecond, so ids stay unique and never go back in
+    time.
+
+    Thread-safety: safe to share between threads and event loops, without a lock on the per-id path. Each
+    millisecond has one immutable state (its number, the base62 work shared by its ids, and an
+    ``itertools.count``) that is replaced whole; the sequence number is ``next(count)``, a single C call that
+    the GIL makes atomic, so two callers never get the same number in the same millisecond. Replacing the
+    state (once per millisecond, or when 1024 ids exhausted one) takes a lock and re-checks, so two threads
+    that see a new millisecond at once share one state. Across threads, an id from a caller that read the
+    clock just before another caller started a new millisecond can be issued after that caller's ids: ids
+    are unique, and monotonic per thread. On a free-threaded build (no GIL) every call takes the lock.
     """
 
-    __slots__ = ("_lock", "_last_ms", "_seq", "_random_bits", "_ms", "_heads")
+    __slots__ = ("_lock", "_state", "_random_bits", "_heads")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last_ms = 0
-        self._seq = 0
-        # Random.getrandbits is one C call (atomic under the GIL), so it is drawn outside the lock.
+        self._lock = threading.RLock()  # re-entered on a free-threaded build (see the end of the module)
+        # (end, q, r, count, Unix ms): end is the first Unix ns after the millisecond (so an id compares the clock
+        # instead of dividing it), (delta << 24) = q * 62**4 + r with delta the ms since the epoch.
+        self._state: _State = (-1, 0, 0, itertools.count(_SEQ_MAX + 1).__next__, -1)
+        # Random.getrandbits is one C call (atomic under the GIL).
         self._random_bits = random.Random(secrets.randbits(64)).getrandbits
-        # Per millisecond: (Unix ms, q, r) with (delta << 24) = q * 62**4 + r, delta the ms since the epoch.
-        self._ms: tuple[int, int, int] = (-1, 0, 0)
         # q + carry -> its 8 leading base62 digits. Consecutive milliseconds share most of them (q grows by
         # about 1.14 per ms), so a millisecond usually renders at most one new head; kept to a few entries.
         self._heads: dict[int, str] = {}
 
     def __call__(self) -> str:
-        now_ms = time.time_ns() // 1_000_000
-        rand = self._random_bits(_RAND_BITS)
-        lock = self._lock
-        lock.acquire()  # not ``with``: looking up and binding __enter__/__exit__ costs more than the two calls
-        try:
-            last = self._last_ms
-            if now_ms > last:
-                self._last_ms = now_ms
-                seq = self._seq = 0
-            elif self._seq < _SEQ_MAX:
-                now_ms = last
-                seq = self._seq = self._seq + 1
-            else:  # 1024 ids in this millisecond: borrow the next one
-                now_ms = self._last_ms = last + 1
-                seq = self._seq = 0
-        finally:
-            lock.release()
+        now_ns = time.time_ns()
+        state = self._state
+        if now_ns >= state[0]:
+            state = self._new_state(now_ns // 1_000_000, state)
+        _, head, tail, count, _ = state
+        seq = count()
+        while seq > _SEQ_MAX:  # 1024 ids in this millisecond: borrow the next one
+            state = self._new_state(state[4] + 1, state)
+            _, head, tail, count, _ = state
+            seq = count()
         # value = delta * 2**24 + low, low < 2**24. With delta * 2**24 = q * 62**4 + r (once per ms), the
         # 8 leading base62 digits are those of q + carry and only the last 4 depend on low: one divmod per id.
-        ms = self._ms
-        if ms[0] != now_ms:
-            ms = self._new_millisecond(now_ms)
-        tail = ms[2] + ((rand << _SEQ_BITS) | seq)
-        head = ms[1]
+        tail += (self._random_bits(_RAND_BITS) << _SEQ_BITS) | seq
         while tail >= _P4:  # at most twice: tail < 62**4 + 2**24 < 3 * 62**4
             tail -= _P4
             head += 1
@@ -99,11 +102,16 @@ class RequestIDGenerator:
         high, low = divmod(tail, 3844)
         return leading + _PAIRS[high] + _PAIRS[low]
 
-    def _new_millisecond(self, now_ms: int) -> tuple[int, int, int]:
-        delta = now_ms - _EPOCH_MS
-        q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
-        ms = self._ms = (now_ms, q, r)
-        return ms
+    def _new_state(self, now_ms: int, seen: _State) -> _State:
+        """The state for ``now_ms``, unless another caller replaced ``seen`` meanwhile: then theirs."""
+        with self._lock:
+            state = self._state
+            if state is not seen:
+                return state  # another caller moved on first; a later millisecond is still unique and monotonic
+            delta = now_ms - _EPOCH_MS
+            q, r = divmod(((delta if delta > 0 else 0) & _TS_MASK) << (_RAND_BITS + _SEQ_BITS), _P4)
+            state = self._state = ((now_ms + 1) * 1_000_000, q, r, itertools.count().__next__, now_ms)
+            return state
 
     def _new_head(self, head: int) -> str:
         heads = self._heads
@@ -111,6 +119,21 @@ class RequestIDGenerator:
             heads.clear()
         leading = heads[head] = _base62_8(head)
         return leading
+
+
+def _gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+if not _gil_enabled():  # pragma: no cover - free-threaded CPython only
+    _generate_unlocked = RequestIDGenerator.__call__
+
+    def _generate_locked(self: RequestIDGenerator) -> str:
+        with self._lock:
+            return _generate_unlocked(self)
+
+    setattr(RequestIDGenerator, "__call__", _generate_locked)  # noqa: B010 - mypy refuses assigning a method
 
 
 def _base62_8(value: int) -> str:
@@ -186,7 +209,7 @@ def request_id(
                 # A custom generator produced an unusable id: fall back to the canonical format.
                 rid = RequestIDGenerator()()
                 with_request_id(scope, rid)
-        encoded = rid.encode("utf-8")
+        encoded = rid.encode()  # UTF-8; no argument is the fast path
         if set_request_header and incoming != encoded:
             if incoming is None:
                 scope["headers"] = [*headers, (_HEADER, encoded)]

@@ -71,6 +71,51 @@ def test_generator_is_thread_safe() -> None:
     assert len(set(out)) == 4000
 
 
+def test_generator_borrows_the_next_millisecond_and_never_goes_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    gen = RequestIDGenerator()
+    clock = [1_700_000_000_000]
+    monkeypatch.setattr(time, "time_ns", lambda: clock[0] * 1_000_000)
+    keys = [(d.unix_ms, d.sequence) for d in (decode_request_id(gen()) for _ in range(1030))]
+    assert keys[:1024] == [(clock[0], n) for n in range(1024)]
+    assert keys[1024:] == [(clock[0] + 1, n) for n in range(6)]  # 1024 ids exhausted the millisecond
+    clock[0] += 1  # the clock reaches the borrowed millisecond: its sequence goes on
+    assert (decode_request_id(gen()).unix_ms, decode_request_id(gen()).sequence) == (clock[0], 7)
+    clock[0] -= 500  # a clock stepping back keeps the last millisecond
+    decoded = decode_request_id(gen())
+    assert (decoded.unix_ms, decoded.sequence) == (clock[0] + 500, 8)
+
+
+def test_generator_is_unique_across_threads_while_milliseconds_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No lock per id: threads switching every few bytecodes while the (fake) clock moves on every 37 calls
+    # must still never share a (millisecond, sequence) pair, through new milliseconds and exhausted ones.
+    import itertools
+    import sys
+
+    calls = itertools.count()
+    monkeypatch.setattr(time, "time_ns", lambda: (1_700_000_000_000 + next(calls) // 37) * 1_000_000)
+    gen = RequestIDGenerator()
+    out: list[str] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        local = [gen() for _ in range(3000)]
+        with lock:
+            out.extend(local)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    keys = {(d.unix_ms, d.sequence) for d in map(decode_request_id, out)}
+    assert len(keys) == len(out) == 12000
+
+
 @pytest.mark.parametrize("bad", ["short", "0123456789AB!", "0123456789A!", "zzzzzzzzzzzz"])
 def test_decode_rejects_invalid(bad: str) -> None:
     with pytest.raises(ValueError):
