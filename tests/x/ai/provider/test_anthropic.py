@@ -30,7 +30,8 @@ async def test_complete_sends_the_messages_format(wire: WireServer) -> None:
                     {"type": "tool_use", "id": "toolu_1", "name": "calculator", "input": {"expression": "2+2"}}],
         "stop_reason": "tool_use", "usage": {"input_tokens": 30, "output_tokens": 12}}))
     history = [Message(Role.SYSTEM, "extra rule"), Message(Role.USER, "2+2?"),
-               Message(Role.ASSISTANT, [ContentBlock.of_tool_use(ToolUse("toolu_0", "calculator", {"expression": "1"}))]),
+               Message(Role.ASSISTANT,
+                       [ContentBlock.of_tool_use(ToolUse("toolu_0", "calculator", {"expression": "1"}))]),
                Message(Role.TOOL, "1", tool_call_id="toolu_0"),
                Message(Role.USER, [ContentBlock.of_image(media_type="image/png", data="aGk=")])]
     client = _client(wire)

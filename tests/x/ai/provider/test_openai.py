@@ -18,7 +18,8 @@ WEATHER = Tool("get_weather", "Weather for a city", {"type": "object", "properti
 
 
 def _req(**kw: object) -> CompletionRequest:
-    return CompletionRequest(model="gpt-test", messages=[Message(Role.USER, "Weather in Paris?")], **kw)  # type: ignore[arg-type]
+    return CompletionRequest(model="gpt-test", messages=[Message(Role.USER, "Weather in Paris?")],
+                             **kw)  # type: ignore[arg-type]
 
 
 def _client(wire: WireServer, sleep: FakeSleep | None = None, **opts: float) -> OpenAIProvider:
