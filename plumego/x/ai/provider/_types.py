@@ -85,6 +85,12 @@ class Message:
     name: str = ""
     tool_call_id: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.content, str) and not isinstance(self.content, tuple):
+            object.__setattr__(self, "content", tuple(self.content))
+        if not isinstance(self.role, Role) and self.role in Role._value2member_map_:
+            object.__setattr__(self, "role", Role(self.role))
+
     def blocks(self) -> list[ContentBlock]:
         if isinstance(self.content, str):
             return [ContentBlock.of_text(self.content)] if self.content else []
