@@ -123,7 +123,8 @@ class SQLiteStorage:
 
         def go() -> bool:
             if expected_version == 0:
-                _, count = self._run("INSERT OR IGNORE INTO ai_sessions (id, version, expires_at, data) VALUES (?,?,?,?)",
+                _, count = self._run("INSERT OR IGNORE INTO ai_sessions (id, version, expires_at, data) "
+                                     "VALUES (?,?,?,?)",
                                 (session.id, session.version, session.expires_at, data))
             else:
                 _, count = self._run("UPDATE ai_sessions SET version = ?, expires_at = ?, data = ? "
