@@ -116,7 +116,8 @@ def test_a_real_openai_compatible_server_behind_provider_url(tmp_path: Path) -> 
         status, body = call(url + "/api/chat", {"message": "hi"})
         assert status == 200 and body["reply"] == "tok0 tok1 tok2 tok3 tok4 " and body["usage"]["output_tokens"] == 5
         _, _, events = sse_events(url, {"message": "stream"})
-        assert "".join(e[1]["text"] for e in events if e[0] == "delta") == "tok0 tok1 tok2 tok3 tok4 "  # type: ignore[index]
+        deltas = [e[1]["text"] for e in events if e[0] == "delta"]  # type: ignore[index]
+        assert "".join(deltas) == "tok0 tok1 tok2 tok3 tok4 "
         _, st = call(url + "/api/ai/status")
         assert st["models"] == ["local-1"] and st["provider"] == "openai-compatible"
 
@@ -141,7 +142,8 @@ def test_plumego_lint_service_mode(tmp_path: Path) -> None:
     copy = tmp_path / "with_ai"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("__pycache__", ".plumego-lint-cache"))
     app = copy / "app.py"
-    planted = "from .adapters.chat import ChatBackend, UnknownSession, UpstreamError\nfrom plumego.x.ai import tokenizer"
+    planted = ("from .adapters.chat import ChatBackend, UnknownSession, UpstreamError\n"
+               "from plumego.x.ai import tokenizer")
     app.write_text(app.read_text().replace("from .adapters.chat import ChatBackend, UnknownSession, UpstreamError",
                                            planted))
     bad = subprocess.run(lint, cwd=copy, capture_output=True, text=True)
