@@ -7,9 +7,10 @@ appending at once (compare-and-set on a version). Imports the standard library a
 """
 
 from ._manager import BudgetExceeded, Manager, SessionConfig
-from ._model import Session, SessionError, SessionExpired, SessionNotFound, StoredMessage, VersionConflict
+from ._model import (Session, SessionError, SessionExpired, SessionNotFound, StoredMessage, VersionConflict,
+                     message_from_dict, message_to_dict)
 from ._storage import MemoryStorage, RedisStorage, SessionStorage, SQLiteStorage, open_storage
 
 __all__ = ["BudgetExceeded", "Manager", "MemoryStorage", "RedisStorage", "SQLiteStorage", "Session", "SessionConfig",
            "SessionError", "SessionExpired", "SessionNotFound", "SessionStorage", "StoredMessage", "VersionConflict",
-           "open_storage"]
+           "message_from_dict", "message_to_dict", "open_storage"]
