@@ -114,34 +114,36 @@ class EventStream:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pump(self, send: Send) -> None:
-        iterator = aiter(self.events)
-        pending: asyncio.Future[Event] | None = None
-        try:
+        lock = asyncio.Lock()
+        last = [asyncio.get_running_loop().time()]
+
+        async def write(body: bytes) -> None:
+            async with lock:
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                last[0] = asyncio.get_running_loop().time()
+
+        async def keepalive() -> None:
+            loop = asyncio.get_running_loop()
             while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(iterator))
-                done, _ = await asyncio.wait({pending}, timeout=self.keepalive)
-                if not done:
-                    await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
-                    continue
-                try:
-                    event = pending.result()
-                except StopAsyncIteration:
-                    pending = None
-                    return
-                except Exception as exc:  # noqa: BLE001 - becomes an error event; headers are already out
-                    pending = None
-                    _log.warning("event stream failed: %s", exc)
-                    await send({"type": "http.response.body", "body": encode_event(self.error_event(exc)),
-                                "more_body": True})
-                    return
-                pending = None
-                await send({"type": "http.response.body", "body": encode_event(event), "more_body": True})
-                self.sent_events += 1
+                await asyncio.sleep(max(last[0] + self.keepalive - loop.time(), 0.0))
+                if loop.time() - last[0] >= self.keepalive:
+                    await write(b": keep-alive\n\n")
+
+        pinger = asyncio.create_task(keepalive())
+        iterator = aiter(self.events)
+        try:
+            try:
+                async for event in iterator:
+                    await write(encode_event(event))
+                    self.sent_events += 1
+            except Exception as exc:  # noqa: BLE001 - becomes an error event; the headers are already out
+                if isinstance(exc, OSError):
+                    raise
+                _log.warning("event stream failed: %s", exc)
+                await write(encode_event(self.error_event(exc)))
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
+            pinger.cancel()
+            await asyncio.gather(pinger, return_exceptions=True)
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
