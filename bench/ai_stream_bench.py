@@ -83,7 +83,8 @@ def main() -> None:
                 if i >= 3:
                     results["direct"].append(d)
                     results["example"].append(e)
-        print(f"tokens per stream: {args.tokens}, runs: {args.runs}, sessions: {args.sessions or 'sqlite'}, load average: {os.getloadavg()[0]:.2f}")
+        print(f"tokens per stream: {args.tokens}, runs: {args.runs}, sessions: {args.sessions or 'sqlite'}, "
+              f"load average: {os.getloadavg()[0]:.2f}")
         summary = {}
         for name, rows in results.items():
             ttft = statistics.median(r[0] for r in rows) * 1000
