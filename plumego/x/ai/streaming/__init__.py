@@ -1,5 +1,12 @@
-"""plumego.x.ai.streaming (beta): Streaming completions as server-sent events.
+"""plumego.x.ai.streaming (beta): Server-Sent Events responses (Go's headers, keep-alive comments, client
+disconnect detected and the producing work cancelled), completions relayed as SSE, and workflow progress events.
 
-Planned contents are listed in module.yaml; this package holds no code yet.
-Imports follow the x/ai family's rules in specs/dependency-rules.yaml.
+Better than Go Plumego here: a disconnect cancels the producing task (which closes the upstream provider stream)
+instead of waiting for the next failed write. Imports the standard library, plumego.contract and x/ai.
 """
+
+from ._progress import ProgressUpdate, StreamManager, completion_events
+from ._sse import SSE_HEADERS, Event, EventStream, encode_event
+
+__all__ = ["SSE_HEADERS", "Event", "EventStream", "ProgressUpdate", "StreamManager", "completion_events",
+           "encode_event"]
