@@ -233,22 +233,46 @@ class Gateway:
         return path if path.startswith("/") else "/" + path
 
     def request_headers(self, scope: Scope, backend: Backend) -> HeaderList:
+        """The headers sent to ``backend``: the client's, hop-by-hop ones stripped, ``Host`` set to the backend
+        (unless ``preserve_host``), the forwarded headers set, then the request modifiers. One pass over the
+        client's headers, no per-header validation (the ASGI server parsed them)."""
         cfg = self.config
-        headers = HeaderList((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ()))
+        items = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", ())]
         if cfg.remove_hop_by_hop:
-            _strip_hop_by_hop(headers)
-        host = headers.get("host") or ""
+            items = _strip_hop_by_hop_items(items)
+        forwarded = cfg.add_forwarded_headers
+        ip = client_ip_of(scope) if forwarded else ""
+        replaced: set[str] = set()
         if not cfg.preserve_host:
-            headers.set("host", backend.netloc)
-        if cfg.add_forwarded_headers:
-            ip = client_ip_of(scope)
+            replaced.add("host")
+        if forwarded:
+            replaced.update(("x-forwarded-proto", "x-forwarded-host"))
             if ip:
-                prior = ", ".join(headers.get_all("x-forwarded-for"))
-                headers.set("x-forwarded-for", f"{prior}, {ip}" if prior else ip)
-                headers.set("x-real-ip", ip)
-            headers.set("x-forwarded-proto", "https" if scope.get("scheme") in ("https", "wss") else "http")
+                replaced.update(("x-forwarded-for", "x-real-ip"))
+        host = ""
+        prior: list[str] = []
+        kept: list[tuple[str, str]] = []
+        for k, v in items:
+            if k == "host" and not host:
+                host = v
+            if k in replaced:
+                if k == "x-forwarded-for":
+                    prior.append(v)
+                continue
+            kept.append((k, v))
+        # The same order HeaderList.set gives: replaced headers go last, in this order.
+        if not cfg.preserve_host:
+            kept.append(("host", backend.netloc))
+        if forwarded:
+            if ip:
+                chain = ", ".join(prior)
+                kept.append(("x-forwarded-for", f"{chain}, {ip}" if chain else ip))
+                kept.append(("x-real-ip", ip))
+            kept.append(("x-forwarded-proto", "https" if scope.get("scheme") in ("https", "wss") else "http"))
             if host:
-                headers.set("x-forwarded-host", host)
+                kept.append(("x-forwarded-host", host))
+        headers = HeaderList()
+        headers.items = kept
         for modify in cfg.request_modifiers:
             modify(headers)
         return headers
@@ -374,15 +398,15 @@ class Gateway:
         """Stream the backend's answer to the client. False when the backend broke off mid-body."""
         try:
             cfg = self.config
-            if cfg.remove_hop_by_hop or cfg.response_modifiers:
-                headers = HeaderList((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers)
-                if cfg.remove_hop_by_hop:
-                    _strip_hop_by_hop(headers)
+            raw = [(k.lower(), v) for k, v in response.raw_headers]
+            if cfg.remove_hop_by_hop:
+                raw = _strip_hop_by_hop_raw(raw)
+            if cfg.response_modifiers:
+                headers = HeaderList()
+                headers.items = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
                 for modify in cfg.response_modifiers:
                     modify(headers)
                 raw = headers.raw()
-            else:
-                raw = list(response.raw_headers)
             await send({"type": "http.response.start", "status": response.status, "headers": raw})
             try:
                 async for chunk in response.chunks():
@@ -416,10 +440,34 @@ class Gateway:
         await ErrorResponse(err)(scope, receive, send)
 
 
-def _strip_hop_by_hop(headers: HeaderList) -> None:
-    listed = {t.strip().lower() for v in headers.get_all("connection") for t in v.split(",") if t.strip()}
-    keep_te_trailers = any(t.strip().lower() == "trailers" for v in headers.get_all("te") for t in v.split(","))
-    headers.items = [(k, v) for k, v in headers.items if k not in HOP_BY_HOP and k not in listed]
+def _strip_hop_by_hop_items(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``items`` (lowercase names) without the hop-by-hop headers and those the Connection header lists."""
+    listed: set[str] = set()
+    keep_te_trailers = False
+    for k, v in items:
+        if k == "connection":
+            listed.update(t for t in (t.strip().lower() for t in v.split(",")) if t)
+        elif k == "te" and any(t.strip().lower() == "trailers" for t in v.split(",")):
+            keep_te_trailers = True
+    out = [(k, v) for k, v in items if k not in HOP_BY_HOP and k not in listed]
     if keep_te_trailers:  # the one TE value that may pass (gRPC needs it), as Go's ReverseProxy does
-        headers.items.append(("te", "trailers"))
+        out.append(("te", "trailers"))
+    return out
 
+
+_HOP_BY_HOP_RAW = frozenset(h.encode() for h in HOP_BY_HOP)
+
+
+def _strip_hop_by_hop_raw(items: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The same on raw (lowercase bytes) response headers."""
+    listed: set[bytes] = set()
+    keep_te_trailers = False
+    for k, v in items:
+        if k == b"connection":
+            listed.update(t for t in (t.strip().lower() for t in v.split(b",")) if t)
+        elif k == b"te" and any(t.strip().lower() == b"trailers" for t in v.split(b",")):
+            keep_te_trailers = True
+    out = [(k, v) for k, v in items if k not in _HOP_BY_HOP_RAW and k not in listed]
+    if keep_te_trailers:
+        out.append((b"te", b"trailers"))
+    return out

@@ -71,12 +71,18 @@ def new_upstream(kind: UpstreamKind, *, timeout: float, limits: Any) -> Upstream
 
 
 # --- aiohttp ------------------------------------------------------------------------------------------------------
+_AIOHTTP: Any = None
+
+
 def _aiohttp() -> Any:
-    try:
-        import aiohttp
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError("the gateway's default upstream needs aiohttp: pip install 'plumego[gateway]'") from exc
-    return aiohttp
+    global _AIOHTTP
+    if _AIOHTTP is None:
+        try:
+            import aiohttp
+        except ImportError as exc:  # pragma: no cover - exercised only without the extra
+            raise ImportError("the gateway's default upstream needs aiohttp: pip install 'plumego[gateway]'") from exc
+        _AIOHTTP = aiohttp
+    return _AIOHTTP
 
 
 class _AiohttpResponse:
@@ -88,7 +94,7 @@ class _AiohttpResponse:
         self.raw_headers: Sequence[tuple[bytes, bytes]] = response.raw_headers
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        aiohttp = _aiohttp()
+        aiohttp = _AIOHTTP
         content = self._response.content
         try:
             while True:
@@ -119,6 +125,12 @@ class AiohttpUpstream:
         self._timeout = timeout
         self._session: Any = None
         self._closed = False
+        aiohttp = _aiohttp()
+        from yarl import URL  # aiohttp's URL type: the path goes out exactly as the client sent it
+
+        self._url = URL
+        self._timeouts = (aiohttp.ServerTimeoutError, aiohttp.ConnectionTimeoutError, asyncio.TimeoutError)
+        self._errors = (aiohttp.ClientError, OSError)
 
     def _ssl(self) -> Any:
         verify = self._limits.verify
@@ -150,16 +162,13 @@ class AiohttpUpstream:
 
     async def send(self, method: str, url: str, headers: list[tuple[str, str]],
                    body: AsyncIterator[bytes] | None) -> UpstreamResponse:
-        aiohttp = _aiohttp()
-        from yarl import URL
-
-        session = self._get_session()
+        session = self._session or self._get_session()
         try:
-            response = await session._request(method, URL(url, encoded=True), headers=headers, data=body,
-                                               allow_redirects=False, skip_auto_headers=self._SKIP)
-        except (aiohttp.ServerTimeoutError, aiohttp.ConnectionTimeoutError, asyncio.TimeoutError) as exc:
+            response = await session.request(method, self._url(url, encoded=True), headers=headers, data=body,
+                                             allow_redirects=False)
+        except self._timeouts as exc:
             raise UpstreamTimeout(str(exc) or "timed out waiting for the backend") from exc
-        except (aiohttp.ClientError, OSError) as exc:
+        except self._errors as exc:
             raise UpstreamError(str(exc) or type(exc).__name__) from exc
         return _AiohttpResponse(response)
 

@@ -253,6 +253,8 @@ async def test_register_proxy_on_an_app(backends: Any) -> None:
         for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
             r = await client.request(method, "/proxy/items/7?q=1", content=b"{}")
             assert r.status_code == 200 and r.json()["method"] == method and r.json()["path"] == "/items/7"
+            sent = dict(r.json()["headers"])        # the upstream client adds no headers of its own
+            assert "content-type" not in sent and sent["user-agent"].startswith("python-httpx")
         assert (await client.get("/proxy")).json()["path"] == "/"
     await gateway.stop()
 
