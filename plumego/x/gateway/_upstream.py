@@ -108,7 +108,10 @@ class _AiohttpResponse:
             raise UpstreamError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._response.release()     # back to the pool when fully read; closes the connection otherwise
+        if self._response.content.at_eof():
+            self._response.release()     # fully read: the connection goes back to the pool
+        else:
+            self._response.close()       # cut short (client gone, backend broke off): never reuse it
 
 
 class AiohttpUpstream:

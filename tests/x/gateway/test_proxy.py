@@ -144,6 +144,31 @@ async def test_body_without_framing_headers_is_streamed(backends: Any) -> None:
     assert echo["size"] == 6 and dict(echo["headers"])["x-forwarded-proto"] == "https"
 
 
+async def test_client_leaving_mid_upload_is_not_a_backend_failure(backends: Any) -> None:
+    url, _ = await backends("a")
+    gateway = Gateway(make_config(targets=[url], retry_backoff=0.001))
+    messages = [{"type": "http.request", "body": b"abc", "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(30)                                 # pragma: no cover - never asked again
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "http_version": "1.1", "method": "POST", "path": "/up", "raw_path": b"/up",
+             "query_string": b"", "headers": [(b"host", b"x"), (b"content-length", b"100")],
+             "client": ("192.0.2.1", 1), "scheme": "http"}
+    await asyncio.wait_for(gateway(scope, receive, send), 10)
+    stats = gateway.stats()[0]
+    await gateway.stop()
+    assert sent == []                                           # no 502 to a client that is gone
+    assert stats.requests == 1 and stats.failures == 0 and stats.healthy
+
+
 async def test_retry_moves_to_the_next_backend_before_the_response(backends: Any) -> None:
     url, app = await backends("good")
     dead = free_port_url()
