@@ -1,5 +1,5 @@
-"""One upstream backend: its URL and weight, its own connection pool (:mod:`._upstream`), its health (passive failure count
-and active probe result), its in-flight count and its circuit breaker.
+"""One upstream backend: its URL and weight, its own connection pool (:mod:`._upstream`), its health (passive
+failure count and active probe result), its in-flight count and its circuit breaker.
 
 Owns :class:`Backend` and :class:`BackendStats`. Imports the standard library, plumego.x.resilience and this package.
 """
