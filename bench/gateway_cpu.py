@@ -89,7 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.gateway_apps:backend", "--port", str(port),
-                             "--log-level", "warning", "--no-access-log", "--http", "httptools", "--loop", "uvloop"],
+                             "--log-level", "warning", "--no-access-log", "--http", "httptools", "--loop", "uvloop",
+                             "--timeout-keep-alive", "300"],  # idle connections survive a run under valgrind
                             env=dict(os.environ), stdout=subprocess.DEVNULL)
     try:
         for _ in range(300):
