@@ -3,7 +3,7 @@
 ``backend`` answers every request with a fixed small JSON body (no framework, so the backend is as cheap as it
 can be and the gateway's cost shows; ``$BENCH_DELAY_MS`` makes it wait that long per request, as a backend
 waiting on a database would); ``plumego_backend`` is a plumego App answering the same from a handler.
-``gateway`` proxies everything to ``$BENCH_BACKEND``.
+``gateway`` proxies everything to ``$BENCH_BACKEND`` on the ``$BENCH_UPSTREAM`` client (aiohttp unless "httpx").
 """
 
 from __future__ import annotations
@@ -44,4 +44,5 @@ def _plumego_backend() -> Any:
 
 
 plumego_backend = _plumego_backend()
-gateway = Gateway(GatewayConfig(targets=[os.environ.get("BENCH_BACKEND", "http://127.0.0.1:9")]))
+gateway = Gateway(GatewayConfig(targets=[os.environ.get("BENCH_BACKEND", "http://127.0.0.1:9")],
+                                upstream="httpx" if os.environ.get("BENCH_UPSTREAM") == "httpx" else "aiohttp"))

@@ -2,17 +2,19 @@
 the same run, rounds interleaved.
 
 Each server is uvicorn (httptools, uvloop, one worker, no access log) in its own process: the backend is
-``bench.gateway_apps:backend``, the gateway ``bench.gateway_apps:gateway`` (x/gateway on an httpx pool).
+``bench.gateway_apps:backend``, the gateway ``bench.gateway_apps:gateway`` (x/gateway), once per upstream client
+(``--upstreams aiohttp,httpx``: the default aiohttp pools and the httpx option, in the same run).
 wrk runs with ``--latency``; requests/s and p50/p99 come from its report. The ratio is gateway/direct
 throughput; "added" latency is gateway minus direct at the same percentile.
 Run: PYTHONPATH=. python bench/gateway_bench.py [--duration 10] [--rounds 3] [--connections 32]
-     [--backend backend|plumego_backend] [--delay-ms 0]
+     [--backend backend|plumego_backend] [--delay-ms 0] [--upstreams aiohttp,httpx]
 Needs wrk on PATH. Not a test: nothing is asserted; numbers depend on the machine (2 cores shared here).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
@@ -87,35 +89,43 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backend", default="backend", choices=["backend", "plumego_backend"])
     parser.add_argument("--delay-ms", type=float, default=0.0, help="the bare backend waits this long per request")
+    parser.add_argument("--upstreams", default="aiohttp,httpx",
+                        help="the gateway's upstream clients to measure, each in its own gateway process")
     args = parser.parse_args()
-    backend_port, gateway_port = _free_port(), _free_port()
+    upstreams = [u for u in args.upstreams.split(",") if u]
+    backend_port = _free_port()
     print(f"backend: bench.gateway_apps:{args.backend} (delay {args.delay_ms} ms); "
-          f"wrk -t1 -c{args.connections} -d{args.duration}s")
+          f"wrk -t1 -c{args.connections} -d{args.duration}s; gateway upstreams {upstreams}")
     delay = {"BENCH_DELAY_MS": str(args.delay_ms)}
-    with _uvicorn(f"bench.gateway_apps:{args.backend}", backend_port, delay) as (backend, backend_pid), \
-            _uvicorn("bench.gateway_apps:gateway", gateway_port, {"BENCH_BACKEND": backend}) as (gateway, gw_pid):
-        _wrk(backend, 2, args.connections)                     # warm-up both
-        _wrk(gateway, 2, args.connections)
-        rows: dict[str, list[tuple[float, float, float, int]]] = {"direct": [], "gateway": []}
-        cpu: dict[str, list[float]] = {"backend": [], "gateway": []}
+    with contextlib.ExitStack() as stack:
+        backend, backend_pid = stack.enter_context(_uvicorn(f"bench.gateway_apps:{args.backend}", backend_port, delay))
+        targets: dict[str, tuple[str, int]] = {"direct": (backend, backend_pid)}
+        for upstream in upstreams:
+            targets[f"gw-{upstream}"] = stack.enter_context(_uvicorn(
+                "bench.gateway_apps:gateway", _free_port(), {"BENCH_BACKEND": backend, "BENCH_UPSTREAM": upstream}))
+        for url, _ in targets.values():                        # warm-up all
+            _wrk(url, 2, args.connections)
+        rows: dict[str, list[tuple[float, float, float, int]]] = {name: [] for name in targets}
+        cpu: dict[str, list[float]] = {name: [] for name in targets}
         for r in range(args.rounds):
-            for name, url in (("direct", backend), ("gateway", gateway)):
-                before = _cpu_seconds(backend_pid), _cpu_seconds(gw_pid)
+            for name, (url, pid) in targets.items():
+                before = _cpu_seconds(pid)
                 rows[name].append(_wrk(url, args.duration, args.connections))
                 rps, p50, p99, bad = rows[name][-1]
-                requests = rps * args.duration
-                if name == "direct":
-                    cpu["backend"].append((_cpu_seconds(backend_pid) - before[0]) / requests * 1e6)
-                else:
-                    cpu["gateway"].append((_cpu_seconds(gw_pid) - before[1]) / requests * 1e6)
-                print(f"round {r + 1} {name:8s} {rps:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  non-2xx {bad}")
-        print(f"CPU per request: backend {statistics.median(cpu['backend']):.0f} us, "
-              f"gateway {statistics.median(cpu['gateway']):.0f} us (median over rounds)")
+                cpu[name].append((_cpu_seconds(pid) - before) / (rps * args.duration) * 1e6)
+                print(f"round {r + 1} {name:12s} {rps:9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+                      f"non-2xx {bad}  CPU {cpu[name][-1]:.0f} us/req")
     med = {name: [statistics.median(v[i] for v in values) for i in range(3)] for name, values in rows.items()}
-    d, g = med["direct"], med["gateway"]
-    print(f"median direct  {d[0]:.0f} req/s p50 {d[1]:.2f} ms p99 {d[2]:.2f} ms")
-    print(f"median gateway {g[0]:.0f} req/s p50 {g[1]:.2f} ms p99 {g[2]:.2f} ms")
-    print(f"gateway/direct throughput {g[0] / d[0]:.0%}; added p50 {g[1] - d[1]:.2f} ms, p99 {g[2] - d[2]:.2f} ms")
+    d = med["direct"]
+    print(f"median {'direct':12s} {d[0]:7.0f} req/s p50 {d[1]:.2f} ms p99 {d[2]:.2f} ms; "
+          f"CPU per request {statistics.median(cpu['direct']):.0f} us (the backend's)")
+    for name in targets:
+        if name == "direct":
+            continue
+        g = med[name]
+        print(f"median {name:12s} {g[0]:7.0f} req/s p50 {g[1]:.2f} ms p99 {g[2]:.2f} ms; "
+              f"CPU per request {statistics.median(cpu[name]):.0f} us (the gateway's); "
+              f"gateway/direct {g[0] / d[0]:.0%}, added p50 {g[1] - d[1]:.2f} ms, p99 {g[2] - d[2]:.2f} ms")
     print(f"load average {os.getloadavg()}")
 
 

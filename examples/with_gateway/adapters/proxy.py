@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import httpx
-
 from plumego.contract import ASGIApp
-from plumego.x.gateway import Gateway, GatewayConfig, strip_prefix
+from plumego.x.gateway import Gateway, GatewayConfig, UpstreamError, strip_prefix
 
 
 class Upstream(Protocol):
@@ -43,8 +41,8 @@ class GatewayUpstream:
         """Any HTTP answer from the backend's root counts: it is up and reachable."""
         backend = self._gateway.backends[0]
         try:
-            await backend.client.get(self._url + "/", timeout=2.0)
-        except httpx.HTTPError:
+            await backend.probe("/", 2.0)
+        except UpstreamError:
             return False
         return True
 

@@ -1,4 +1,5 @@
-"""plumego.x.gateway (beta): the HTTP edge — a streaming reverse proxy on httpx pools with load balancing,
+"""plumego.x.gateway (beta): the HTTP edge — a streaming reverse proxy on per-backend keep-alive pools
+(aiohttp by default, httpx as an option) with load balancing,
 health checks and a circuit breaker per backend, path rewrites and header modifiers, the response cache and the
 JSON transform middleware; discovery and ipc are experimental subpackages.
 
@@ -10,7 +11,7 @@ JSON transform middleware; discovery and ipc are experimental subpackages.
     app.add_component("gateway", gateway)
     register_proxy(app, "/api", gateway)
 
-Install with ``pip install 'plumego[gateway]'`` (httpx, dnspython, websockets). May import the stable roots its
+Install with ``pip install 'plumego[gateway]'`` (aiohttp, httpx, dnspython, websockets). May import the stable roots its
 module.yaml allows, plumego.x.resilience and its own subpackages; never plumego.core, the store or other x families.
 """
 
@@ -56,6 +57,7 @@ from ._transform import (
     set_field,
     transform,
 )
+from ._upstream import UpstreamError, UpstreamKind, UpstreamTimeout
 
 __all__ = [
     "Backend",
@@ -73,6 +75,9 @@ __all__ = [
     "MemoryCacheStore",
     "PathRewrite",
     "PoolLimits",
+    "UpstreamError",
+    "UpstreamKind",
+    "UpstreamTimeout",
     "Random",
     "RoundRobin",
     "Target",

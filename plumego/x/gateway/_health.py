@@ -9,12 +9,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-try:
-    import httpx
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError("the gateway needs httpx: pip install 'plumego[gateway]'") from exc
-
 from ._backend import Backend
+from ._upstream import UpstreamError
 
 if TYPE_CHECKING:
     from ._proxy import Gateway, HealthCheck
@@ -26,10 +22,10 @@ _log = logging.getLogger("plumego.x.gateway")
 
 async def check_backend(backend: Backend, check: HealthCheck) -> bool:
     try:
-        response = await backend.client.get(backend.url + check.path, timeout=check.timeout)
-    except httpx.HTTPError:
+        status = await backend.probe(check.path, check.timeout)
+    except UpstreamError:
         return False
-    return response.status_code == check.expected_status
+    return status == check.expected_status
 
 
 async def run_health_checks(gateway: Gateway, check: HealthCheck) -> None:
