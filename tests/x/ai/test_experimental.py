@@ -16,7 +16,7 @@ from plumego.x.ai.orchestration import (AgentStep, Conditional, Engine, FuncStep
 from plumego.x.ai.prompt import PromptError, PromptRegistry
 from plumego.x.ai.provider import (CompletionRequest, HTTPOptions, InvalidRequestError, Message, OpenAIProvider,
                                    ProviderUnavailable, RateLimitError, Role, ScriptedProvider)
-from plumego.x.ai.resilience import CircuitBreaker, CircuitOpenError, KeyedLimiter, ResilientProvider
+from plumego.x.ai.resilience import CircuitBreaker, CircuitOpenError, KeyedBuckets, ResilientProvider
 from plumego.x.ai.streaming import StreamManager
 from plumego.x.ai.tokenizer import HeuristicCounter, StreamCounter, counter_for
 
@@ -193,32 +193,14 @@ async def test_a_failing_parallel_step_cancels_its_siblings_and_a_timeout_stops_
         await Engine().execute(Workflow("t", FuncStep("slow", slow), timeout=0.05))
 
 
-def test_keyed_limiter_and_breaker_states() -> None:
-    clock = Clock()
-    limiter = KeyedLimiter(rate=1.0, burst=2, clock=clock)
-    assert [limiter.allow("a"), limiter.allow("a")] == [0.0, 0.0] and limiter.allow("a") == pytest.approx(1.0)
-    assert limiter.allow("b") == 0.0
-    clock.now += 1
-    assert limiter.allow("a") == 0.0
-    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=5, clock=clock)
-    breaker.failure()
-    breaker.failure()
-    assert breaker.state == "open"
-    with pytest.raises(CircuitOpenError):
-        breaker.before()
-    clock.now += 5
-    breaker.before()                     # the half-open trial
-    with pytest.raises(CircuitOpenError):
-        breaker.before()                 # only one trial at a time
-    breaker.success()
-    assert breaker.state == "closed"
-
-
 async def test_resilient_provider_over_a_failing_wire_server(wire: WireServer) -> None:
     clock = Clock()
     inner = OpenAIProvider(base_url=wire.url + "/v1", options=HTTPOptions(max_retries=0))
-    provider = ResilientProvider(inner, limiter=KeyedLimiter(100, 100, clock=clock),
-                                 breaker=CircuitBreaker(failure_threshold=2, reset_timeout=30, clock=clock))
+    # x/resilience's breaker: the 400 counts as a success (the provider answered), the two 500s make the failure
+    # rate 2/3 >= 0.6 over at least 2 calls, so it opens; one successful probe after 30 s closes it
+    breaker = CircuitBreaker("ai", failure_threshold=0.6, min_requests=2, timeout=30, success_threshold=1,
+                             clock=clock)
+    provider = ResilientProvider(inner, limiter=KeyedBuckets(100, 100, clock=clock), breaker=breaker)
     wire.push("/v1/chat/completions", Reply(400, json={"error": {"message": "bad"}}))
     with pytest.raises(InvalidRequestError):
         await provider.complete(_req())
@@ -232,7 +214,8 @@ async def test_resilient_provider_over_a_failing_wire_server(wire: WireServer) -
     assert len(wire.seen) == calls                      # failed fast, the server was not called
     clock.now += 30
     assert (await provider.complete(_req())).text().startswith("tok0")
-    limited = ResilientProvider(ScriptedProvider(), limiter=KeyedLimiter(1, 1, clock=clock))
+    assert str(breaker.state) == "closed"
+    limited = ResilientProvider(ScriptedProvider(), limiter=KeyedBuckets(1, 1, clock=clock))
     await limited.complete(_req(metadata={"tenant": "t1"}))
     with pytest.raises(RateLimitError) as info:
         await limited.complete(_req(metadata={"tenant": "t1"}))
