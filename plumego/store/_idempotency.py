@@ -185,6 +185,21 @@ def _completed(current: IdempotencyRecord, response: bytes, now: float) -> Idemp
     )
 
 
+class IdempotencyRules:
+    """The decisions every :class:`IdempotencyStore` applies inside its own atomic step, as pure functions over
+    the current :class:`IdempotencyRecord` and the caller's clock: a completed record replays, a live lock refuses,
+    an expired lock is taken over, another fingerprint conflicts, and only the lock holder may complete or release.
+
+    The memory and SQLite stores here use them; a backend elsewhere (x/data's PostgreSQL, MySQL and Redis stores)
+    calls the same functions so that it decides exactly as these do.
+    """
+
+    validate = staticmethod(_validate)
+    begin = staticmethod(_begin)
+    owned = staticmethod(_owned)
+    completed = staticmethod(_completed)
+
+
 class MemoryIdempotencyStore:
     """In-process idempotency store (one process only); implements :class:`IdempotencyStore`.
 
